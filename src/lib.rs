@@ -1,0 +1,7 @@
+//! rootguard: a DNS root zone delegation guard.
+//!
+//! It reads the root zone ([`zone`]), probes every ccTLD's name servers
+//! directly ([`probe`]), turns what it sees into findings ([`checks`]) and
+//! serves fault-injecting test name servers ([`lab`]).
+
+pub mod zone;
