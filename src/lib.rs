@@ -5,3 +5,4 @@
 //! serves fault-injecting test name servers ([`lab`]).
 
 pub mod zone;
+pub mod probe;

@@ -170,22 +170,23 @@ pub fn parse_records(data: &[u8], path: &Path) -> Result<Vec<Rr>, ZoneError> {
         Ok(records)
 }
 
-/// Turns the parser's "line:col: message" into a typed syntax error.
+/// Turns the parser's "line:col: message" into a typed syntax error. When
+/// the failing token ends its line the parser already stands at column 1 of
+/// the next line; the error is then reported on the line before.
 fn syntax_error(file: &Path, text: &str) -> ZoneError {
     let mut parts = text.splitn(3, ':');
-    let line = parts.next().and_then(|l| l.trim().parse().ok());
-    let _col = parts.next();
-    match (line, parts.next()) {
-        (Some(line), Some(message)) => ZoneError::Syntax {
-            file: file.to_path_buf(),
-            line,
-            message: message.trim().to_string(),
-        },
-        _ => ZoneError::Syntax {
-            file: file.to_path_buf(),
-            line: 0,
-            message: text.to_string(),
-        },
+    let line: Option<usize> = parts.next().and_then(|l| l.trim().parse().ok());
+    let col: Option<usize> = parts.next().and_then(|c| c.trim().parse().ok());
+    let message = parts.next().unwrap_or(text).trim().to_string();
+    let line = match (line, col) {
+        (Some(l), Some(1)) if l > 1 => l - 1,
+        (Some(l), _) => l,
+        _ => 0,
+    };
+    ZoneError::Syntax {
+        file: file.to_path_buf(),
+        line,
+        message,
     }
 }
 

@@ -1,0 +1,376 @@
+//! Direct, non-recursive queries to a TLD's name servers over UDP and TCP.
+//!
+//! One [`Prober`] holds one long-lived hickory-net runtime provider, a global
+//! concurrency limit and the timeouts and retry budget. Every query is sent
+//! with RD=0 (unless a check asks for recursion on purpose), EDNS0 and, where
+//! DNSSEC matters, the DO bit. A UDP answer with TC=1 is asked again over TCP
+//! (RFC 7766 §5). Replies whose ID or question do not match the query are
+//! ignored by hickory-net and never trusted; a reply that cannot be parsed is
+//! recorded as malformed.
+//!
+//! What comes back is an [`Exchange`]: transport, RTT, rcode, the AA, TC and
+//! RA flags, and the answer sections as `domain` records for the checks.
+
+pub mod delegation;
+pub mod resolve;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use domain::base::name::FlattenInto;
+use domain::base::{Message as DomainMessage, ParsedName};
+use domain::rdata::ZoneRecordData;
+use futures::StreamExt;
+use hickory_net::runtime::TokioRuntimeProvider;
+use hickory_net::tcp::TcpClientStream;
+use hickory_net::udp::UdpClientStream;
+use hickory_net::xfer::DnsHandle;
+use hickory_net::NetError;
+use hickory_proto::op::{DnsRequest, DnsRequestOptions, Query};
+use hickory_proto::rr::{Name, RecordType};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+
+use crate::zone::Rr;
+
+pub use delegation::{AddressProbe, DelegationProbe, probe_delegation};
+
+/// Transport of one query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// UDP (RFC 1035 §4.2.1).
+    Udp,
+    /// TCP (RFC 7766).
+    Tcp,
+}
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+        })
+    }
+}
+
+/// Probe settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProbeConfig {
+    /// Port the name servers listen on (53; a lab uses another).
+    pub port: u16,
+    /// Total time budget for one UDP query, retries included.
+    pub udp_timeout_ms: u64,
+    /// UDP retries within that budget.
+    pub udp_retries: u8,
+    /// Time budget for one TCP query, connection set-up included.
+    pub tcp_timeout_ms: u64,
+    /// Queries in flight at once, over all servers.
+    pub concurrency: usize,
+    /// Resolver used only for NS hosts without glue (host:port); `None`
+    /// uses the system's resolver configuration.
+    pub resolver: Option<SocketAddr>,
+}
+
+impl Default for ProbeConfig {
+    fn default() -> Self {
+        ProbeConfig {
+            port: 53,
+            udp_timeout_ms: 2000,
+            udp_retries: 2,
+            tcp_timeout_ms: 3000,
+            concurrency: 512,
+            resolver: None,
+        }
+    }
+}
+
+/// A reply that was received and parsed.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    /// Response code (RFC 1035 §4.1.1, extended by EDNS).
+    pub rcode: String,
+    /// Authoritative answer flag.
+    pub aa: bool,
+    /// Truncation flag.
+    pub tc: bool,
+    /// Recursion available flag.
+    pub ra: bool,
+    /// Whether the reply carried an OPT record (EDNS0, RFC 6891).
+    pub edns: bool,
+    /// Size of the reply in octets.
+    pub size: usize,
+    /// Answer section.
+    pub answer: Vec<Rr>,
+    /// Authority section.
+    pub authority: Vec<Rr>,
+    /// Additional section (without OPT).
+    pub additional: Vec<Rr>,
+}
+
+impl Reply {
+    /// Whether the rcode is NOERROR.
+    pub fn is_noerror(&self) -> bool {
+        self.rcode == "NOERROR"
+    }
+}
+
+/// What became of one query.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// A reply arrived.
+    Reply(Box<Reply>),
+    /// Nothing usable arrived within the time budget.
+    Timeout,
+    /// The connection was refused (TCP RST or ICMP port unreachable).
+    Refused,
+    /// A reply arrived but could not be parsed.
+    Malformed(String),
+    /// Any other network error.
+    Error(String),
+}
+
+impl Outcome {
+    /// The reply, if one arrived.
+    pub fn reply(&self) -> Option<&Reply> {
+        match self {
+            Outcome::Reply(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// A short description for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Reply(r) => format!(
+                "{}{}{}",
+                r.rcode,
+                if r.aa { " AA" } else { "" },
+                if r.tc { " TC" } else { "" }
+            ),
+            Outcome::Timeout => "timeout".into(),
+            Outcome::Refused => "connection refused".into(),
+            Outcome::Malformed(e) => format!("malformed reply ({e})"),
+            Outcome::Error(e) => format!("error ({e})"),
+        }
+    }
+}
+
+/// One query and its outcome.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    /// Server address.
+    pub server: SocketAddr,
+    /// Query name.
+    pub qname: String,
+    /// Query type.
+    pub qtype: RecordType,
+    /// Transport that produced the outcome.
+    pub transport: Transport,
+    /// Round-trip time in milliseconds (of the final exchange).
+    pub rtt_ms: f64,
+    /// Whether a UDP reply had TC=1 and this is the TCP re-query.
+    pub retried_over_tcp: bool,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// Flags of one query.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct QueryFlags {
+    /// Recursion desired (only the open-recursion check sets it).
+    pub rd: bool,
+    /// DNSSEC OK.
+    pub dnssec_ok: bool,
+}
+
+/// Sends queries; cheap to clone.
+#[derive(Clone)]
+pub struct Prober {
+    provider: TokioRuntimeProvider,
+    config: Arc<ProbeConfig>,
+    limit: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for Prober {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prober").field("config", &self.config).finish()
+    }
+}
+
+impl Prober {
+    /// A prober with one runtime provider and the given settings. Must be
+    /// called within a Tokio runtime.
+    pub fn new(config: ProbeConfig) -> Prober {
+        let permits = config.concurrency.max(1);
+        Prober {
+            provider: TokioRuntimeProvider::new(),
+            config: Arc::new(config),
+            limit: Arc::new(Semaphore::new(permits)),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ProbeConfig {
+        &self.config
+    }
+
+    /// Sends one query; over UDP, a TC=1 reply is asked again over TCP.
+    pub async fn query(
+        &self,
+        server: SocketAddr,
+        qname: &str,
+        qtype: RecordType,
+        transport: Transport,
+        flags: QueryFlags,
+    ) -> Exchange {
+        let first = self.query_once(server, qname, qtype, transport, flags).await;
+        if transport == Transport::Udp && first.outcome.reply().is_some_and(|r| r.tc) {
+            let mut again = self.query_once(server, qname, qtype, Transport::Tcp, flags).await;
+            again.retried_over_tcp = true;
+            return again;
+        }
+        first
+    }
+
+    async fn query_once(
+        &self,
+        server: SocketAddr,
+        qname: &str,
+        qtype: RecordType,
+        transport: Transport,
+        flags: QueryFlags,
+    ) -> Exchange {
+        let _permit = self.limit.acquire().await;
+        let started = Instant::now();
+        let outcome = match Name::from_ascii(qname) {
+            Ok(name) => self.send(server, name, qtype, transport, flags).await,
+            Err(e) => Outcome::Error(format!("bad query name {qname}: {e}")),
+        };
+        Exchange {
+            server,
+            qname: qname.to_string(),
+            qtype,
+            transport,
+            rtt_ms: started.elapsed().as_secs_f64() * 1000.0,
+            retried_over_tcp: false,
+            outcome,
+        }
+    }
+
+    async fn send(
+        &self,
+        server: SocketAddr,
+        name: Name,
+        qtype: RecordType,
+        transport: Transport,
+        flags: QueryFlags,
+    ) -> Outcome {
+        let mut options = DnsRequestOptions::default();
+        options.recursion_desired = flags.rd;
+        options.use_edns = true;
+        options.edns_payload_len = 1232;
+        options.edns_set_dnssec_ok = flags.dnssec_ok;
+        let request = DnsRequest::from_query(Query::query(name, qtype), options);
+        match transport {
+            Transport::Udp => {
+                let budget = Duration::from_millis(self.config.udp_timeout_ms);
+                let exchange = UdpClientStream::builder(server, self.provider.clone())
+                    .with_timeout(Some(budget))
+                    .with_max_retries(self.config.udp_retries)
+                    .with_retry_interval_floor(
+                        (self.config.udp_timeout_ms / (u64::from(self.config.udp_retries) + 1)).max(50),
+                    )
+                    .with_os_port_selection(true)
+                    .exchange();
+                let mut stream = exchange.send(request);
+                match tokio::time::timeout(budget + Duration::from_millis(100), stream.next()).await {
+                    Ok(Some(result)) => classify(result),
+                    Ok(None) => Outcome::Error("no response stream".into()),
+                    Err(_) => Outcome::Timeout,
+                }
+            }
+            Transport::Tcp => {
+                let budget = Duration::from_millis(self.config.tcp_timeout_ms);
+                let work = async {
+                    let exchange =
+                        match TcpClientStream::exchange(server, None, budget, Some(8), self.provider.clone()).await {
+                            Ok(e) => e,
+                            Err(e) => return classify(Err(e)),
+                        };
+                    let mut stream = exchange.send(request);
+                    match stream.next().await {
+                        Some(result) => classify(result),
+                        None => Outcome::Error("connection closed without a reply".into()),
+                    }
+                };
+                tokio::time::timeout(budget, work)
+                    .await
+                    .unwrap_or(Outcome::Timeout)
+            }
+        }
+    }
+}
+
+fn classify(result: Result<hickory_proto::op::DnsResponse, NetError>) -> Outcome {
+    match result {
+        Ok(response) => parse_reply(response.as_buffer()),
+        Err(NetError::Timeout) => Outcome::Timeout,
+        Err(NetError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Outcome::Refused,
+        Err(NetError::Io(e)) if e.kind() == std::io::ErrorKind::TimedOut => Outcome::Timeout,
+        Err(NetError::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Outcome::Error("connection closed without a reply".into())
+        }
+        Err(e @ NetError::Proto(_)) => Outcome::Malformed(e.to_string()),
+        Err(e) => Outcome::Error(e.to_string()),
+    }
+}
+
+/// Parses a reply's wire form into a [`Reply`] with `domain` records.
+pub fn parse_reply(wire: &[u8]) -> Outcome {
+    let msg = match DomainMessage::from_octets(Bytes::copy_from_slice(wire)) {
+        Ok(m) => m,
+        Err(e) => return Outcome::Malformed(e.to_string()),
+    };
+    let header = msg.header();
+    let mut reply = Reply {
+        rcode: msg.opt_rcode().to_string(),
+        aa: header.aa(),
+        tc: header.tc(),
+        ra: header.ra(),
+        edns: msg.opt().is_some(),
+        size: wire.len(),
+        answer: Vec::new(),
+        authority: Vec::new(),
+        additional: Vec::new(),
+    };
+    let sections = match msg.sections() {
+        Ok(s) => s,
+        Err(e) => return Outcome::Malformed(e.to_string()),
+    };
+    let (_q, answer, authority, additional) = sections;
+    for (section, out) in [
+        (answer, &mut reply.answer),
+        (authority, &mut reply.authority),
+        (additional, &mut reply.additional),
+    ] {
+        for rr in section {
+            let rr = match rr {
+                Ok(rr) => rr,
+                Err(e) => return Outcome::Malformed(e.to_string()),
+            };
+            if rr.rtype() == domain::base::iana::Rtype::OPT {
+                continue;
+            }
+            match rr.into_record::<ZoneRecordData<Bytes, ParsedName<Bytes>>>() {
+                Ok(Some(record)) => out.push(record.flatten_into()),
+                Ok(None) => {}
+                Err(e) => return Outcome::Malformed(e.to_string()),
+            }
+        }
+    }
+    Outcome::Reply(Box::new(reply))
+}
