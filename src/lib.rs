@@ -6,3 +6,4 @@
 
 pub mod zone;
 pub mod probe;
+pub mod lab;
