@@ -4,6 +4,7 @@
 //! directly ([`probe`]), turns what it sees into findings ([`checks`]) and
 //! serves fault-injecting test name servers ([`lab`]).
 
-pub mod zone;
-pub mod probe;
+pub mod checks;
 pub mod lab;
+pub mod probe;
+pub mod zone;

@@ -8,11 +8,16 @@ use rootguard::zone::verify::{AuthStatus, TrustAnchor, ZonemdOutcome, verify_zon
 use rootguard::zone::{Registry, Zone, ZoneIndex};
 
 fn shared(name: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/rootzone").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/rootzone")
+        .join(name);
     if p.exists() {
         Some(p)
     } else {
-        eprintln!("SKIPPED: {} is absent (no ../shared beside the repository)", p.display());
+        eprintln!(
+            "SKIPPED: {} is absent (no ../shared beside the repository)",
+            p.display()
+        );
         None
     }
 }
@@ -22,7 +27,9 @@ const AT_2018: u32 = 1_517_356_800;
 
 #[test]
 fn signed_2018_zone_verifies_completely() {
-    let Some(path) = shared("root-2018013000-signed.zone") else { return };
+    let Some(path) = shared("root-2018013000-signed.zone") else {
+        return;
+    };
     let zone = Zone::from_file(&path).unwrap();
     assert_eq!(zone.serial, 2018013000);
     let auth = verify_zone(&zone, &TrustAnchor::builtin(AT_2018), AT_2018);
@@ -39,17 +46,25 @@ fn signed_2018_zone_verifies_completely() {
 
 #[test]
 fn signed_2018_zone_fails_outside_window() {
-    let Some(path) = shared("root-2018013000-signed.zone") else { return };
+    let Some(path) = shared("root-2018013000-signed.zone") else {
+        return;
+    };
     let zone = Zone::from_file(&path).unwrap();
     let at = AT_2018 + 30 * 86400;
     let auth = verify_zone(&zone, &TrustAnchor::builtin(at), at);
     assert_eq!(auth.status, AuthStatus::Failed);
-    assert!(auth.failures[0].reason.contains("not valid at this time"), "{:?}", auth.failures[0]);
+    assert!(
+        auth.failures[0].reason.contains("not valid at this time"),
+        "{:?}",
+        auth.failures[0]
+    );
 }
 
 #[test]
 fn flipped_byte_in_signature_or_ds_is_caught() {
-    let Some(path) = shared("root-2018013000-signed.zone") else { return };
+    let Some(path) = shared("root-2018013000-signed.zone") else {
+        return;
+    };
     let text = std::fs::read_to_string(&path).unwrap();
     // Flip one base64 character of the RRSIG over the SOA (second record).
     let soa_sig = text.find("IN\tRRSIG\tSOA").unwrap();
@@ -78,8 +93,12 @@ fn flipped_byte_in_signature_or_ds_is_caught() {
 
 #[test]
 fn zone_2026_indexes_309_cctlds_and_explains_zonemd() {
-    let Some(path) = shared("root-2026082201.zone") else { return };
-    let Some(reg) = shared("tld-managers.json") else { return };
+    let Some(path) = shared("root-2026082201.zone") else {
+        return;
+    };
+    let Some(reg) = shared("tld-managers.json") else {
+        return;
+    };
     let registry = Registry::from_file(&reg).unwrap();
     let zone = Zone::from_file(&path).unwrap();
     let idx = ZoneIndex::build(&zone, Some(&registry));
@@ -90,8 +109,15 @@ fn zone_2026_indexes_309_cctlds_and_explains_zonemd() {
     assert_eq!(cc.iter().filter(|d| !d.ds.is_empty()).count(), 221);
     let at = 1_787_616_000; // 2026-08-25
     let auth = verify_zone(&zone, &TrustAnchor::builtin(at), at);
-    assert!(auth.dnskey_trusted, "KSK-2017/KSK-2024 sign the 2026 DNSKEY RRset");
+    assert!(
+        auth.dnskey_trusted,
+        "KSK-2017/KSK-2024 sign the 2026 DNSKEY RRset"
+    );
     assert_eq!(auth.status, AuthStatus::Incomplete, "{:?}", auth.failures);
     assert_eq!(auth.zonemd.outcome, ZonemdOutcome::NotVerifiable);
-    assert!(auth.zonemd.detail.contains("stripped"), "{}", auth.zonemd.detail);
+    assert!(
+        auth.zonemd.detail.contains("stripped"),
+        "{}",
+        auth.zonemd.detail
+    );
 }

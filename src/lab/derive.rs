@@ -41,10 +41,18 @@ pub struct DerivedLab {
 }
 
 /// Derives a lab from `index` keeping only the TLDs `keep` selects.
-pub fn derive(index: &ZoneIndex, port: u16, keep: impl Fn(&crate::zone::Delegation) -> bool) -> DerivedLab {
+pub fn derive(
+    index: &ZoneIndex,
+    port: u16,
+    keep: impl Fn(&crate::zone::Delegation) -> bool,
+) -> DerivedLab {
     let chosen: Vec<_> = index.delegations.values().filter(|d| keep(d)).collect();
     let hosts: BTreeSet<&String> = chosen.iter().flat_map(|d| d.ns.iter()).collect();
-    let addr: BTreeMap<&String, Ipv4Addr> = hosts.iter().enumerate().map(|(i, h)| (*h, lab_address(i))).collect();
+    let addr: BTreeMap<&String, Ipv4Addr> = hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (*h, lab_address(i)))
+        .collect();
     let mut spec = LabSpec {
         port,
         resolver: Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 53))),
@@ -100,7 +108,10 @@ mod tests {
     fn addresses_are_loopback_and_distinct() {
         let a: BTreeSet<Ipv4Addr> = (0..5000).map(lab_address).collect();
         assert_eq!(a.len(), 5000);
-        assert!(a.iter().all(|x| x.is_loopback() && x.octets()[3] != 0 && x.octets()[3] != 255));
+        assert!(
+            a.iter()
+                .all(|x| x.is_loopback() && x.octets()[3] != 0 && x.octets()[3] != 255)
+        );
     }
 
     #[test]

@@ -68,12 +68,20 @@ fn validity() -> (u32, u32) {
 }
 
 /// Builds the child zone records for one delegation.
-pub fn child_records(d: &Delegation, spec: &LabSpec, host_addrs: &BTreeMap<String, Vec<IpAddr>>) -> Vec<Rr> {
+pub fn child_records(
+    d: &Delegation,
+    spec: &LabSpec,
+    host_addrs: &BTreeMap<String, Vec<IpAddr>>,
+) -> Vec<Rr> {
     let tld = &d.tld;
     let settings = spec.tld.get(tld).cloned().unwrap_or_default();
     let serial = settings.serial.unwrap_or(1);
-    let primary = d.ns.first().cloned().unwrap_or_else(|| format!("ns1.{tld}."));
-    let mut text = format!("{tld}. 3600 IN SOA {primary} hostmaster.{tld}. {serial} 7200 900 1209600 300\n");
+    let primary =
+        d.ns.first()
+            .cloned()
+            .unwrap_or_else(|| format!("ns1.{tld}."));
+    let mut text =
+        format!("{tld}. 3600 IN SOA {primary} hostmaster.{tld}. {serial} 7200 900 1209600 300\n");
     for ns in &d.ns {
         text.push_str(&format!("{tld}. 3600 IN NS {ns}\n"));
     }
@@ -83,7 +91,8 @@ pub fn child_records(d: &Delegation, spec: &LabSpec, host_addrs: &BTreeMap<Strin
             text.push_str(&format!("{host} 3600 IN {t} {a}\n"));
         }
     }
-    let mut records = parse_records(text.as_bytes(), Path::new("lab child zone")).unwrap_or_default();
+    let mut records =
+        parse_records(text.as_bytes(), Path::new("lab child zone")).unwrap_or_default();
     let signed = settings.signed.unwrap_or(!d.ds.is_empty());
     if signed {
         let key = LabKey::derive(tld, settings.key_generation.unwrap_or(1));
@@ -131,7 +140,10 @@ impl Lab {
         let mut per_address: BTreeMap<IpAddr, (String, Vec<Arc<ChildZone>>)> = BTreeMap::new();
         for d in index.delegations.values() {
             let apex = format!("{}.", d.tld);
-            let child = Arc::new(ChildZone::from_records(&apex, &child_records(d, &spec, &host_addrs)));
+            let child = Arc::new(ChildZone::from_records(
+                &apex,
+                &child_records(d, &spec, &host_addrs),
+            ));
             for host in &d.ns {
                 for a in host_addrs.get(host).into_iter().flatten() {
                     per_address
@@ -182,24 +194,33 @@ impl Lab {
         Ok(lab)
     }
 
-    async fn serve(&mut self, address: IpAddr, handler: LabHandler, tcp: bool) -> Result<(), LabError> {
+    async fn serve(
+        &mut self,
+        address: IpAddr,
+        handler: LabHandler,
+        tcp: bool,
+    ) -> Result<(), LabError> {
         let port = self.spec.port;
         let addr = SocketAddr::new(address, port);
-        let udp = tokio::net::UdpSocket::bind(addr).await.map_err(|source| LabError::Bind {
-            address,
-            port,
-            transport: "UDP",
-            source,
-        })?;
+        let udp = tokio::net::UdpSocket::bind(addr)
+            .await
+            .map_err(|source| LabError::Bind {
+                address,
+                port,
+                transport: "UDP",
+                source,
+            })?;
         let mut server = Server::new(handler);
         server.register_socket(udp);
         if tcp {
-            let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| LabError::Bind {
-                address,
-                port,
-                transport: "TCP",
-                source,
-            })?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| LabError::Bind {
+                    address,
+                    port,
+                    transport: "TCP",
+                    source,
+                })?;
             server.register_listener(listener, Duration::from_secs(10), 64);
         }
         self.addresses.push(address);
@@ -225,7 +246,9 @@ impl Lab {
 
     /// The lab resolver's address, if it runs one.
     pub fn resolver(&self) -> Option<SocketAddr> {
-        self.spec.resolver.map(|a| SocketAddr::new(a, self.spec.port))
+        self.spec
+            .resolver
+            .map(|a| SocketAddr::new(a, self.spec.port))
     }
 
     /// Stops every server.

@@ -11,11 +11,11 @@ use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use hickory_net::xfer::Protocol;
 use hickory_proto::op::{Edns, Header, HeaderCounts, LowerQuery, Metadata, Query, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA, NS, NULL, SOA};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable, BinEncoder};
-use hickory_net::xfer::Protocol;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::{MessageResponseBuilder, Queries};
 
@@ -43,12 +43,19 @@ impl ChildZone {
             ..Default::default()
         };
         for rr in records {
-            let Some(record) = to_hickory(rr) else { continue };
+            let Some(record) = to_hickory(rr) else {
+                continue;
+            };
             let owner = lower(&record.name);
             zone.names.insert(owner.clone());
-            if let RData::DNSSEC(hickory_proto::dnssec::rdata::DNSSECRData::RRSIG(sig)) = &record.data {
+            if let RData::DNSSEC(hickory_proto::dnssec::rdata::DNSSECRData::RRSIG(sig)) =
+                &record.data
+            {
                 let covered = sig.input().type_covered;
-                zone.rrsigs.entry((owner, covered)).or_default().push(record);
+                zone.rrsigs
+                    .entry((owner, covered))
+                    .or_default()
+                    .push(record);
             } else {
                 let rtype = record.record_type();
                 zone.rrsets.entry((owner, rtype)).or_default().push(record);
@@ -140,7 +147,11 @@ impl LabHandler {
                             (IpAddr::V6(v6), RecordType::AAAA) => RData::AAAA(AAAA(*v6)),
                             _ => continue,
                         };
-                        out.answers.push(Record::from_rdata(query.original().name().clone(), 300, rdata));
+                        out.answers.push(Record::from_rdata(
+                            query.original().name().clone(),
+                            300,
+                            rdata,
+                        ));
                     }
                 }
                 None => out.rcode = Some(ResponseCode::NXDomain),
@@ -179,8 +190,11 @@ impl LabHandler {
         if faults.upward_referral {
             let mut out = Answer::default();
             if let Ok(root_ns) = Name::from_ascii("a.root-servers.net.") {
-                out.authorities
-                    .push(Record::from_rdata(Name::root(), 518400, RData::NS(NS(root_ns))));
+                out.authorities.push(Record::from_rdata(
+                    Name::root(),
+                    518400,
+                    RData::NS(NS(root_ns)),
+                ));
             }
             return out;
         }
@@ -189,24 +203,26 @@ impl LabHandler {
             ..Default::default()
         };
         let key = (qname.clone(), qtype);
-        let with_sigs = |out: &mut Vec<Record>, key: &(String, RecordType), records: Vec<Record>| {
-            out.extend(records);
-            if dnssec {
-                if let Some(sigs) = zone.rrsigs.get(key) {
+        let with_sigs =
+            |out: &mut Vec<Record>, key: &(String, RecordType), records: Vec<Record>| {
+                out.extend(records);
+                if dnssec && let Some(sigs) = zone.rrsigs.get(key) {
                     out.extend(sigs.iter().cloned());
                 }
-            }
-        };
+            };
         let mut records: Option<Vec<Record>> = zone.rrsets.get(&key).cloned();
-        if qtype == RecordType::NS && qname == zone.apex {
-            if let Some(ns) = &faults.ns {
-                records = Some(
-                    ns.iter()
-                        .filter_map(|n| Name::from_ascii(n).ok())
-                        .map(|n| Record::from_rdata(query.original().name().clone(), 3600, RData::NS(NS(n))))
-                        .collect(),
-                );
-            }
+        if qtype == RecordType::NS
+            && qname == zone.apex
+            && let Some(ns) = &faults.ns
+        {
+            records = Some(
+                ns.iter()
+                    .filter_map(|n| Name::from_ascii(n).ok())
+                    .map(|n| {
+                        Record::from_rdata(query.original().name().clone(), 3600, RData::NS(NS(n)))
+                    })
+                    .collect(),
+            );
         }
         if let (Some(addr), Some(recs)) = (faults.host_address, records.as_mut()) {
             for r in recs.iter_mut() {
@@ -217,12 +233,12 @@ impl LabHandler {
                 }
             }
         }
-        if faults.serial_offset != 0 {
-            if let Some(recs) = records.as_mut() {
-                for r in recs.iter_mut() {
-                    if let RData::SOA(soa) = &mut r.data {
-                        soa.serial = soa.serial.wrapping_add(faults.serial_offset);
-                    }
+        if faults.serial_offset != 0
+            && let Some(recs) = records.as_mut()
+        {
+            for r in recs.iter_mut() {
+                if let RData::SOA(soa) = &mut r.data {
+                    soa.serial = soa.serial.wrapping_add(faults.serial_offset);
                 }
             }
         }
@@ -294,7 +310,8 @@ impl RequestHandler for LabHandler {
                 let name = Name::from_ascii(format!("poison.{}", query.original().name()))
                     .unwrap_or_else(|_| Name::root());
                 let mut encoded = Vec::new();
-                let _ = Query::query(name, query.query_type()).emit(&mut BinEncoder::new(&mut encoded));
+                let _ =
+                    Query::query(name, query.query_type()).emit(&mut BinEncoder::new(&mut encoded));
                 match Queries::read(&mut BinDecoder::new(&encoded), 1) {
                     Ok(q) => {
                         other = q;
@@ -306,7 +323,8 @@ impl RequestHandler for LabHandler {
                 spoof.id = spoof.id.wrapping_add(0x5555);
                 &request.queries
             };
-            let response = MessageResponseBuilder::new(queries, edns.as_ref()).build_no_records(spoof);
+            let response =
+                MessageResponseBuilder::new(queries, edns.as_ref()).build_no_records(spoof);
             let _ = response_handle.clone().send_response(response).await;
         }
 

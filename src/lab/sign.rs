@@ -32,7 +32,11 @@ impl LabKey {
     pub fn derive(tld: &str, generation: u32) -> LabKey {
         let seed = ring::digest::digest(
             &ring::digest::SHA256,
-            format!("rootguard lab key|{}|{generation}", tld.to_ascii_lowercase()).as_bytes(),
+            format!(
+                "rootguard lab key|{}|{generation}",
+                tld.to_ascii_lowercase()
+            )
+            .as_bytes(),
         );
         let pair = Ed25519KeyPair::from_seed_unchecked(seed.as_ref()).expect("32-byte seed");
         let dnskey = Dnskey::new(
@@ -45,7 +49,11 @@ impl LabKey {
         let owner: Dname = format!("{}.", tld.trim_end_matches('.'))
             .parse()
             .expect("TLD label is a valid name");
-        LabKey { pair, owner, dnskey }
+        LabKey {
+            pair,
+            owner,
+            dnskey,
+        }
     }
 
     /// The key tag.
@@ -65,7 +73,8 @@ impl LabKey {
 
     /// The SHA-256 DS for this key (RFC 4509).
     pub fn ds(&self) -> DsRecord {
-        let digest = ds_digest(&self.owner, &self.dnskey, DigestAlgorithm::SHA256).unwrap_or_default();
+        let digest =
+            ds_digest(&self.owner, &self.dnskey, DigestAlgorithm::SHA256).unwrap_or_default();
         DsRecord {
             key_tag: self.key_tag(),
             algorithm: SecurityAlgorithm::ED25519.to_int(),
@@ -135,11 +144,20 @@ mod tests {
         let key = LabKey::derive("xa", 1);
         let dnskey = key.dnskey_rr(3600);
         let sig = key.sign(&[&dnskey], 1_000, 2_000_000_000).unwrap();
-        let ZoneRecordData::Rrsig(rrsig) = sig.data() else { panic!() };
-        let ZoneRecordData::Dnskey(k) = dnskey.data() else { panic!() };
-        assert_eq!(verify_rrsig(rrsig, &[&dnskey], [k], 1_700_000_000), Ok(key.key_tag()));
+        let ZoneRecordData::Rrsig(rrsig) = sig.data() else {
+            panic!()
+        };
+        let ZoneRecordData::Dnskey(k) = dnskey.data() else {
+            panic!()
+        };
+        assert_eq!(
+            verify_rrsig(rrsig, &[&dnskey], [k], 1_700_000_000),
+            Ok(key.key_tag())
+        );
         let other = LabKey::derive("xa", 2);
-        let ZoneRecordData::Dnskey(k2) = other.dnskey_rr(1).into_data() else { panic!() };
+        let ZoneRecordData::Dnskey(k2) = other.dnskey_rr(1).into_data() else {
+            panic!()
+        };
         assert!(verify_rrsig(rrsig, &[&dnskey], [&k2], 1_700_000_000).is_err());
     }
 }

@@ -84,7 +84,7 @@ pub struct LabSpec {
 }
 
 fn default_port() -> u16 {
-    5353
+    5300
 }
 
 impl Default for LabSpec {
@@ -122,7 +122,9 @@ pub enum LabError {
     #[error(transparent)]
     Zone(#[from] crate::zone::ZoneError),
     /// An address outside loopback: the lab serves only on this machine.
-    #[error("lab address {address} of {host} is not a loopback address (127.0.0.0/8 or ::1); the lab serves only on loopback")]
+    #[error(
+        "lab address {address} of {host} is not a loopback address (127.0.0.0/8 or ::1); the lab serves only on loopback"
+    )]
     NotLoopback {
         /// The NS host.
         host: String,

@@ -63,7 +63,10 @@ pub async fn probe_delegation(
         if !glue.is_empty() {
             (host.clone(), Ok((glue.to_vec(), true)))
         } else {
-            (host.clone(), resolver.lookup(host).await.map(|a| (a, false)))
+            (
+                host.clone(),
+                resolver.lookup(host).await.map(|a| (a, false)),
+            )
         }
     });
     let mut targets = Vec::new();

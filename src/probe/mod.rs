@@ -23,11 +23,11 @@ use domain::base::name::FlattenInto;
 use domain::base::{Message as DomainMessage, ParsedName};
 use domain::rdata::ZoneRecordData;
 use futures::StreamExt;
+use hickory_net::NetError;
 use hickory_net::runtime::TokioRuntimeProvider;
 use hickory_net::tcp::TcpClientStream;
 use hickory_net::udp::UdpClientStream;
 use hickory_net::xfer::DnsHandle;
-use hickory_net::NetError;
 use hickory_proto::op::{DnsRequest, DnsRequestOptions, Query};
 use hickory_proto::rr::{Name, RecordType};
 use serde::{Deserialize, Serialize};
@@ -197,7 +197,9 @@ pub struct Prober {
 
 impl std::fmt::Debug for Prober {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Prober").field("config", &self.config).finish()
+        f.debug_struct("Prober")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -227,9 +229,13 @@ impl Prober {
         transport: Transport,
         flags: QueryFlags,
     ) -> Exchange {
-        let first = self.query_once(server, qname, qtype, transport, flags).await;
+        let first = self
+            .query_once(server, qname, qtype, transport, flags)
+            .await;
         if transport == Transport::Udp && first.outcome.reply().is_some_and(|r| r.tc) {
-            let mut again = self.query_once(server, qname, qtype, Transport::Tcp, flags).await;
+            let mut again = self
+                .query_once(server, qname, qtype, Transport::Tcp, flags)
+                .await;
             again.retried_over_tcp = true;
             return again;
         }
@@ -282,29 +288,39 @@ impl Prober {
                     .with_timeout(Some(budget))
                     .with_max_retries(self.config.udp_retries)
                     .with_retry_interval_floor(
-                        (self.config.udp_timeout_ms / (u64::from(self.config.udp_retries) + 1)).max(50),
+                        (self.config.udp_timeout_ms / (u64::from(self.config.udp_retries) + 1))
+                            .max(50),
                     )
                     .with_os_port_selection(true)
                     .exchange();
                 let mut stream = exchange.send(request);
-                match tokio::time::timeout(budget + Duration::from_millis(100), stream.next()).await {
+                match tokio::time::timeout(budget + Duration::from_millis(100), stream.next()).await
+                {
                     Ok(Some(result)) => classify(result),
-                    Ok(None) => Outcome::Error("no response stream".into()),
-                    Err(_) => Outcome::Timeout,
+                    // hickory-net ends the stream without an item on timeout.
+                    Ok(None) | Err(_) => Outcome::Timeout,
                 }
             }
             Transport::Tcp => {
                 let budget = Duration::from_millis(self.config.tcp_timeout_ms);
                 let work = async {
-                    let exchange =
-                        match TcpClientStream::exchange(server, None, budget, Some(8), self.provider.clone()).await {
-                            Ok(e) => e,
-                            Err(e) => return classify(Err(e)),
-                        };
+                    let exchange = match TcpClientStream::exchange(
+                        server,
+                        None,
+                        budget,
+                        Some(8),
+                        self.provider.clone(),
+                    )
+                    .await
+                    {
+                        Ok(e) => e,
+                        Err(e) => return classify(Err(e)),
+                    };
                     let mut stream = exchange.send(request);
                     match stream.next().await {
                         Some(result) => classify(result),
-                        None => Outcome::Error("connection closed without a reply".into()),
+                        // hickory-net ends the stream without an item on timeout.
+                        None => Outcome::Timeout,
                     }
                 };
                 tokio::time::timeout(budget, work)
@@ -319,7 +335,9 @@ fn classify(result: Result<hickory_proto::op::DnsResponse, NetError>) -> Outcome
     match result {
         Ok(response) => parse_reply(response.as_buffer()),
         Err(NetError::Timeout) => Outcome::Timeout,
-        Err(NetError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Outcome::Refused,
+        Err(NetError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            Outcome::Refused
+        }
         Err(NetError::Io(e)) if e.kind() == std::io::ErrorKind::TimedOut => Outcome::Timeout,
         Err(NetError::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             Outcome::Error("connection closed without a reply".into())

@@ -37,7 +37,10 @@ impl HostResolver {
                 tcp.port = addr.port();
                 let mut ns = NameServerConfig::udp_and_tcp(addr.ip());
                 ns.connections = vec![udp, tcp];
-                Ok(Resolver::builder_with_config(ResolverConfig::from_name_servers(vec![ns]), provider))
+                Ok(Resolver::builder_with_config(
+                    ResolverConfig::from_name_servers(vec![ns]),
+                    provider,
+                ))
             }
             None => Resolver::builder(provider),
         }

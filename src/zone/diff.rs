@@ -167,7 +167,10 @@ mod tests {
     use std::path::Path;
 
     fn index(text: &str) -> ZoneIndex {
-        ZoneIndex::build(&Zone::from_bytes(text.as_bytes(), Path::new("t")).unwrap(), None)
+        ZoneIndex::build(
+            &Zone::from_bytes(text.as_bytes(), Path::new("t")).unwrap(),
+            None,
+        )
     }
 
     #[test]
@@ -201,8 +204,14 @@ xd. 1 IN NS ns.example.
         let c = &d.changed[0];
         assert_eq!(c.ns_added, vec!["ns3.xa."]);
         assert_eq!(c.ns_removed, vec!["ns2.xa."]);
-        assert_eq!(c.glue_added["ns1.xa."], vec!["127.0.0.9".parse::<IpAddr>().unwrap()]);
-        assert_eq!(c.glue_removed["ns1.xa."], vec!["127.0.0.1".parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            c.glue_added["ns1.xa."],
+            vec!["127.0.0.9".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            c.glue_removed["ns1.xa."],
+            vec!["127.0.0.1".parse::<IpAddr>().unwrap()]
+        );
         assert!(c.glue_removed.contains_key("ns2.xa."));
         assert_eq!(c.ds_added[0].key_tag, 2);
         assert_eq!(c.ds_removed[0].key_tag, 1);

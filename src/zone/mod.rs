@@ -130,7 +130,11 @@ impl Zone {
     }
 
     /// Records of type `rtype` owned by `owner`.
-    pub fn rrset<'a>(&'a self, owner: &'a Dname, rtype: Rtype) -> impl Iterator<Item = &'a Rr> + 'a {
+    pub fn rrset<'a>(
+        &'a self,
+        owner: &'a Dname,
+        rtype: Rtype,
+    ) -> impl Iterator<Item = &'a Rr> + 'a {
         self.records
             .iter()
             .filter(move |rr| rr.rtype() == rtype && rr.owner().name_eq(owner))
@@ -140,34 +144,34 @@ impl Zone {
 /// Parses presentation-format records (origin `.`, class IN); `path` names
 /// the input in errors.
 pub fn parse_records(data: &[u8], path: &Path) -> Result<Vec<Rr>, ZoneError> {
-        let file = path.to_path_buf();
-        let mut zonefile = Zonefile::with_capacity(data.len());
-        zonefile.extend_from_slice(data);
-        zonefile.set_origin(Name::root_bytes());
-        let mut records: Vec<Rr> = Vec::with_capacity(data.len() / 64);
-        loop {
-            let entry = match zonefile.next_entry() {
-                Ok(Some(entry)) => entry,
-                Ok(None) => break,
-                Err(err) => return Err(syntax_error(&file, &err.to_string())),
-            };
-            match entry {
-                Entry::Record(record) => {
-                    let rr: Rr = record.flatten_into();
-                    if rr.class() != Class::IN {
-                        return Err(ZoneError::Class {
-                            file,
-                            owner: rr.owner().to_string(),
-                            rtype: rr.rtype().to_string(),
-                            class: rr.class().to_string(),
-                        });
-                    }
-                    records.push(rr);
+    let file = path.to_path_buf();
+    let mut zonefile = Zonefile::with_capacity(data.len());
+    zonefile.extend_from_slice(data);
+    zonefile.set_origin(Name::root_bytes());
+    let mut records: Vec<Rr> = Vec::with_capacity(data.len() / 64);
+    loop {
+        let entry = match zonefile.next_entry() {
+            Ok(Some(entry)) => entry,
+            Ok(None) => break,
+            Err(err) => return Err(syntax_error(&file, &err.to_string())),
+        };
+        match entry {
+            Entry::Record(record) => {
+                let rr: Rr = record.flatten_into();
+                if rr.class() != Class::IN {
+                    return Err(ZoneError::Class {
+                        file,
+                        owner: rr.owner().to_string(),
+                        rtype: rr.rtype().to_string(),
+                        class: rr.class().to_string(),
+                    });
                 }
-                Entry::Include { .. } => return Err(ZoneError::Include { file }),
+                records.push(rr);
             }
+            Entry::Include { .. } => return Err(ZoneError::Include { file }),
         }
-        Ok(records)
+    }
+    Ok(records)
 }
 
 /// Turns the parser's "line:col: message" into a typed syntax error. When

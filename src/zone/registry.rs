@@ -21,7 +21,9 @@ pub enum RegistryError {
         source: std::io::Error,
     },
     /// The file is not a registry in the expected JSON format.
-    #[error("{file}:{line}:{column}: not a registry file (expected an object with a \"tlds\" map): {message}")]
+    #[error(
+        "{file}:{line}:{column}: not a registry file (expected an object with a \"tlds\" map): {message}"
+    )]
     Json {
         /// The file.
         file: PathBuf,

@@ -100,11 +100,23 @@ impl fmt::Display for Summary {
             a.signatures_valid, a.signatures, a.rrsets_unsigned, a.rrsets_to_sign
         )?;
         for fail in &a.failures {
-            writeln!(f, "  FAIL {} {} key {}: {}", fail.owner, fail.rtype, fail.key_tag, fail.reason)?;
+            writeln!(
+                f,
+                "  FAIL {} {} key {}: {}",
+                fail.owner, fail.rtype, fail.key_tag, fail.reason
+            )?;
         }
         if a.failures_total > a.failures.len() {
-            writeln!(f, "  ... and {} more failures", a.failures_total - a.failures.len())?;
+            writeln!(
+                f,
+                "  ... and {} more failures",
+                a.failures_total - a.failures.len()
+            )?;
         }
-        writeln!(f, "  ZONEMD:        {:?}: {}", a.zonemd.outcome, a.zonemd.detail)
+        writeln!(
+            f,
+            "  ZONEMD:        {:?}: {}",
+            a.zonemd.outcome, a.zonemd.detail
+        )
     }
 }

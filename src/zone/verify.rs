@@ -38,7 +38,7 @@ const BUILTIN_ANCHORS: &[BuiltinAnchor] = &[
     BuiltinAnchor {
         key_tag: 19036,
         digest: "49AAC11D7B6F6446702E54A1607371607A1A41855200FD2CE1CDDE32F24E8FB5",
-        valid_from: 1_279_152_000, // 2010-07-15
+        valid_from: 1_279_152_000,        // 2010-07-15
         valid_until: Some(1_547_164_800), // 2019-01-11
     },
     BuiltinAnchor {
@@ -105,7 +105,10 @@ impl TrustAnchor {
                 return Err(ZoneError::Syntax {
                     file: path.to_path_buf(),
                     line: 0,
-                    message: format!("trust anchor record for {} is not for the root '.'", rr.owner()),
+                    message: format!(
+                        "trust anchor record for {} is not for the root '.'",
+                        rr.owner()
+                    ),
                 });
             }
             match rr.into_data() {
@@ -156,7 +159,9 @@ pub enum SigError {
         algorithm: u8,
     },
     /// The validity window does not contain the validation time.
-    #[error("signature not valid at this time: inception {inception}, expiration {expiration} (RFC 4035 §5.3.1)")]
+    #[error(
+        "signature not valid at this time: inception {inception}, expiration {expiration} (RFC 4035 §5.3.1)"
+    )]
     Window {
         /// Inception (RFC 3339).
         inception: String,
@@ -200,7 +205,8 @@ pub fn verify_rrsig<'a>(
             continue;
         }
         found = true;
-        let public = PublicKey::from_dnskey(key).map_err(|_| SigError::Algorithm(sig.algorithm().to_int()))?;
+        let public = PublicKey::from_dnskey(key)
+            .map_err(|_| SigError::Algorithm(sig.algorithm().to_int()))?;
         if public.verify(&signed, sig.signature().as_ref()).is_ok() {
             return Ok(key.key_tag());
         }
@@ -276,7 +282,11 @@ pub fn ds_matches_key(ds: &Ds<Bytes>, owner: &Dname, key: &Dnskey<Bytes>) -> boo
 }
 
 /// The DS digest of `key` owned by `owner` with `digest_type`, if supported.
-pub fn ds_digest(owner: &Dname, key: &Dnskey<Bytes>, digest_type: DigestAlgorithm) -> Option<Vec<u8>> {
+pub fn ds_digest(
+    owner: &Dname,
+    key: &Dnskey<Bytes>,
+    digest_type: DigestAlgorithm,
+) -> Option<Vec<u8>> {
     use domain::base::rdata::ComposeRecordData;
     let kind = match digest_type {
         DigestAlgorithm::SHA1 => DigestType::Sha1,
@@ -411,17 +421,28 @@ pub fn verify_zone(zone: &Zone, anchor: &TrustAnchor, at: u32) -> Authenticity {
             _ => None,
         })
         .collect();
-    let anchored: Vec<Dnskey<Bytes>> = apex_keys.iter().filter(|k| anchor.trusts(k)).cloned().collect();
+    let anchored: Vec<Dnskey<Bytes>> = apex_keys
+        .iter()
+        .filter(|k| anchor.trusts(k))
+        .cloned()
+        .collect();
 
     // The DNSKEY RRset must verify with an anchored key; only then are the
     // other apex keys trusted (RFC 4035 §5.2).
-    let dnskey_set = rrsets.get(&(".".to_string(), Rtype::DNSKEY)).cloned().unwrap_or_default();
+    let dnskey_set = rrsets
+        .get(&(".".to_string(), Rtype::DNSKEY))
+        .cloned()
+        .unwrap_or_default();
     let dnskey_trusted = sigs.iter().any(|(rr, sig)| {
         rr.owner().is_root()
             && sig.type_covered() == Rtype::DNSKEY
             && verify_rrsig(sig, &dnskey_set, anchored.iter(), at).is_ok()
     });
-    let zone_keys: Vec<Dnskey<Bytes>> = if dnskey_trusted { apex_keys.clone() } else { Vec::new() };
+    let zone_keys: Vec<Dnskey<Bytes>> = if dnskey_trusted {
+        apex_keys.clone()
+    } else {
+        Vec::new()
+    };
 
     let results: Vec<Result<(), SigError>> = sigs
         .par_iter()
@@ -443,7 +464,8 @@ pub fn verify_zone(zone: &Zone, anchor: &TrustAnchor, at: u32) -> Authenticity {
         })
         .collect();
 
-    let mut signed_ok: std::collections::HashSet<(String, Rtype)> = std::collections::HashSet::new();
+    let mut signed_ok: std::collections::HashSet<(String, Rtype)> =
+        std::collections::HashSet::new();
     let mut failures = Vec::new();
     let mut failures_total = 0;
     let mut valid = 0;
@@ -545,7 +567,11 @@ fn verify_zonemd(zone: &Zone, auth: AuthStatus, unsigned: usize) -> ZonemdStatus
     let mut canonical: Option<Vec<u8>> = None;
     for z in &zonemds {
         if z.serial().into_int() != zone.serial {
-            notes.push(format!("ZONEMD serial {} differs from SOA serial {}", z.serial(), zone.serial));
+            notes.push(format!(
+                "ZONEMD serial {} differs from SOA serial {}",
+                z.serial(),
+                zone.serial
+            ));
             continue;
         }
         if z.scheme().to_int() != 1 {
@@ -640,9 +666,15 @@ mod tests {
     #[test]
     fn builtin_anchor_depends_on_time() {
         // 2018-01-31: KSK-2010 and KSK-2017.
-        assert_eq!(TrustAnchor::builtin(1_517_356_800).key_tags(), vec![19036, 20326]);
+        assert_eq!(
+            TrustAnchor::builtin(1_517_356_800).key_tags(),
+            vec![19036, 20326]
+        );
         // 2026: KSK-2017 and KSK-2024.
-        assert_eq!(TrustAnchor::builtin(1_790_000_000).key_tags(), vec![20326, 38696]);
+        assert_eq!(
+            TrustAnchor::builtin(1_790_000_000).key_tags(),
+            vec![20326, 38696]
+        );
     }
 
     #[test]
