@@ -13,15 +13,6 @@ use super::sign::LabKey;
 use super::spec::LabSpec;
 use crate::zone::ZoneIndex;
 
-/// Lower-case, absolute form of a host name.
-pub fn fqdn(s: &str) -> String {
-    let mut s = s.to_ascii_lowercase();
-    if !s.ends_with('.') {
-        s.push('.');
-    }
-    s
-}
-
 /// The `i`-th lab address: 127.(1+q/256).(q%256).(r+1) with q, r = i div/mod 250.
 pub fn lab_address(i: usize) -> Ipv4Addr {
     let q = i / 250;

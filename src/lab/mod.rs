@@ -104,9 +104,26 @@ pub fn child_records(
                 .or_default()
                 .push(rr);
         }
+        let expired: Vec<String> = settings
+            .expired_signatures
+            .iter()
+            .map(|t| t.to_ascii_uppercase())
+            .collect();
         let sigs: Vec<Rr> = sets
             .values()
-            .filter_map(|set| key.sign(set, inception, expiration))
+            .filter_map(|set| {
+                let rtype = set[0].rtype().to_string();
+                if expired.contains(&rtype) {
+                    // Valid for a day, ten days ago.
+                    key.sign(
+                        set,
+                        inception.saturating_sub(10 * 86_400),
+                        inception.saturating_sub(9 * 86_400),
+                    )
+                } else {
+                    key.sign(set, inception, expiration)
+                }
+            })
             .collect();
         records.extend(sigs);
     }
@@ -231,7 +248,7 @@ impl Lab {
     /// Replaces the faults of NS host `host` while serving (TCP listening
     /// is fixed at start). Returns false for an unknown host.
     pub fn set_faults(&self, host: &str, faults: Faults) -> bool {
-        let key = crate::lab::derive::fqdn(host);
+        let key = crate::zone::fqdn(host);
         match self.faults.get(&key) {
             Some(shared) => {
                 match shared.write() {

@@ -301,7 +301,10 @@ impl RequestHandler for LabHandler {
             meta.response_code = rcode;
         }
 
-        if faults.spoof_id || faults.spoof_question {
+        let udp = request.protocol() == Protocol::Udp;
+        // A forged reply racing the real one is an attack on UDP; over TCP
+        // the server itself would be broken, so spoofing is UDP only.
+        if udp && (faults.spoof_id || faults.spoof_question) {
             let mut spoof = meta;
             spoof.response_code = ResponseCode::NXDomain;
             spoof.authoritative = true;
@@ -328,7 +331,6 @@ impl RequestHandler for LabHandler {
             let _ = response_handle.clone().send_response(response).await;
         }
 
-        let udp = request.protocol() == Protocol::Udp;
         let malformed;
         let empty: Vec<Record> = Vec::new();
         let (answers, authorities, additionals) = if faults.malformed {

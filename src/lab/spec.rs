@@ -59,6 +59,9 @@ pub struct TldSpec {
     pub key_generation: Option<u32>,
     /// SOA serial of the child zone (default 1).
     pub serial: Option<u32>,
+    /// Record types (e.g. `"SOA"`, `"DNSKEY"`) whose signatures are made
+    /// already expired.
+    pub expired_signatures: Vec<String>,
 }
 
 /// A lab definition (`lab.toml`).
@@ -162,13 +165,7 @@ impl LabSpec {
 
     /// Lower-cases host names and makes them absolute.
     pub fn normalise(&mut self) {
-        fn fqdn(s: &str) -> String {
-            let mut s = s.to_ascii_lowercase();
-            if !s.ends_with('.') {
-                s.push('.');
-            }
-            s
-        }
+        use crate::zone::fqdn;
         self.server = std::mem::take(&mut self.server)
             .into_iter()
             .map(|(k, mut v)| {

@@ -103,6 +103,8 @@ pub struct Reply {
     pub edns: bool,
     /// Size of the reply in octets.
     pub size: usize,
+    /// The question the reply answers (name lower case, type), if any.
+    pub question: Option<(String, u16)>,
     /// Answer section.
     pub answer: Vec<Rr>,
     /// Authority section.
@@ -256,6 +258,7 @@ impl Prober {
             Ok(name) => self.send(server, name, qtype, transport, flags).await,
             Err(e) => Outcome::Error(format!("bad query name {qname}: {e}")),
         };
+        let outcome = check_question(outcome, qname, qtype);
         Exchange {
             server,
             qname: qname.to_string(),
@@ -331,6 +334,23 @@ impl Prober {
     }
 }
 
+/// Refuses a reply whose question is not the one asked (RFC 5452 §4.1):
+/// hickory-net already ignores such replies over UDP; over TCP it matches
+/// by ID alone, so the question is checked here for every transport.
+fn check_question(outcome: Outcome, qname: &str, qtype: RecordType) -> Outcome {
+    let Outcome::Reply(reply) = &outcome else {
+        return outcome;
+    };
+    let asked = (crate::zone::fqdn(qname), u16::from(qtype));
+    match &reply.question {
+        Some(q) if *q == asked => outcome,
+        Some((name, t)) => Outcome::Error(format!(
+            "reply for another question ({name} type {t}), not trusted"
+        )),
+        None => Outcome::Error("reply without a question section, not trusted".into()),
+    }
+}
+
 fn classify(result: Result<hickory_proto::op::DnsResponse, NetError>) -> Outcome {
     match result {
         Ok(response) => parse_reply(response.as_buffer()),
@@ -361,6 +381,9 @@ pub fn parse_reply(wire: &[u8]) -> Outcome {
         ra: header.ra(),
         edns: msg.opt().is_some(),
         size: wire.len(),
+        question: msg
+            .first_question()
+            .map(|q| (crate::zone::name_key(q.qname()), q.qtype().to_int())),
         answer: Vec::new(),
         authority: Vec::new(),
         additional: Vec::new(),
@@ -391,4 +414,38 @@ pub fn parse_reply(wire: &[u8]) -> Outcome {
         }
     }
     Outcome::Reply(Box::new(reply))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::op::{Message, OpCode};
+
+    fn reply_for(name: &str, qtype: RecordType) -> Outcome {
+        let mut msg = Message::response(7, OpCode::Query);
+        msg.add_query(Query::query(Name::from_ascii(name).unwrap(), qtype));
+        parse_reply(&msg.to_vec().unwrap())
+    }
+
+    #[test]
+    fn replies_for_another_question_are_not_trusted() {
+        let ok = check_question(reply_for("XA.", RecordType::SOA), "xa.", RecordType::SOA);
+        assert!(ok.reply().is_some());
+        let other = check_question(
+            reply_for("poison.xa.", RecordType::SOA),
+            "xa.",
+            RecordType::SOA,
+        );
+        assert!(
+            matches!(&other, Outcome::Error(e) if e.contains("not trusted")),
+            "{other:?}"
+        );
+        let wrong_type = check_question(reply_for("xa.", RecordType::NS), "xa.", RecordType::SOA);
+        assert!(wrong_type.reply().is_none());
+    }
+
+    #[test]
+    fn garbage_is_malformed() {
+        assert!(matches!(parse_reply(&[1, 2, 3]), Outcome::Malformed(_)));
+    }
 }

@@ -194,6 +194,15 @@ fn syntax_error(file: &Path, text: &str) -> ZoneError {
     }
 }
 
+/// Lower-case, absolute form of a name given in presentation format.
+pub fn fqdn(name: &str) -> String {
+    let mut s = name.to_ascii_lowercase();
+    if !s.ends_with('.') {
+        s.push('.');
+    }
+    s
+}
+
 /// Formats a name as lower-case presentation format with a trailing dot.
 pub fn name_key(name: &impl ToName) -> String {
     let mut s = name.to_name::<Vec<u8>>().to_string().to_ascii_lowercase();

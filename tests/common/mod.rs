@@ -1,0 +1,160 @@
+//! Helpers shared by the integration tests: lab directories written to a
+//! temporary folder, on a port no other test uses.
+
+#![allow(dead_code)]
+
+use std::fmt::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicU16, Ordering};
+
+use rootguard::checks::report::{CheckOptions, CheckReport, check};
+use rootguard::checks::{Finding, TldReport};
+use rootguard::lab::LabKey;
+use rootguard::probe::ProbeConfig;
+
+/// A port for one lab: distinct per test binary (by process id) and per
+/// call, in 20000-59999.
+pub fn unique_port() -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20000 + (std::process::id() % 400) as u16 * 100;
+    base + NEXT.fetch_add(1, Ordering::SeqCst) % 100
+}
+
+/// Builds a lab root zone.
+#[derive(Default)]
+pub struct RootZone {
+    text: String,
+}
+
+impl RootZone {
+    pub fn new() -> RootZone {
+        RootZone {
+            text: ". 86400 IN SOA a.root-servers.net. nstld.verisign-grs.com. 2026112301 1800 900 604800 86400\n"
+                .into(),
+        }
+    }
+
+    /// Delegates `tld` to `hosts` (name without the TLD suffix, address;
+    /// an empty address means no glue).
+    pub fn tld(mut self, tld: &str, hosts: &[(&str, &str)]) -> RootZone {
+        for (h, _) in hosts {
+            let host = if h.ends_with('.') {
+                h.to_string()
+            } else {
+                format!("{h}.{tld}.")
+            };
+            let _ = writeln!(self.text, "{tld}. 172800 IN NS {host}");
+        }
+        for (h, a) in hosts {
+            if a.is_empty() {
+                continue;
+            }
+            let host = if h.ends_with('.') {
+                h.to_string()
+            } else {
+                format!("{h}.{tld}.")
+            };
+            let t = if a.contains(':') { "AAAA" } else { "A" };
+            let _ = writeln!(self.text, "{host} 172800 IN {t} {a}");
+        }
+        self
+    }
+
+    /// Adds the DS of the lab key (generation 1) of `tld`.
+    pub fn lab_ds(mut self, tld: &str) -> RootZone {
+        let _ = writeln!(
+            self.text,
+            "{tld}. 86400 IN DS {}",
+            LabKey::derive(tld, 1).ds()
+        );
+        self
+    }
+
+    /// Adds a raw line.
+    pub fn line(mut self, line: &str) -> RootZone {
+        self.text.push_str(line);
+        self.text.push('\n');
+        self
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// Writes a lab directory and returns it with its port.
+pub fn lab_dir(
+    root: &RootZone,
+    lab_toml: &str,
+    profile_toml: Option<&str>,
+) -> (tempfile::TempDir, u16) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = unique_port();
+    std::fs::write(dir.path().join("root.zone"), root.text()).unwrap();
+    std::fs::write(
+        dir.path().join("lab.toml"),
+        format!("port = {port}\nresolver = \"127.0.0.53\"\n{lab_toml}"),
+    )
+    .unwrap();
+    if let Some(p) = profile_toml {
+        std::fs::write(dir.path().join("profile.toml"), p).unwrap();
+    }
+    (dir, port)
+}
+
+/// Short timeouts for tests.
+pub fn test_probe() -> ProbeConfig {
+    ProbeConfig {
+        udp_timeout_ms: 1000,
+        udp_retries: 1,
+        tcp_timeout_ms: 1200,
+        ..ProbeConfig::default()
+    }
+}
+
+/// Serves the lab in `dir` and checks `tlds`.
+pub async fn check_lab(dir: &Path, tlds: &[&str]) -> CheckReport {
+    let opts = CheckOptions {
+        tlds: tlds.iter().map(|s| s.to_string()).collect(),
+        lab: Some(dir.to_path_buf()),
+        probe: test_probe(),
+        ..Default::default()
+    };
+    check(&opts)
+        .await
+        .unwrap_or_else(|e| panic!("check failed: {e}"))
+}
+
+pub fn tld<'a>(report: &'a CheckReport, name: &str) -> &'a TldReport {
+    report
+        .tlds
+        .iter()
+        .find(|t| t.tld == name)
+        .unwrap_or_else(|| panic!("{name} not in report"))
+}
+
+pub fn findings<'a>(t: &'a TldReport, check: &str) -> Vec<&'a Finding> {
+    t.findings.iter().filter(|f| f.check == check).collect()
+}
+
+/// Asserts that `check` failed for `t`, with a message containing `text`.
+pub fn assert_fails(t: &TldReport, check: &str, text: &str) {
+    let f = findings(t, check);
+    assert!(
+        f.iter().any(|f| f.message.contains(text)),
+        "{}: expected {check} failing with {text:?}, got {:#?}",
+        t.tld,
+        t.findings
+    );
+}
+
+/// Asserts that `t` has no finding at all.
+pub fn assert_clean(t: &TldReport) {
+    assert!(
+        t.findings.is_empty(),
+        "{}: expected no finding, got {:#?}",
+        t.tld,
+        t.findings
+    );
+    assert!(t.threats.is_empty(), "{}: {:#?}", t.tld, t.threats);
+}
