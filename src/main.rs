@@ -159,9 +159,18 @@ fn parse_at(at: Option<&str>) -> anyhow::Result<Option<u32>> {
     .transpose()
 }
 
+/// Writes to stdout; a closed pipe (`| head`) ends output quietly.
+fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    emit(&(serde_json::to_string_pretty(value)? + "\n"))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<u8> {
@@ -188,7 +197,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             if a.json {
                 print_json(&report)?;
             } else {
-                print!("{report}");
+                emit(&report.to_string())?;
             }
             Ok(report.exit_code())
         }
@@ -212,7 +221,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             if json {
                 print_json(&summary)?;
             } else {
-                print!("{summary}");
+                emit(&summary.to_string())?;
             }
             Ok(0)
         }
@@ -223,7 +232,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             if json {
                 print_json(&d)?;
             } else {
-                print!("{d}");
+                emit(&d.to_string())?;
             }
             Ok(0)
         }
@@ -263,10 +272,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Lab(LabCommand::Ds { tld, generation }) => {
             let tld = tld.trim_end_matches('.').to_ascii_lowercase();
-            println!(
-                "{tld}. 86400 IN DS {}",
+            emit(&format!(
+                "{tld}. 86400 IN DS {}\n",
                 LabKey::derive(&tld, generation).ds()
-            );
+            ))?;
             Ok(0)
         }
         Command::Checks { json } => {
@@ -274,24 +283,46 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 print_json(&CATALOGUE)?;
             } else {
                 let p = Profile::default();
+                let mut text = String::new();
                 for c in CATALOGUE {
-                    println!(
-                        "{:<22} {:<8} {:<28} {}",
+                    text.push_str(&format!(
+                        "{:<22} {:<8} {:<28} {}\n{:<22} {}\n",
                         c.id,
                         p.severity(c.id).to_string(),
                         c.zonemaster,
-                        c.iana
-                    );
-                    println!("{:<22} {}", "", c.tests);
+                        c.iana,
+                        "",
+                        c.tests
+                    ));
                 }
+                emit(&text)?;
             }
             Ok(0)
         }
     }
 }
 
+/// 4 for failures of this machine (a lab port in use, I/O on stdout),
+/// 3 for everything else, which is bad input.
+fn exit_code_for(e: &anyhow::Error) -> u8 {
+    use rootguard::checks::report::CheckError;
+    use rootguard::lab::LabError;
+    let bind = |l: &LabError| matches!(l, LabError::Bind { .. });
+    let runtime = e.downcast_ref::<LabError>().is_some_and(bind)
+        || matches!(e.downcast_ref::<CheckError>(), Some(CheckError::Lab(l)) if bind(l))
+        || e.downcast_ref::<std::io::Error>().is_some();
+    if runtime { 4 } else { 3 }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits with 2 on usage errors, which would read as "threat".
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 3 } else { 0 });
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ROOTGUARD_LOG")
@@ -310,11 +341,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("rootguard: {e:#}");
-            let bad_input = e
-                .downcast_ref::<rootguard::lab::LabError>()
-                .is_none_or(|l| !matches!(l, rootguard::lab::LabError::Bind { .. }))
-                && e.downcast_ref::<std::io::Error>().is_none();
-            ExitCode::from(if bad_input { 3 } else { 4 })
+            ExitCode::from(exit_code_for(&e))
         }
     }
 }

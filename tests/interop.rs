@@ -25,7 +25,10 @@ fn have(tool: &str) -> bool {
         .map(|s| s.success())
         .unwrap_or(false);
     if !found {
-        assert!(std::env::var_os("CI").is_none(), "{tool} is missing in CI: tests/run installs it");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} is missing in CI: tests/run installs it"
+        );
         eprintln!("SKIPPED: {tool} is not installed (bash tests/run installs it)");
     }
     found
@@ -37,7 +40,11 @@ fn run(dir: &Path, cmd: &str, args: &[&str]) -> String {
         .current_dir(dir)
         .output()
         .unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    assert!(out.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -81,16 +88,31 @@ ns1.xy. 172800 IN A 192.0.2.1
     let zone = Zone::from_bytes(signed.as_bytes(), Path::new("root.zone.signed")).unwrap();
     let auth = verify_zone(&zone, &anchor, now());
     assert_eq!(auth.status, AuthStatus::Verified, "{:?}", auth.failures);
-    assert_eq!(auth.zonemd.outcome, ZonemdOutcome::Verified, "{}", auth.zonemd.detail);
+    assert_eq!(
+        auth.zonemd.outcome,
+        ZonemdOutcome::Verified,
+        "{}",
+        auth.zonemd.detail
+    );
 
     // One flipped hex digit in the DS: its signature fails.
-    let tampered = signed.replace("0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF", "1123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF");
-    let tampered = tampered.replace("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    let tampered = signed.replace(
+        "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF",
+        "1123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF",
+    );
+    let tampered = tampered.replace(
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    );
     assert_ne!(tampered, signed);
     let zone = Zone::from_bytes(tampered.as_bytes(), Path::new("tampered")).unwrap();
     let auth = verify_zone(&zone, &anchor, now());
     assert_eq!(auth.status, AuthStatus::Failed);
-    assert!(auth.failures.iter().any(|f| f.rtype == "DS"), "{:?}", auth.failures);
+    assert!(
+        auth.failures.iter().any(|f| f.rtype == "DS"),
+        "{:?}",
+        auth.failures
+    );
 
     // Another anchor does not verify the zone.
     let other = keygen(d, ".");
@@ -122,16 +144,27 @@ ns1.xy. 172800 IN A 192.0.2.1
     let zone = Zone::from_bytes(text.as_bytes(), Path::new("zonemd-only")).unwrap();
     let auth = verify_zone(&zone, &TrustAnchor::builtin(now()), now());
     assert_eq!(auth.status, AuthStatus::Unsigned);
-    assert_eq!(auth.zonemd.outcome, ZonemdOutcome::Verified, "{}", auth.zonemd.detail);
+    assert_eq!(
+        auth.zonemd.outcome,
+        ZonemdOutcome::Verified,
+        "{}",
+        auth.zonemd.detail
+    );
     let changed = text.replace("192.0.2.1", "192.0.2.2");
     let zone = Zone::from_bytes(changed.as_bytes(), Path::new("zonemd-changed")).unwrap();
     let auth = verify_zone(&zone, &TrustAnchor::builtin(now()), now());
-    assert_eq!(auth.zonemd.outcome, ZonemdOutcome::Mismatch, "{}", auth.zonemd.detail);
+    assert_eq!(
+        auth.zonemd.outcome,
+        ZonemdOutcome::Mismatch,
+        "{}",
+        auth.zonemd.detail
+    );
 }
 
 #[test]
 fn ldns_verify_zone_agrees_on_the_2018_root_zone() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/rootzone/root-2018013000-signed.zone");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/rootzone/root-2018013000-signed.zone");
     if !path.exists() {
         eprintln!("SKIPPED: {} is absent", path.display());
         return;
@@ -144,7 +177,11 @@ fn ldns_verify_zone_agrees_on_the_2018_root_zone() {
         .arg(&path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "ldns-verify-zone: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ldns-verify-zone: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let zone = Zone::from_file(&path).unwrap();
     let at = 1_517_356_800;
     let auth = verify_zone(&zone, &TrustAnchor::builtin(at), at);
@@ -170,7 +207,9 @@ async fn nsd_serving_signed_tlds_healthy_is_ok_and_ds_mismatch_is_threat() {
     let d = dir.path();
     let port = unique_port();
     let (a1, a2) = ("127.0.44.1", "127.0.45.1");
-    let mut root = String::from(". 86400 IN SOA a.root-servers.net. nstld.verisign-grs.com. 2026112301 1800 900 604800 86400\n");
+    let mut root = String::from(
+        ". 86400 IN SOA a.root-servers.net. nstld.verisign-grs.com. 2026112301 1800 900 604800 86400\n",
+    );
     let mut zones_conf = String::new();
     for tld in ["xy", "xz"] {
         std::fs::write(
@@ -197,7 +236,9 @@ ns2.{tld}. 3600 IN A {a2}
             "{tld}. 172800 IN NS ns1.{tld}.\n{tld}. 172800 IN NS ns2.{tld}.\nns1.{tld}. 172800 IN A {a1}\nns2.{tld}. 172800 IN A {a2}\n{}\n",
             ds.trim()
         ));
-        zones_conf.push_str(&format!("zone:\n  name: \"{tld}.\"\n  zonefile: \"{tld}.zone.signed\"\n"));
+        zones_conf.push_str(&format!(
+            "zone:\n  name: \"{tld}.\"\n  zonefile: \"{tld}.zone.signed\"\n"
+        ));
     }
     std::fs::write(d.join("root.zone"), &root).unwrap();
     let p = d.display();
@@ -208,13 +249,17 @@ ns2.{tld}. 3600 IN A {a2}
         ),
     )
     .unwrap();
-    let nsd = Command::new(if Path::new("/usr/sbin/nsd").exists() { "/usr/sbin/nsd" } else { "nsd" })
-        .args(["-d", "-c"])
-        .arg(d.join("nsd.conf"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start nsd");
+    let nsd = Command::new(if Path::new("/usr/sbin/nsd").exists() {
+        "/usr/sbin/nsd"
+    } else {
+        "nsd"
+    })
+    .args(["-d", "-c"])
+    .arg(d.join("nsd.conf"))
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("start nsd");
     let _nsd = Nsd(nsd);
     // Wait until NSD answers over TCP.
     let mut ready = false;
