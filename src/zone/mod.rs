@@ -143,7 +143,81 @@ impl Zone {
 
 /// Parses presentation-format records (origin `.`, class IN); `path` names
 /// the input in errors.
+///
+/// A large file without directives, parentheses or quotes (a root zone as
+/// IANA publishes it: one record a line) is cut at record boundaries into
+/// one part per core and the parts are parsed in parallel. A part only
+/// starts at a line with its own owner and TTL, so no record depends on
+/// the one before it; if any part fails, the whole file is parsed again in
+/// order, so that errors name the right line.
 pub fn parse_records(data: &[u8], path: &Path) -> Result<Vec<Rr>, ZoneError> {
+    use rayon::prelude::*;
+    let parts = split_points(data, rayon::current_num_threads());
+    if parts.len() > 2 {
+        let chunks: Vec<&[u8]> = parts.windows(2).map(|w| &data[w[0]..w[1]]).collect();
+        let parsed: Result<Vec<Vec<Rr>>, ZoneError> = chunks
+            .par_iter()
+            .map(|chunk| parse_sequential(chunk, path))
+            .collect();
+        if let Ok(parsed) = parsed {
+            return Ok(parsed.concat());
+        }
+    }
+    parse_sequential(data, path)
+}
+
+/// Offsets where `data` may be cut into `n` independently parseable parts
+/// (always starting with 0 and ending with `data.len()`), or just those two
+/// when it is small or uses constructs that make lines depend on each other.
+fn split_points(data: &[u8], n: usize) -> Vec<usize> {
+    const MIN_PART: usize = 256 * 1024;
+    let mut points = vec![0];
+    let dependent = data.iter().any(|&b| matches!(b, b'(' | b'"' | b'$'));
+    if n > 1 && data.len() >= 2 * MIN_PART && !dependent {
+        let step = data.len() / n;
+        for k in 1..n {
+            let mut pos = (k * step).max(*points.last().unwrap_or(&0));
+            while let Some(nl) = data[pos..].iter().position(|&b| b == b'\n') {
+                let start = pos + nl + 1;
+                if start >= data.len() {
+                    break;
+                }
+                let end = data[start..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(data.len(), |e| start + e);
+                if self_contained(&data[start..end]) {
+                    points.push(start);
+                    break;
+                }
+                pos = start;
+            }
+        }
+    }
+    points.push(data.len());
+    points.dedup();
+    points
+}
+
+/// Whether a line starts a record with its own owner and TTL.
+fn self_contained(line: &[u8]) -> bool {
+    if line.first().is_none_or(|b| b.is_ascii_whitespace() || *b == b';') {
+        return false;
+    }
+    let mut tokens = line
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|t| !t.is_empty());
+    let _owner = tokens.next();
+    let digits = |t: &[u8]| !t.is_empty() && t.iter().all(u8::is_ascii_digit);
+    match (tokens.next(), tokens.next()) {
+        (Some(t), _) if digits(t) => true,
+        (Some(class), Some(t)) => class.eq_ignore_ascii_case(b"IN") && digits(t),
+        _ => false,
+    }
+}
+
+/// Parses records in file order.
+fn parse_sequential(data: &[u8], path: &Path) -> Result<Vec<Rr>, ZoneError> {
     let file = path.to_path_buf();
     let mut zonefile = Zonefile::with_capacity(data.len());
     zonefile.extend_from_slice(data);
@@ -203,10 +277,27 @@ pub fn fqdn(name: &str) -> String {
     s
 }
 
-/// Formats a name as lower-case presentation format with a trailing dot.
+/// Formats a name as lower-case presentation format with a trailing dot
+/// (RFC 4343 case-insensitive form; octets outside letters, digits, `-`
+/// and `_` escaped as `\DDD`, RFC 1035 §5.1). This is the key every map of
+/// names in rootguard uses.
 pub fn name_key(name: &impl ToName) -> String {
-    let mut s = name.to_name::<Vec<u8>>().to_string().to_ascii_lowercase();
-    if !s.ends_with('.') {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(32);
+    for label in name.iter_labels() {
+        if label.is_root() {
+            break;
+        }
+        for &b in label.as_slice() {
+            if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+                s.push(b.to_ascii_lowercase() as char);
+            } else {
+                let _ = write!(s, "\\{b:03}");
+            }
+        }
+        s.push('.');
+    }
+    if s.is_empty() {
         s.push('.');
     }
     s
@@ -233,6 +324,35 @@ ns1.xa. 172800 IN A 127.0.0.1\n";
         let err = Zone::from_bytes(text, Path::new("bad.zone")).unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("bad.zone:2:"), "{msg}");
+    }
+
+    #[test]
+    fn parallel_parse_equals_sequential() {
+        let mut text = String::from(". 86400 IN SOA a. b. 1 2 3 4 5\n");
+        for i in 0..40_000 {
+            text.push_str(&format!("x{i}. 172800 IN NS ns{i}.example.\n"));
+            // Records without their own TTL must stay with their predecessor.
+            text.push_str(&format!("ns{i}.x{i}. IN A 192.0.2.{}\n", i % 250));
+        }
+        let data = text.as_bytes();
+        let points = split_points(data, 4);
+        assert!(points.len() > 2, "{points:?}");
+        for p in &points[1..points.len() - 1] {
+            assert!(self_contained(&data[*p..*p + 20]), "bad cut at {p}");
+        }
+        let parallel = parse_records(data, Path::new("p")).unwrap();
+        let sequential = parse_sequential(data, Path::new("p")).unwrap();
+        assert_eq!(parallel.len(), sequential.len());
+        assert!(parallel.iter().zip(&sequential).all(|(a, b)| a == b && a.ttl() == b.ttl()));
+    }
+
+    #[test]
+    fn name_keys_are_lower_case_and_escaped() {
+        let n: Dname = "Ns1.Example.COM.".parse().unwrap();
+        assert_eq!(name_key(&n), "ns1.example.com.");
+        assert_eq!(name_key(&Dname::root_bytes()), ".");
+        let odd: Dname = "a\\.b.xa.".parse().unwrap();
+        assert_eq!(name_key(&odd), "a\\046b.xa.");
     }
 
     #[test]

@@ -29,13 +29,13 @@ pub struct Summary {
     pub ns_per_cctld: BTreeMap<usize, usize>,
     /// ccTLDs with a DS set.
     pub cctlds_with_ds: usize,
-    /// Authenticity of the file.
-    pub authenticity: Authenticity,
+    /// Authenticity of the file (`None` when not checked).
+    pub authenticity: Option<Authenticity>,
 }
 
 impl Summary {
     /// Summarises an index and its authenticity report.
-    pub fn new(source: &str, index: &ZoneIndex, authenticity: Authenticity) -> Summary {
+    pub fn new(source: &str, index: &ZoneIndex, authenticity: Option<Authenticity>) -> Summary {
         let mut ns_per_cctld = BTreeMap::new();
         let mut ascii = 0;
         let mut idn = 0;
@@ -66,7 +66,6 @@ impl Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let a = &self.authenticity;
         writeln!(f, "zone:            {}", self.source)?;
         writeln!(f, "serial:          {}", self.serial)?;
         writeln!(f, "TLDs:            {}", self.tlds)?;
@@ -80,6 +79,9 @@ impl fmt::Display for Summary {
         for (n, count) in &self.ns_per_cctld {
             writeln!(f, "  {n:>2} NS: {count} ccTLDs")?;
         }
+        let Some(a) = &self.authenticity else {
+            return writeln!(f, "authenticity:    not checked (--no-verify)");
+        };
         let status = match a.status {
             AuthStatus::Verified => "verified",
             AuthStatus::Failed => "FAILED",
