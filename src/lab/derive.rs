@@ -13,11 +13,13 @@ use super::sign::LabKey;
 use super::spec::LabSpec;
 use crate::zone::ZoneIndex;
 
-/// The `i`-th lab address: 127.(1+q/256).(q%256).(r+1) with q, r = i div/mod 250.
+/// The `i`-th lab address: 127.(1 + i/256).(i%256).1, each host in a /24
+/// of its own (so network diversity holds as in the real zone); beyond
+/// 64,768 hosts the last octet is used too.
 pub fn lab_address(i: usize) -> Ipv4Addr {
-    let q = i / 250;
-    let r = (i % 250) as u8 + 1;
-    Ipv4Addr::new(127, (1 + q / 256).min(254) as u8, (q % 256) as u8, r)
+    let net = i % 64_768;
+    let host = (i / 64_768 % 250) as u8 + 1;
+    Ipv4Addr::new(127, (1 + net / 256) as u8, (net % 256) as u8, host)
 }
 
 /// A derived lab: its definition and its root zone text.
