@@ -10,7 +10,9 @@ use rootguard::zone::verify::{TrustAnchor, verify_zone};
 use rootguard::zone::{Zone, ZoneIndex, diff};
 
 fn shared(name: &str) -> Option<Vec<u8>> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/rootzone").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/rootzone")
+        .join(name);
     match std::fs::read(&p) {
         Ok(d) => Some(d),
         Err(_) => {
@@ -21,11 +23,15 @@ fn shared(name: &str) -> Option<Vec<u8>> {
 }
 
 fn zone_benches(c: &mut Criterion) {
-    let Some(signed) = shared("root-2018013000-signed.zone") else { return };
+    let Some(signed) = shared("root-2018013000-signed.zone") else {
+        return;
+    };
     let path = Path::new("root-2018013000-signed.zone");
     let mut g = c.benchmark_group("root-2018013000-signed");
     g.sample_size(20);
-    g.bench_function("parse", |b| b.iter(|| Zone::from_bytes(&signed, path).unwrap()));
+    g.bench_function("parse", |b| {
+        b.iter(|| Zone::from_bytes(&signed, path).unwrap())
+    });
     g.bench_function("parse+index", |b| {
         b.iter(|| ZoneIndex::build(&Zone::from_bytes(&signed, path).unwrap(), None))
     });
@@ -39,12 +45,17 @@ fn zone_benches(c: &mut Criterion) {
     });
     g.finish();
 
-    let (Some(old), Some(new)) = (shared("root-2025082202.zone"), shared("root-2026082201.zone")) else {
+    let (Some(old), Some(new)) = (
+        shared("root-2025082202.zone"),
+        shared("root-2026082201.zone"),
+    ) else {
         return;
     };
     let old = ZoneIndex::build(&Zone::from_bytes(&old, Path::new("old")).unwrap(), None);
     let new = ZoneIndex::build(&Zone::from_bytes(&new, Path::new("new")).unwrap(), None);
-    c.bench_function("diff 2025082202 -> 2026082201", |b| b.iter(|| diff::diff(&old, &new)));
+    c.bench_function("diff 2025082202 -> 2026082201", |b| {
+        b.iter(|| diff::diff(&old, &new))
+    });
 }
 
 criterion_group!(benches, zone_benches);

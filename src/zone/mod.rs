@@ -201,7 +201,10 @@ fn split_points(data: &[u8], n: usize) -> Vec<usize> {
 
 /// Whether a line starts a record with its own owner and TTL.
 fn self_contained(line: &[u8]) -> bool {
-    if line.first().is_none_or(|b| b.is_ascii_whitespace() || *b == b';') {
+    if line
+        .first()
+        .is_none_or(|b| b.is_ascii_whitespace() || *b == b';')
+    {
         return false;
     }
     let mut tokens = line
@@ -343,7 +346,12 @@ ns1.xa. 172800 IN A 127.0.0.1\n";
         let parallel = parse_records(data, Path::new("p")).unwrap();
         let sequential = parse_sequential(data, Path::new("p")).unwrap();
         assert_eq!(parallel.len(), sequential.len());
-        assert!(parallel.iter().zip(&sequential).all(|(a, b)| a == b && a.ttl() == b.ttl()));
+        assert!(
+            parallel
+                .iter()
+                .zip(&sequential)
+                .all(|(a, b)| a == b && a.ttl() == b.ttl())
+        );
     }
 
     #[test]
