@@ -4,6 +4,8 @@
 //! directly ([`probe`]), turns what it sees into findings ([`checks`]) and
 //! serves fault-injecting test name servers ([`lab`]).
 
+#![warn(missing_docs)]
+
 pub mod checks;
 pub mod lab;
 pub mod probe;

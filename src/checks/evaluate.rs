@@ -12,16 +12,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use bytes::Bytes;
-use domain::base::iana::{DigestAlgorithm, Rtype, SecurityAlgorithm};
-use domain::rdata::{Dnskey, Ds, Rrsig, ZoneRecordData};
+use domain::base::iana::Rtype;
+use domain::rdata::ZoneRecordData;
 use serde::Serialize;
 
 use super::catalogue::{Severity, info};
 use super::profile::Profile;
-use crate::probe::{AddressProbe, DelegationProbe, Exchange, Reply};
-use crate::zone::verify::{ds_matches_key, in_window, verify_rrsig};
-use crate::zone::{Delegation, Dname, DsRecord, Rr, TldKind, name_key};
+use super::reply::{authoritative, label, lame_reason, records, soa_reply, soa_serial};
+use super::{dnssec, shape};
+use crate::probe::{DelegationProbe, Exchange};
+use crate::zone::{TldKind, name_key};
 
 /// One failed check.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -127,13 +127,13 @@ pub struct TldReport {
     pub probe_ms: f64,
 }
 
-struct Collector<'a> {
-    profile: &'a Profile,
-    findings: Vec<Finding>,
+pub(super) struct Collector<'a> {
+    pub(super) profile: &'a Profile,
+    pub(super) findings: Vec<Finding>,
 }
 
 impl Collector<'_> {
-    fn push(&mut self, check: &'static str, server: Option<String>, message: String) {
+    pub(super) fn push(&mut self, check: &'static str, server: Option<String>, message: String) {
         if !self.profile.enabled(check) {
             return;
         }
@@ -148,168 +148,6 @@ impl Collector<'_> {
     }
 }
 
-fn label(s: &AddressProbe) -> String {
-    format!("{} {}", s.host, s.address)
-}
-
-fn soa_serial(reply: &Reply, apex: &str) -> Option<u32> {
-    reply.answer.iter().find_map(|rr| match rr.data() {
-        ZoneRecordData::Soa(soa) if name_key(rr.owner()) == apex => Some(soa.serial().into_int()),
-        _ => None,
-    })
-}
-
-/// Whether a SOA/NS reply is an authoritative answer for `apex` of `rtype`.
-fn authoritative(reply: &Reply, apex: &str, rtype: Rtype) -> bool {
-    reply.is_noerror()
-        && reply.aa
-        && reply
-            .answer
-            .iter()
-            .any(|rr| rr.rtype() == rtype && name_key(rr.owner()) == apex)
-}
-
-/// Why a reply is lame, if it is.
-fn lame_reason(reply: &Reply, apex: &str, rtype: Rtype) -> Option<String> {
-    if !reply.is_noerror() {
-        return Some(format!("answered {} to {apex} {rtype}", reply.rcode));
-    }
-    let upward = reply.answer.is_empty()
-        && reply.authority.iter().any(|rr| {
-            rr.rtype() == Rtype::NS && {
-                let owner = name_key(rr.owner());
-                owner != apex && (owner == "." || apex.ends_with(&format!(".{owner}")))
-            }
-        });
-    if upward {
-        return Some(format!(
-            "upward referral instead of an answer to {apex} {rtype}"
-        ));
-    }
-    if !reply.aa {
-        return Some(format!("non-authoritative answer (AA=0) to {apex} {rtype}"));
-    }
-    if !authoritative(reply, apex, rtype) {
-        return Some(format!("no {rtype} record for {apex} in the answer"));
-    }
-    None
-}
-
-fn soa_reply(s: &AddressProbe) -> Option<&Reply> {
-    [&s.soa_udp, &s.soa_tcp]
-        .into_iter()
-        .filter_map(|e| e.outcome.reply())
-        .find(|r| r.is_noerror() && r.aa)
-}
-
-fn records<'a>(reply: &'a Reply, apex: &'a str, rtype: Rtype) -> impl Iterator<Item = &'a Rr> + 'a {
-    reply
-        .answer
-        .iter()
-        .filter(move |rr| rr.rtype() == rtype && name_key(rr.owner()) == apex)
-}
-
-fn rrsigs<'a>(
-    reply: &'a Reply,
-    covered: Rtype,
-) -> impl Iterator<Item = &'a Rrsig<Bytes, Dname>> + 'a {
-    reply.answer.iter().filter_map(move |rr| match rr.data() {
-        ZoneRecordData::Rrsig(sig) if sig.type_covered() == covered => Some(sig),
-        _ => None,
-    })
-}
-
-/// Whether an address is globally routable (what `IpAddr::is_global` will
-/// say once stable, by the IANA special-purpose registries).
-pub fn is_global(addr: &IpAddr) -> bool {
-    match addr {
-        IpAddr::V4(a) => {
-            let o = a.octets();
-            !(a.is_private()
-                || a.is_loopback()
-                || a.is_link_local()
-                || a.is_broadcast()
-                || a.is_documentation()
-                || a.is_unspecified()
-                || a.is_multicast()
-                || o[0] == 0
-                || (o[0] == 100 && (o[1] & 0xc0) == 64)
-                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
-                || (o[0] == 198 && (o[1] & 0xfe) == 18)
-                || o[0] >= 240)
-        }
-        IpAddr::V6(a) => {
-            let s = a.segments();
-            !(a.is_loopback()
-                || a.is_unspecified()
-                || a.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80
-                || (s[0] == 0x2001 && s[1] == 0x0db8)
-                || a.to_ipv4_mapped().is_some())
-        }
-    }
-}
-
-/// Converts a DS of the index into a `domain` DS.
-pub fn to_ds(ds: &DsRecord) -> Option<Ds<Bytes>> {
-    let digest: Option<Vec<u8>> = (0..ds.digest.len())
-        .step_by(2)
-        .map(|i| {
-            ds.digest
-                .get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect();
-    Ds::new(
-        ds.key_tag,
-        SecurityAlgorithm::from_int(ds.algorithm),
-        DigestAlgorithm::from_int(ds.digest_type),
-        Bytes::from(digest?),
-    )
-    .ok()
-}
-
-/// Size of the root's referral for a maximum-length name under the TLD,
-/// with all in-domain glue (RFC 9471), without EDNS; `None` when it cannot
-/// be encoded.
-pub fn referral_size(d: &Delegation) -> Option<usize> {
-    use hickory_proto::op::{Message, OpCode, Query};
-    use hickory_proto::rr::rdata::{A, AAAA, NS};
-    use hickory_proto::rr::{Name, RData, Record, RecordType};
-    let tld = Name::from_ascii(format!("{}.", d.tld)).ok()?;
-    // Fill the name up to 255 octets in wire form.
-    let mut room = 255 - (d.tld.len() + 2);
-    let mut labels: Vec<String> = Vec::new();
-    while room > 1 {
-        let len = (room - 1).min(63);
-        labels.push("x".repeat(len));
-        room -= len + 1;
-    }
-    let qname = Name::from_ascii(format!("{}.{}.", labels.join("."), d.tld)).ok()?;
-    let mut msg = Message::response(0, OpCode::Query);
-    msg.add_query(Query::query(qname, RecordType::A));
-    for ns in &d.ns {
-        let host = Name::from_ascii(ns).ok()?;
-        msg.add_authority(Record::from_rdata(tld.clone(), 172800, RData::NS(NS(host))));
-    }
-    for ns in d.ns.iter().filter(|h| d.in_bailiwick(h)) {
-        let host = Name::from_ascii(ns).ok()?;
-        for a in d.glue_of(ns) {
-            let rdata = match a {
-                IpAddr::V4(v4) => RData::A(A(*v4)),
-                IpAddr::V6(v6) => RData::AAAA(AAAA(*v6)),
-            };
-            msg.add_additional(Record::from_rdata(host.clone(), 172800, rdata));
-        }
-    }
-    msg.to_vec().ok().map(|v| v.len())
-}
-
-fn rtt_of(e: &Exchange) -> f64 {
-    (e.rtt_ms * 10.0).round() / 10.0
-}
-
 /// Evaluates a probe under `profile` at `at` (Unix seconds).
 pub fn evaluate(probe: &DelegationProbe, profile: &Profile, at: u32) -> TldReport {
     let d = &probe.delegation;
@@ -318,82 +156,33 @@ pub fn evaluate(probe: &DelegationProbe, profile: &Profile, at: u32) -> TldRepor
         profile,
         findings: Vec::new(),
     };
+    shape::check(probe, &mut c);
+    let statuses = servers(probe, &apex, &mut c);
+    consistency(probe, &apex, &statuses, &mut c);
+    let dnssec = dnssec::check(probe, &apex, at, &mut c);
+    let threats = threats(probe, &statuses, &dnssec);
+    let verdict = if !threats.is_empty() {
+        Verdict::Threat
+    } else if c.findings.iter().any(|f| f.severity >= Severity::Warning) {
+        Verdict::Degraded
+    } else {
+        Verdict::Ok
+    };
+    TldReport {
+        tld: d.tld.clone(),
+        kind: d.kind,
+        verdict,
+        threats,
+        findings: c.findings,
+        servers: statuses,
+        probe_ms: (probe.elapsed_ms * 10.0).round() / 10.0,
+    }
+}
 
-    // Delegation shape.
-    if d.ns.len() < 2 {
-        c.push(
-            "NS-COUNT",
-            None,
-            format!(
-                "the root zone lists {} NS host(s); at least 2 are required",
-                d.ns.len()
-            ),
-        );
-    }
-    for (host, reason) in &probe.unresolved {
-        c.push("NS-RESOLVABLE", None, format!("{host}: {reason}"));
-    }
-    let mut by_addr: BTreeMap<IpAddr, BTreeSet<&str>> = BTreeMap::new();
-    for s in &probe.servers {
-        by_addr.entry(s.address).or_default().insert(&s.host);
-    }
-    for (addr, hosts) in &by_addr {
-        if hosts.len() > 1 {
-            let names: Vec<&str> = hosts.iter().copied().collect();
-            c.push(
-                "NS-DISTINCT-ADDRESSES",
-                None,
-                format!("{addr} is shared by {}", names.join(", ")),
-            );
-        }
-    }
-    for addr in by_addr.keys() {
-        if !is_global(addr) {
-            let hosts: Vec<&str> = by_addr[addr].iter().copied().collect();
-            c.push(
-                "ADDRESS-SCOPE",
-                Some(format!("{} {addr}", hosts.join(","))),
-                format!("{addr} is not globally routable"),
-            );
-        }
-    }
-    let v4: BTreeSet<[u8; 3]> = by_addr
-        .keys()
-        .filter_map(|a| match a {
-            IpAddr::V4(v) => Some([v.octets()[0], v.octets()[1], v.octets()[2]]),
-            _ => None,
-        })
-        .collect();
-    let v6: BTreeSet<[u16; 3]> = by_addr
-        .keys()
-        .filter_map(|a| match a {
-            IpAddr::V6(v) => Some([v.segments()[0], v.segments()[1], v.segments()[2]]),
-            _ => None,
-        })
-        .collect();
-    let n4 = by_addr.keys().filter(|a| a.is_ipv4()).count();
-    let n6 = by_addr.keys().filter(|a| a.is_ipv6()).count();
-    if n4 >= 2 && v4.len() < 2 {
-        c.push(
-            "PREFIX-DIVERSITY",
-            None,
-            format!("all {n4} IPv4 addresses are in one /24"),
-        );
-    }
-    if n6 >= 2 && v6.len() < 2 {
-        c.push(
-            "PREFIX-DIVERSITY",
-            None,
-            format!("all {n6} IPv6 addresses are in one /48"),
-        );
-    }
-    if let Some(size) = referral_size(d)
-        && size > 512
-    {
-        c.push("REFERRAL-SIZE", None, format!("a referral for a maximum-length name with all in-domain glue is {size} octets (> 512)"));
-    }
-
-    // Per-server reachability, authority, EDNS, recursion, RTT.
+/// Per-server reachability, authority, EDNS, recursion and RTT.
+fn servers(probe: &DelegationProbe, apex: &str, c: &mut Collector<'_>) -> Vec<ServerStatus> {
+    let apex = apex.to_string();
+    let profile = c.profile;
     let mut statuses = Vec::new();
     for s in &probe.servers {
         let who = Some(label(s));
@@ -492,11 +281,22 @@ pub fn evaluate(probe: &DelegationProbe, profile: &Profile, at: u32) -> TldRepor
         });
     }
 
-    // Consistency between servers, and with the parent.
+    statuses
+}
+
+/// Consistency between servers, and with the parent.
+fn consistency(
+    probe: &DelegationProbe,
+    apex: &str,
+    statuses: &[ServerStatus],
+    c: &mut Collector<'_>,
+) {
+    let d = &probe.delegation;
+    let apex = apex.to_string();
     let serials: BTreeMap<u32, Vec<String>> = probe
         .servers
         .iter()
-        .zip(&statuses)
+        .zip(statuses)
         .filter_map(|(s, st)| st.serial.map(|n| (n, label(s))))
         .fold(BTreeMap::new(), |mut m, (n, l)| {
             m.entry(n).or_insert_with(Vec::new).push(l);
@@ -610,153 +410,15 @@ pub fn evaluate(probe: &DelegationProbe, profile: &Profile, at: u32) -> TldRepor
             );
         }
     }
+}
 
-    // DNSSEC.
-    let ds: Vec<Ds<Bytes>> = d.ds.iter().filter_map(to_ds).collect();
-    let mut secure_somewhere = false;
-    let mut dnskey_answers = 0;
-    let mut bogus_evidence: Vec<String> = Vec::new();
-    if !d.ds.is_empty() {
-        for r in &d.ds {
-            if !matches!(r.digest_type, 2 | 4) {
-                let what = if r.digest_type == 1 {
-                    "SHA-1, deprecated"
-                } else {
-                    "unknown"
-                };
-                c.push(
-                    "DS-DIGEST-ALGORITHM",
-                    None,
-                    format!(
-                        "DS {} uses digest type {} ({what})",
-                        r.key_tag, r.digest_type
-                    ),
-                );
-            }
-            if !matches!(r.algorithm, 8 | 10 | 13 | 14 | 15 | 16) {
-                c.push(
-                    "DS-KEY-ALGORITHM",
-                    None,
-                    format!(
-                        "DS {} names algorithm {}, which must not be used for signing",
-                        r.key_tag, r.algorithm
-                    ),
-                );
-            }
-        }
-        let owner: Dname = match apex.parse() {
-            Ok(n) => n,
-            Err(_) => Dname::root_bytes(),
-        };
-        for s in &probe.servers {
-            let who = Some(label(s));
-            let Some(reply) = s.dnskey.as_ref().and_then(|e| e.outcome.reply()) else {
-                continue;
-            };
-            if !(reply.is_noerror() && reply.aa) {
-                continue;
-            }
-            dnskey_answers += 1;
-            let key_rrs: Vec<&Rr> = records(reply, &apex, Rtype::DNSKEY).collect();
-            let keys: Vec<&Dnskey<Bytes>> = key_rrs
-                .iter()
-                .filter_map(|rr| match rr.data() {
-                    ZoneRecordData::Dnskey(k) => Some(k),
-                    _ => None,
-                })
-                .collect();
-            for sig in rrsigs(reply, Rtype::DNSKEY) {
-                if !in_window(sig, at) {
-                    c.push(
-                        "SIGNATURE-EXPIRY",
-                        who.clone(),
-                        format!(
-                            "RRSIG DNSKEY by key {} is outside its validity period",
-                            sig.key_tag()
-                        ),
-                    );
-                }
-            }
-            let matched: Vec<&Dnskey<Bytes>> = keys
-                .iter()
-                .copied()
-                .filter(|k| ds.iter().any(|x| ds_matches_key(x, &owner, k)))
-                .collect();
-            if matched.is_empty() {
-                let tags: Vec<String> = keys.iter().map(|k| k.key_tag().to_string()).collect();
-                let msg = if keys.is_empty() {
-                    "no DNSKEY records returned, but the root holds DS".to_string()
-                } else {
-                    format!(
-                        "no DS matches a served DNSKEY (DS key tags {:?}, DNSKEY key tags [{}])",
-                        d.ds.iter().map(|x| x.key_tag).collect::<Vec<_>>(),
-                        tags.join(", ")
-                    )
-                };
-                bogus_evidence.push(format!("{}: {msg}", label(s)));
-                c.push("DS-MATCHES-DNSKEY", who.clone(), msg);
-                continue;
-            }
-            let mut errors = Vec::new();
-            let signed_by_matched = rrsigs(reply, Rtype::DNSKEY).any(|sig| {
-                match verify_rrsig(sig, &key_rrs, matched.iter().copied(), at) {
-                    Ok(_) => true,
-                    Err(e) => {
-                        errors.push(e.to_string());
-                        false
-                    }
-                }
-            });
-            if !signed_by_matched {
-                let msg = if errors.is_empty() {
-                    "the DNSKEY RRset carries no signature by the key the DS names".to_string()
-                } else {
-                    format!(
-                        "no valid DNSKEY signature by the key the DS names: {}",
-                        errors.join("; ")
-                    )
-                };
-                bogus_evidence.push(format!("{}: {msg}", label(s)));
-                c.push("DNSKEY-SIGNED", who.clone(), msg);
-                continue;
-            }
-            secure_somewhere = true;
-            if let Some(soa) = s
-                .soa_udp
-                .outcome
-                .reply()
-                .filter(|r| authoritative(r, &apex, Rtype::SOA))
-            {
-                let soa_rrs: Vec<&Rr> = records(soa, &apex, Rtype::SOA).collect();
-                let sigs: Vec<_> = rrsigs(soa, Rtype::SOA).collect();
-                for sig in &sigs {
-                    if !in_window(sig, at) {
-                        c.push(
-                            "SIGNATURE-EXPIRY",
-                            who.clone(),
-                            format!(
-                                "RRSIG SOA by key {} is outside its validity period",
-                                sig.key_tag()
-                            ),
-                        );
-                    }
-                }
-                let ok = sigs
-                    .iter()
-                    .any(|sig| verify_rrsig(sig, &soa_rrs, keys.iter().copied(), at).is_ok());
-                if !ok {
-                    let msg = if sigs.is_empty() {
-                        "the SOA carries no RRSIG".to_string()
-                    } else {
-                        "no SOA signature verifies with the DNSKEY RRset".to_string()
-                    };
-                    c.push("SOA-SIGNED", who.clone(), msg);
-                }
-            }
-        }
-    }
-
-    // Threats, by POLICY.md point 2 alone.
+/// The threats, by POLICY.md point 2 alone.
+fn threats(
+    probe: &DelegationProbe,
+    statuses: &[ServerStatus],
+    dnssec: &dnssec::Outcome,
+) -> Vec<Threat> {
+    let d = &probe.delegation;
     let mut threats = Vec::new();
     let answering = statuses.iter().filter(|s| s.authoritative).count();
     if answering == 0 {
@@ -778,11 +440,11 @@ pub fn evaluate(probe: &DelegationProbe, profile: &Profile, at: u32) -> TldRepor
             detail,
             rule: THREAT_RULE,
         });
-    } else if !d.ds.is_empty() && !secure_somewhere {
-        let detail = if dnskey_answers == 0 {
+    } else if !d.ds.is_empty() && !dnssec.secure {
+        let detail = if dnssec.dnskey_answers == 0 {
             "the root holds DS records but no server returned the DNSKEY RRset".to_string()
         } else {
-            bogus_evidence.join("; ")
+            dnssec.evidence.join("; ")
         };
         threats.push(Threat {
             kind: ThreatKind::DnssecBogus,
@@ -790,86 +452,9 @@ pub fn evaluate(probe: &DelegationProbe, profile: &Profile, at: u32) -> TldRepor
             rule: THREAT_RULE,
         });
     }
-    let verdict = if !threats.is_empty() {
-        Verdict::Threat
-    } else if c.findings.iter().any(|f| f.severity >= Severity::Warning) {
-        Verdict::Degraded
-    } else {
-        Verdict::Ok
-    };
-    TldReport {
-        tld: d.tld.clone(),
-        kind: d.kind,
-        verdict,
-        threats,
-        findings: c.findings,
-        servers: statuses,
-        probe_ms: (probe.elapsed_ms * 10.0).round() / 10.0,
-    }
+    threats
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn global_addresses() {
-        for a in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "192.168.1.1",
-            "100.64.0.1",
-            "192.0.2.1",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "2001:db8::1",
-        ] {
-            assert!(!is_global(&a.parse().unwrap()), "{a}");
-        }
-        for a in ["194.0.9.1", "2001:678:c::1", "8.8.8.8"] {
-            assert!(is_global(&a.parse().unwrap()), "{a}");
-        }
-    }
-
-    #[test]
-    fn referral_size_grows_with_glue() {
-        let mut d = Delegation {
-            tld: "xa".into(),
-            kind: TldKind::CountryCode,
-            ns: vec!["ns1.xa.".into(), "ns2.xa.".into()],
-            glue: Default::default(),
-            ds: vec![],
-        };
-        let small = referral_size(&d).unwrap();
-        assert!(small < 512, "{small}");
-        for i in 0..13 {
-            let host = format!("a-very-long-name-server-host-name-{i}.xa.");
-            d.ns.push(host.clone());
-            d.glue.insert(
-                host,
-                vec!["2001:db8::1".parse().unwrap(), "192.0.2.1".parse().unwrap()],
-            );
-        }
-        assert!(referral_size(&d).unwrap() > 512);
-    }
-
-    #[test]
-    fn ds_conversion_round_trips() {
-        let r = DsRecord {
-            key_tag: 1,
-            algorithm: 13,
-            digest_type: 2,
-            digest: "ABCD".into(),
-        };
-        let ds = to_ds(&r).unwrap();
-        assert_eq!(ds.digest().as_ref(), &[0xab, 0xcd]);
-        assert!(
-            to_ds(&DsRecord {
-                digest: "XYZ".into(),
-                ..r
-            })
-            .is_none()
-        );
-    }
+fn rtt_of(e: &Exchange) -> f64 {
+    (e.rtt_ms * 10.0).round() / 10.0
 }

@@ -1,11 +1,16 @@
 //! Delegation health checks: the catalogue ([`catalogue`]), profiles
-//! ([`profile`]) and the evaluation of a probe into findings and a verdict
-//! ([`evaluate`]), plus the `rootguard check` report ([`report`]).
+//! ([`profile`]), the evaluation of a probe into findings and a verdict
+//! ([`evaluate`], with the delegation-shape checks in [`shape`] and the
+//! DNSSEC checks in `dnssec`), and the `rootguard check` report
+//! ([`report`]).
 
 pub mod catalogue;
+mod dnssec;
 pub mod evaluate;
 pub mod profile;
+mod reply;
 pub mod report;
+pub mod shape;
 
 pub use catalogue::{CATALOGUE, CheckInfo, Severity};
 pub use evaluate::{Finding, Threat, ThreatKind, TldReport, Verdict, evaluate};

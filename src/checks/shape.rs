@@ -1,0 +1,261 @@
+//! The shape of a delegation: NS count, resolvability, distinct and
+//! globally routable addresses, network diversity, and the size of the
+//! root's referral.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use super::evaluate::Collector;
+use crate::probe::DelegationProbe;
+use crate::zone::Delegation;
+
+/// Runs the shape checks of `probe`'s delegation.
+pub(super) fn check(probe: &DelegationProbe, c: &mut Collector<'_>) {
+    let d = &probe.delegation;
+    if d.ns.len() < 2 {
+        c.push(
+            "NS-COUNT",
+            None,
+            format!(
+                "the root zone lists {} NS host(s); at least 2 are required",
+                d.ns.len()
+            ),
+        );
+    }
+    for (host, reason) in &probe.unresolved {
+        c.push("NS-RESOLVABLE", None, format!("{host}: {reason}"));
+    }
+    let mut by_addr: BTreeMap<IpAddr, BTreeSet<&str>> = BTreeMap::new();
+    for s in &probe.servers {
+        by_addr.entry(s.address).or_default().insert(&s.host);
+    }
+    for (addr, hosts) in &by_addr {
+        if hosts.len() > 1 {
+            let names: Vec<&str> = hosts.iter().copied().collect();
+            c.push(
+                "NS-DISTINCT-ADDRESSES",
+                None,
+                format!("{addr} is shared by {}", names.join(", ")),
+            );
+        }
+    }
+    for addr in by_addr.keys() {
+        if !is_global(addr) {
+            let hosts: Vec<&str> = by_addr[addr].iter().copied().collect();
+            c.push(
+                "ADDRESS-SCOPE",
+                Some(format!("{} {addr}", hosts.join(","))),
+                format!("{addr} is not globally routable"),
+            );
+        }
+    }
+    let v4: BTreeSet<[u8; 3]> = by_addr
+        .keys()
+        .filter_map(|a| match a {
+            IpAddr::V4(v) => Some([v.octets()[0], v.octets()[1], v.octets()[2]]),
+            _ => None,
+        })
+        .collect();
+    let v6: BTreeSet<[u16; 3]> = by_addr
+        .keys()
+        .filter_map(|a| match a {
+            IpAddr::V6(v) => Some([v.segments()[0], v.segments()[1], v.segments()[2]]),
+            _ => None,
+        })
+        .collect();
+    let n4 = by_addr.keys().filter(|a| a.is_ipv4()).count();
+    let n6 = by_addr.keys().filter(|a| a.is_ipv6()).count();
+    if n4 >= 2 && v4.len() < 2 {
+        c.push(
+            "PREFIX-DIVERSITY",
+            None,
+            format!("all {n4} IPv4 addresses are in one /24"),
+        );
+    }
+    if n6 >= 2 && v6.len() < 2 {
+        c.push(
+            "PREFIX-DIVERSITY",
+            None,
+            format!("all {n6} IPv6 addresses are in one /48"),
+        );
+    }
+    if let Some(size) = referral_size(d)
+        && size > 512
+    {
+        c.push("REFERRAL-SIZE", None, format!("a referral for a maximum-length name with all in-domain glue is {size} octets (> 512)"));
+    }
+}
+
+/// Whether an address is globally routable (what `IpAddr::is_global` will
+/// say once stable, by the IANA special-purpose registries).
+pub fn is_global(addr: &IpAddr) -> bool {
+    match addr {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            !(a.is_private()
+                || a.is_loopback()
+                || a.is_link_local()
+                || a.is_broadcast()
+                || a.is_documentation()
+                || a.is_unspecified()
+                || a.is_multicast()
+                || o[0] == 0
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 198 && (o[1] & 0xfe) == 18)
+                || o[0] >= 240)
+        }
+        IpAddr::V6(a) => {
+            let s = a.segments();
+            !(a.is_loopback()
+                || a.is_unspecified()
+                || a.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || a.to_ipv4_mapped().is_some())
+        }
+    }
+}
+
+/// Size of the root's referral for a maximum-length name under the TLD,
+/// with all in-domain glue (RFC 9471), without EDNS; `None` when it cannot
+/// be encoded.
+pub fn referral_size(d: &Delegation) -> Option<usize> {
+    use hickory_proto::op::{Message, OpCode, Query};
+    use hickory_proto::rr::rdata::{A, AAAA, NS};
+    use hickory_proto::rr::{Name, RData, Record, RecordType};
+    let tld = Name::from_ascii(format!("{}.", d.tld)).ok()?;
+    // Fill the name up to 255 octets in wire form.
+    let mut room = 255 - (d.tld.len() + 2);
+    let mut labels: Vec<String> = Vec::new();
+    while room > 1 {
+        let len = (room - 1).min(63);
+        labels.push("x".repeat(len));
+        room -= len + 1;
+    }
+    let qname = Name::from_ascii(format!("{}.{}.", labels.join("."), d.tld)).ok()?;
+    let mut msg = Message::response(0, OpCode::Query);
+    msg.add_query(Query::query(qname, RecordType::A));
+    for ns in &d.ns {
+        let host = Name::from_ascii(ns).ok()?;
+        msg.add_authority(Record::from_rdata(tld.clone(), 172800, RData::NS(NS(host))));
+    }
+    for ns in d.ns.iter().filter(|h| d.in_bailiwick(h)) {
+        let host = Name::from_ascii(ns).ok()?;
+        for a in d.glue_of(ns) {
+            let rdata = match a {
+                IpAddr::V4(v4) => RData::A(A(*v4)),
+                IpAddr::V6(v6) => RData::AAAA(AAAA(*v6)),
+            };
+            msg.add_additional(Record::from_rdata(host.clone(), 172800, rdata));
+        }
+    }
+    msg.to_vec().ok().map(|v| v.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Profile;
+    use crate::probe::{AddressProbe, Exchange, Outcome, Transport};
+    use crate::zone::TldKind;
+    use hickory_proto::rr::RecordType;
+
+    #[test]
+    fn global_addresses() {
+        for a in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.1.1",
+            "100.64.0.1",
+            "192.0.2.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "2001:db8::1",
+        ] {
+            assert!(!is_global(&a.parse().unwrap()), "{a}");
+        }
+        for a in ["194.0.9.1", "2001:678:c::1", "8.8.8.8"] {
+            assert!(is_global(&a.parse().unwrap()), "{a}");
+        }
+    }
+
+    #[test]
+    fn referral_size_grows_with_glue() {
+        let mut d = Delegation {
+            tld: "xa".into(),
+            kind: TldKind::CountryCode,
+            ns: vec!["ns1.xa.".into(), "ns2.xa.".into()],
+            glue: Default::default(),
+            ds: vec![],
+        };
+        let small = referral_size(&d).unwrap();
+        assert!(small < 512, "{small}");
+        for i in 0..13 {
+            let host = format!("a-very-long-name-server-host-name-{i}.xa.");
+            d.ns.push(host.clone());
+            d.glue.insert(
+                host,
+                vec!["2001:db8::1".parse().unwrap(), "192.0.2.1".parse().unwrap()],
+            );
+        }
+        assert!(referral_size(&d).unwrap() > 512);
+    }
+
+    fn silent(address: &str) -> AddressProbe {
+        let address: IpAddr = address.parse().unwrap();
+        let e = Exchange {
+            server: std::net::SocketAddr::new(address, 53),
+            qname: "xa.".into(),
+            qtype: RecordType::SOA,
+            transport: Transport::Udp,
+            rtt_ms: 1.0,
+            retried_over_tcp: false,
+            outcome: Outcome::Timeout,
+        };
+        AddressProbe {
+            host: "ns.xa.".into(),
+            address,
+            from_glue: true,
+            soa_udp: e.clone(),
+            soa_tcp: e.clone(),
+            ns: e.clone(),
+            dnskey: None,
+            host_addresses: vec![],
+            recursion: e,
+        }
+    }
+
+    fn scope_findings(addresses: &[&str]) -> usize {
+        let probe = DelegationProbe {
+            delegation: Delegation {
+                tld: "xa".into(),
+                kind: TldKind::CountryCode,
+                ns: vec!["ns.xa.".into()],
+                glue: Default::default(),
+                ds: vec![],
+            },
+            unresolved: vec![],
+            servers: addresses.iter().map(|a| silent(a)).collect(),
+            elapsed_ms: 1.0,
+        };
+        let profile = Profile::default();
+        let mut c = Collector {
+            profile: &profile,
+            findings: Vec::new(),
+        };
+        check(&probe, &mut c);
+        c.findings
+            .iter()
+            .filter(|f| f.check == "ADDRESS-SCOPE")
+            .count()
+    }
+
+    #[test]
+    fn address_scope_passes_for_global_and_fails_for_special_addresses() {
+        assert_eq!(scope_findings(&["194.0.9.1", "2001:678:c::1"]), 0);
+        assert_eq!(scope_findings(&["194.0.9.1", "10.0.0.1", "fd00::53"]), 2);
+    }
+}
