@@ -397,3 +397,23 @@ async fn address_scope_fails_on_loopback_under_the_default_profile() {
         "not globally routable",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_glue_is_probed() {
+    if std::net::UdpSocket::bind("[::1]:0").is_err() {
+        eprintln!("SKIPPED: no IPv6 loopback on this machine");
+        return;
+    }
+    let root = RootZone::new().tld("dual", &[("ns1", "127.60.1.1"), ("ns2", "::1")]);
+    let (dir, _port) = lab_dir(&root, "", Some(LAB_PROFILE));
+    let report = check_lab(dir.path(), &["dual"]).await;
+    let t = tld(&report, "dual");
+    assert_clean(t);
+    assert!(
+        t.servers
+            .iter()
+            .any(|s| s.address.is_ipv6() && s.authoritative),
+        "{:?}",
+        t.servers
+    );
+}

@@ -88,32 +88,22 @@ impl LabKey {
     pub fn sign(&self, rrset: &[&Rr], inception: u32, expiration: u32) -> Option<Rr> {
         let first = rrset.first()?;
         let labels = (first.owner().label_count() - 1) as u8;
-        let unsigned = Rrsig::new(
-            first.rtype(),
-            SecurityAlgorithm::ED25519,
-            labels,
-            first.ttl(),
-            Timestamp::from(expiration),
-            Timestamp::from(inception),
-            self.key_tag(),
-            self.owner.clone(),
-            Bytes::new(),
-        )
-        .ok()?;
-        let data = signed_data(&unsigned, rrset);
-        let signature = Bytes::copy_from_slice(self.pair.sign(&data).as_ref());
-        let sig = Rrsig::new(
-            first.rtype(),
-            SecurityAlgorithm::ED25519,
-            labels,
-            first.ttl(),
-            Timestamp::from(expiration),
-            Timestamp::from(inception),
-            self.key_tag(),
-            self.owner.clone(),
-            signature,
-        )
-        .ok()?;
+        let rrsig = |signature: Bytes| {
+            Rrsig::new(
+                first.rtype(),
+                SecurityAlgorithm::ED25519,
+                labels,
+                first.ttl(),
+                Timestamp::from(expiration),
+                Timestamp::from(inception),
+                self.key_tag(),
+                self.owner.clone(),
+                signature,
+            )
+            .ok()
+        };
+        let data = signed_data(&rrsig(Bytes::new())?, rrset);
+        let sig = rrsig(Bytes::copy_from_slice(self.pair.sign(&data).as_ref()))?;
         Some(Record::new(
             first.owner().clone(),
             Class::IN,
