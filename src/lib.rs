@@ -9,4 +9,5 @@
 pub mod checks;
 pub mod lab;
 pub mod probe;
+pub mod store;
 pub mod zone;
