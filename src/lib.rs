@@ -8,6 +8,7 @@
 
 pub mod checks;
 pub mod lab;
+pub mod policy;
 pub mod probe;
 pub mod store;
 pub mod zone;

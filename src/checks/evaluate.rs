@@ -61,7 +61,9 @@ impl std::fmt::Display for Verdict {
 }
 
 /// The two conditions that threaten DNS stability (POLICY.md point 2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ThreatKind {
     /// No delegated name server answers authoritatively over any transport.

@@ -1,0 +1,906 @@
+//! Technical complaints and temporary suspensions of one TLD, driven by
+//! health sweeps (BP §4.2.1, §4.3; POLICY.md "Technical complaints and
+//! temporary suspension", points 1-6).
+//!
+//! Complaints: one track per finding family.
+//!
+//! ```text
+//!            finding                finding, n+1 = K
+//!   Clear ----------> Pending(n) ---------------------> Open ----+ finding:
+//!     ^                   |          (complaint lodged   |  ^    | evidence
+//!     |   clear sweep     |           by the guard)      |  +----+ appended
+//!     +-------------------+                              |
+//!     +--------------------- clear sweep: closed --------+
+//! ```
+//!
+//! Suspension: one per TLD. Only the two threats of point 2 count.
+//!
+//! ```text
+//!          threat              threat, n+1 = K         auto_suspend
+//!   None --------> Pending(n) -----------------+-----------------------> Active(measure)
+//!    ^  no threat      |                       |                          |   ^  threat: reassessed,
+//!    +-----------------+                       | otherwise                |   |  clear count reset
+//!    ^                                         v                          |   |
+//!    |       R clear sweeps: withdrawn     Proposed --operator confirms-->+   |
+//!    +-------------------------------------    |    (threat current)      |   |
+//!    +------------------------------------------------ R clear sweeps ----+   |
+//!    +------------------------------------------------ operator lifts ----+
+//! ```
+//!
+//! A sweep from an impaired vantage point (point 6) changes nothing: it
+//! opens no complaint, justifies no suspension and does not count towards
+//! lifting one. Nobody can impose, confirm or extend a suspension without a
+//! threat in the latest sweep (point 4); the measure is always the least
+//! that removes the threat, `withhold-ds` for DNSSEC-bogus and
+//! `hold-delegation` for a total outage (point 3), and never alters the
+//! delegation otherwise (point 5).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::{PolicyConfig, Refusal, section};
+use crate::checks::{ThreatKind, TldReport};
+
+/// A family of findings: one complaint track each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// Servers unreachable, lame or unresolvable.
+    Reachability,
+    /// Servers disagree with each other or with the root zone.
+    Consistency,
+    /// DNSSEC chain and signatures.
+    Dnssec,
+    /// Shape of the delegation (count, addresses, diversity, referral).
+    Delegation,
+    /// Service quality (recursion, EDNS, RTT).
+    Service,
+}
+
+impl Family {
+    /// The family of a check ID.
+    pub fn of(check: &str) -> Family {
+        match check {
+            "REACH-UDP" | "REACH-TCP" | "AUTHORITATIVE" | "NS-RESOLVABLE" => Family::Reachability,
+            "SOA-SERIAL-CONSISTENT" | "NS-SET-CONSISTENT" | "PARENT-CHILD-NS" | "GLUE-MATCH" => {
+                Family::Consistency
+            }
+            c if c.starts_with("DS-")
+                || c.starts_with("DNSKEY")
+                || c == "SOA-SIGNED"
+                || c == "SIGNATURE-EXPIRY" =>
+            {
+                Family::Dnssec
+            }
+            "OPEN-RECURSION" | "EDNS" | "UDP-RTT" | "TCP-RTT" => Family::Service,
+            _ => Family::Delegation,
+        }
+    }
+}
+
+/// The suspension measure (POLICY.md point 3): the least that removes the threat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Measure {
+    /// Publish the delegation without its DS records.
+    WithholdDs,
+    /// Do not publish the delegation.
+    HoldDelegation,
+}
+
+impl Measure {
+    /// The least measure for a threat.
+    pub fn for_threat(kind: ThreatKind) -> Measure {
+        match kind {
+            ThreatKind::DnssecBogus => Measure::WithholdDs,
+            ThreatKind::TotalOutage => Measure::HoldDelegation,
+        }
+    }
+}
+
+/// What one sweep found for one TLD.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SweepFacts {
+    /// When (RFC 3339).
+    pub at: String,
+    /// Whether the guard's vantage point was impaired during the sweep.
+    pub impaired: bool,
+    /// Failing findings by family, as evidence lines.
+    pub findings: BTreeMap<Family, Vec<String>>,
+    /// The threat, if one of the two conditions held.
+    pub threat: Option<ThreatKind>,
+    /// Evidence of the threat.
+    pub threat_detail: String,
+}
+
+impl SweepFacts {
+    /// Facts from a check report.
+    pub fn from_report(report: &TldReport, at: &str, impaired: bool) -> SweepFacts {
+        let mut findings: BTreeMap<Family, Vec<String>> = BTreeMap::new();
+        for f in &report.findings {
+            let server = f
+                .server
+                .as_deref()
+                .map(|s| format!(" [{s}]"))
+                .unwrap_or_default();
+            findings
+                .entry(Family::of(f.check))
+                .or_default()
+                .push(format!("{} {}{server}: {}", f.severity, f.check, f.message));
+        }
+        SweepFacts {
+            at: at.to_string(),
+            impaired,
+            findings,
+            threat: report.threats.first().map(|t| t.kind),
+            threat_detail: report
+                .threats
+                .iter()
+                .map(|t| t.detail.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        }
+    }
+}
+
+/// One complaint track.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum Track {
+    /// Findings seen for `sweeps` consecutive sweeps, not yet K.
+    Pending {
+        /// Consecutive sweeps with the finding.
+        sweeps: u32,
+        /// First seen.
+        since: String,
+    },
+    /// A complaint lodged by the guard is open.
+    Open {
+        /// When it was lodged.
+        opened: String,
+        /// Sweeps with the finding since.
+        sweeps: u32,
+    },
+}
+
+/// The suspension state of a TLD.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum Suspension {
+    /// No threat seen.
+    #[default]
+    None,
+    /// A threat seen for `sweeps` consecutive sweeps, not yet K.
+    Pending {
+        /// The threat.
+        kind: ThreatKind,
+        /// Consecutive sweeps with it.
+        sweeps: u32,
+        /// First seen.
+        since: String,
+    },
+    /// Justified and proposed to an operator.
+    Proposed {
+        /// The threat.
+        kind: ThreatKind,
+        /// The measure proposed.
+        measure: Measure,
+        /// When proposed.
+        since: String,
+        /// Consecutive sweeps without the threat.
+        clear_sweeps: u32,
+    },
+    /// In force.
+    Active {
+        /// The threat.
+        kind: ThreatKind,
+        /// The measure.
+        measure: Measure,
+        /// When imposed.
+        since: String,
+        /// Consecutive sweeps without the threat.
+        clear_sweeps: u32,
+    },
+}
+
+/// The technical state of one TLD.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TldTechnical {
+    /// Complaint tracks by family (absent: clear).
+    pub tracks: BTreeMap<Family, Track>,
+    /// Suspension.
+    pub suspension: Suspension,
+    /// The threat of the latest sweep that was not impaired.
+    pub current_threat: Option<ThreatKind>,
+}
+
+/// What a transition did; each is recorded as one event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "kebab-case")]
+pub enum Effect {
+    /// The sweep was ignored: vantage point impaired.
+    SweepIgnored,
+    /// A technical complaint lodged by the guard.
+    ComplaintOpened {
+        /// Family.
+        family: Family,
+        /// Evidence.
+        evidence: Vec<String>,
+    },
+    /// New evidence on an open complaint.
+    EvidenceAppended {
+        /// Family.
+        family: Family,
+        /// When the complaint was lodged.
+        opened: String,
+        /// Evidence.
+        evidence: Vec<String>,
+    },
+    /// The findings cleared: the complaint is closed.
+    ComplaintClosed {
+        /// Family.
+        family: Family,
+        /// When the complaint was lodged.
+        opened: String,
+    },
+    /// A suspension justified and proposed to an operator.
+    SuspensionProposed {
+        /// Threat.
+        kind: ThreatKind,
+        /// Measure.
+        measure: Measure,
+        /// Evidence.
+        evidence: String,
+    },
+    /// A suspension imposed.
+    SuspensionImposed {
+        /// Threat.
+        kind: ThreatKind,
+        /// Measure.
+        measure: Measure,
+        /// By the guard itself (otherwise confirmed or imposed by an operator).
+        by_guard: bool,
+        /// Evidence.
+        evidence: String,
+    },
+    /// A sweep re-assessed an active suspension.
+    SuspensionReassessed {
+        /// Whether the threat is still present.
+        threat_present: bool,
+        /// Consecutive sweeps without it.
+        clear_sweeps: u32,
+        /// Evidence.
+        evidence: String,
+    },
+    /// The suspension was lifted; the approved delegation is restored.
+    SuspensionLifted {
+        /// The measure lifted.
+        measure: Measure,
+        /// Why.
+        reason: String,
+    },
+    /// A proposal lapsed because the threat cleared.
+    ProposalWithdrawn {
+        /// The measure that had been proposed.
+        measure: Measure,
+    },
+}
+
+impl Effect {
+    /// The event kind recorded for this effect.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Effect::SweepIgnored => "sweep.ignored",
+            Effect::ComplaintOpened { .. } => "complaint.opened",
+            Effect::EvidenceAppended { .. } => "complaint.evidence",
+            Effect::ComplaintClosed { .. } => "complaint.closed",
+            Effect::SuspensionProposed { .. } => "suspension.proposed",
+            Effect::SuspensionImposed { .. } => "suspension.imposed",
+            Effect::SuspensionReassessed { .. } => "suspension.reassessed",
+            Effect::SuspensionLifted { .. } => "suspension.lifted",
+            Effect::ProposalWithdrawn { .. } => "suspension.withdrawn",
+        }
+    }
+
+    /// The rules applied.
+    pub fn section(&self) -> &'static str {
+        match self {
+            Effect::SweepIgnored => section::VANTAGE,
+            Effect::ComplaintOpened { .. }
+            | Effect::EvidenceAppended { .. }
+            | Effect::ComplaintClosed { .. } => section::TECHNICAL,
+            Effect::SuspensionProposed { .. } | Effect::SuspensionImposed { .. } => {
+                section::SUSPENSION
+            }
+            Effect::SuspensionReassessed { .. }
+            | Effect::SuspensionLifted { .. }
+            | Effect::ProposalWithdrawn { .. } => section::SUSPENSION_LIFT,
+        }
+    }
+}
+
+impl TldTechnical {
+    /// The measure in force, if any.
+    pub fn active_measure(&self) -> Option<Measure> {
+        match &self.suspension {
+            Suspension::Active { measure, .. } => Some(*measure),
+            _ => None,
+        }
+    }
+
+    /// Applies one sweep.
+    pub fn sweep(&self, facts: &SweepFacts, cfg: &PolicyConfig) -> (TldTechnical, Vec<Effect>) {
+        if facts.impaired {
+            return (self.clone(), vec![Effect::SweepIgnored]);
+        }
+        let k = cfg.persist_sweeps.max(1);
+        let r = cfg.clear_sweeps.max(1);
+        let mut next = self.clone();
+        let mut effects = Vec::new();
+        next.current_threat = facts.threat;
+
+        let families: BTreeSet<Family> = self
+            .tracks
+            .keys()
+            .chain(facts.findings.keys())
+            .copied()
+            .collect();
+        for family in families {
+            let evidence = facts.findings.get(&family).filter(|e| !e.is_empty());
+            match (self.tracks.get(&family), evidence) {
+                (None, Some(ev)) | (Some(Track::Pending { .. }), Some(ev)) => {
+                    let (sweeps, since) = match self.tracks.get(&family) {
+                        Some(Track::Pending { sweeps, since }) => (sweeps + 1, since.clone()),
+                        _ => (1, facts.at.clone()),
+                    };
+                    if sweeps >= k {
+                        next.tracks.insert(
+                            family,
+                            Track::Open {
+                                opened: facts.at.clone(),
+                                sweeps,
+                            },
+                        );
+                        effects.push(Effect::ComplaintOpened {
+                            family,
+                            evidence: ev.clone(),
+                        });
+                    } else {
+                        next.tracks.insert(family, Track::Pending { sweeps, since });
+                    }
+                }
+                (Some(Track::Open { opened, sweeps }), Some(ev)) => {
+                    next.tracks.insert(
+                        family,
+                        Track::Open {
+                            opened: opened.clone(),
+                            sweeps: sweeps + 1,
+                        },
+                    );
+                    effects.push(Effect::EvidenceAppended {
+                        family,
+                        opened: opened.clone(),
+                        evidence: ev.clone(),
+                    });
+                }
+                (Some(Track::Open { opened, .. }), None) => {
+                    next.tracks.remove(&family);
+                    effects.push(Effect::ComplaintClosed {
+                        family,
+                        opened: opened.clone(),
+                    });
+                }
+                (Some(Track::Pending { .. }), None) | (None, None) => {
+                    next.tracks.remove(&family);
+                }
+            }
+        }
+
+        let evidence = facts.threat_detail.clone();
+        next.suspension = match (&self.suspension, facts.threat) {
+            (Suspension::None, Some(kind)) | (Suspension::Pending { .. }, Some(kind)) => {
+                let (sweeps, since) = match &self.suspension {
+                    Suspension::Pending { sweeps, since, .. } => (sweeps + 1, since.clone()),
+                    _ => (1, facts.at.clone()),
+                };
+                if sweeps >= k {
+                    let measure = Measure::for_threat(kind);
+                    if cfg.auto_suspend {
+                        effects.push(Effect::SuspensionImposed {
+                            kind,
+                            measure,
+                            by_guard: true,
+                            evidence,
+                        });
+                        Suspension::Active {
+                            kind,
+                            measure,
+                            since: facts.at.clone(),
+                            clear_sweeps: 0,
+                        }
+                    } else {
+                        effects.push(Effect::SuspensionProposed {
+                            kind,
+                            measure,
+                            evidence,
+                        });
+                        Suspension::Proposed {
+                            kind,
+                            measure,
+                            since: facts.at.clone(),
+                            clear_sweeps: 0,
+                        }
+                    }
+                } else {
+                    Suspension::Pending {
+                        kind,
+                        sweeps,
+                        since,
+                    }
+                }
+            }
+            (Suspension::Pending { .. }, None) | (Suspension::None, None) => Suspension::None,
+            (
+                Suspension::Proposed {
+                    kind,
+                    measure,
+                    since,
+                    ..
+                },
+                Some(_),
+            ) => Suspension::Proposed {
+                kind: *kind,
+                measure: *measure,
+                since: since.clone(),
+                clear_sweeps: 0,
+            },
+            (
+                Suspension::Proposed {
+                    kind,
+                    measure,
+                    since,
+                    clear_sweeps,
+                },
+                None,
+            ) => {
+                if clear_sweeps + 1 >= r {
+                    effects.push(Effect::ProposalWithdrawn { measure: *measure });
+                    Suspension::None
+                } else {
+                    Suspension::Proposed {
+                        kind: *kind,
+                        measure: *measure,
+                        since: since.clone(),
+                        clear_sweeps: clear_sweeps + 1,
+                    }
+                }
+            }
+            (
+                Suspension::Active {
+                    kind,
+                    measure,
+                    since,
+                    ..
+                },
+                Some(_),
+            ) => {
+                effects.push(Effect::SuspensionReassessed {
+                    threat_present: true,
+                    clear_sweeps: 0,
+                    evidence,
+                });
+                Suspension::Active {
+                    kind: *kind,
+                    measure: *measure,
+                    since: since.clone(),
+                    clear_sweeps: 0,
+                }
+            }
+            (
+                Suspension::Active {
+                    kind,
+                    measure,
+                    since,
+                    clear_sweeps,
+                },
+                None,
+            ) => {
+                let clear = clear_sweeps + 1;
+                effects.push(Effect::SuspensionReassessed {
+                    threat_present: false,
+                    clear_sweeps: clear,
+                    evidence: "no threat in this sweep".into(),
+                });
+                if clear >= r {
+                    effects.push(Effect::SuspensionLifted {
+                        measure: *measure,
+                        reason: format!("{clear} consecutive sweeps without the threat"),
+                    });
+                    Suspension::None
+                } else {
+                    Suspension::Active {
+                        kind: *kind,
+                        measure: *measure,
+                        since: since.clone(),
+                        clear_sweeps: clear,
+                    }
+                }
+            }
+        };
+        (next, effects)
+    }
+
+    /// An operator confirms a proposed suspension; refused unless the
+    /// latest sweep still shows the threat.
+    pub fn confirm(&self, at: &str) -> Result<(TldTechnical, Effect), Refusal> {
+        let Suspension::Proposed { kind, measure, .. } = &self.suspension else {
+            return Err(Refusal::new(
+                "no suspension is proposed for this TLD",
+                section::SUSPENSION,
+            ));
+        };
+        self.require_threat("confirm")?;
+        let mut next = self.clone();
+        next.suspension = Suspension::Active {
+            kind: *kind,
+            measure: *measure,
+            since: at.to_string(),
+            clear_sweeps: 0,
+        };
+        Ok((
+            next,
+            Effect::SuspensionImposed {
+                kind: *kind,
+                measure: *measure,
+                by_guard: false,
+                evidence: "confirmed by an operator".into(),
+            },
+        ))
+    }
+
+    /// An operator imposes a suspension directly; refused without a current
+    /// threat, with a measure other than the least one, or when one is
+    /// already in force (that would be an extension).
+    pub fn impose(&self, measure: Measure, at: &str) -> Result<(TldTechnical, Effect), Refusal> {
+        if let Suspension::Active { .. } = self.suspension {
+            return Err(Refusal::new(
+                "a suspension is already in force; it continues only while the threat lasts and cannot be extended",
+                section::SUSPENSION_LIFT,
+            ));
+        }
+        let kind = self.require_threat("impose")?;
+        let least = Measure::for_threat(kind);
+        if measure != least {
+            return Err(Refusal::new(
+                format!(
+                    "the measure for {kind:?} is {least:?}, the least that removes the threat; {measure:?} is not allowed"
+                ),
+                section::SUSPENSION,
+            ));
+        }
+        let mut next = self.clone();
+        next.suspension = Suspension::Active {
+            kind,
+            measure,
+            since: at.to_string(),
+            clear_sweeps: 0,
+        };
+        Ok((
+            next,
+            Effect::SuspensionImposed {
+                kind,
+                measure,
+                by_guard: false,
+                evidence: "imposed by an operator".into(),
+            },
+        ))
+    }
+
+    /// An operator lifts a suspension early.
+    pub fn lift(&self, reason: &str) -> Result<(TldTechnical, Effect), Refusal> {
+        let Suspension::Active { measure, .. } = &self.suspension else {
+            return Err(Refusal::new(
+                "no suspension is in force for this TLD",
+                section::SUSPENSION_LIFT,
+            ));
+        };
+        let mut next = self.clone();
+        next.suspension = Suspension::None;
+        Ok((
+            next,
+            Effect::SuspensionLifted {
+                measure: *measure,
+                reason: format!("lifted early by an operator: {reason}"),
+            },
+        ))
+    }
+
+    fn require_threat(&self, what: &str) -> Result<ThreatKind, Refusal> {
+        self.current_threat.ok_or_else(|| {
+            Refusal::new(
+                format!("cannot {what} a suspension: the latest sweep shows no threat to the stability of the DNS"),
+                section::SUSPENSION_LIFT,
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cfg(auto: bool) -> PolicyConfig {
+        PolicyConfig {
+            persist_sweeps: 3,
+            clear_sweeps: 3,
+            auto_suspend: auto,
+        }
+    }
+
+    fn facts(i: u32, threat: Option<ThreatKind>, finding: bool, impaired: bool) -> SweepFacts {
+        let mut f = SweepFacts {
+            at: format!("2026-11-23T10:{i:02}:00Z"),
+            impaired,
+            threat,
+            threat_detail: threat.map(|t| format!("{t:?}")).unwrap_or_default(),
+            ..Default::default()
+        };
+        if finding || threat.is_some() {
+            f.findings.insert(
+                Family::Reachability,
+                vec!["ERROR REACH-UDP: timeout".into()],
+            );
+        }
+        f
+    }
+
+    fn run(
+        state: &TldTechnical,
+        seq: &[(Option<ThreatKind>, bool, bool)],
+        c: &PolicyConfig,
+    ) -> (TldTechnical, Vec<Vec<Effect>>) {
+        let mut s = state.clone();
+        let mut all = Vec::new();
+        for (i, (t, f, imp)) in seq.iter().enumerate() {
+            let (n, e) = s.sweep(&facts(i as u32, *t, *f, *imp), c);
+            s = n;
+            all.push(e);
+        }
+        (s, all)
+    }
+
+    const OUT: Option<ThreatKind> = Some(ThreatKind::TotalOutage);
+
+    #[test]
+    fn complaint_opens_after_k_sweeps_collects_evidence_and_closes() {
+        let s = TldTechnical::default();
+        let (s, e) = run(&s, &[(None, true, false), (None, true, false)], &cfg(true));
+        assert!(
+            e.iter()
+                .flatten()
+                .all(|e| !matches!(e, Effect::ComplaintOpened { .. }))
+        );
+        let (s, e) = run(&s, &[(None, true, false)], &cfg(true));
+        assert!(matches!(
+            e[0][0],
+            Effect::ComplaintOpened {
+                family: Family::Reachability,
+                ..
+            }
+        ));
+        let (s, e) = run(&s, &[(None, true, false)], &cfg(true));
+        assert!(matches!(e[0][0], Effect::EvidenceAppended { .. }));
+        let (s, e) = run(&s, &[(None, false, false)], &cfg(true));
+        assert!(matches!(e[0][0], Effect::ComplaintClosed { .. }));
+        assert!(s.tracks.is_empty());
+        // A gap resets the count.
+        let (_, e) = run(
+            &s,
+            &[
+                (None, true, false),
+                (None, false, false),
+                (None, true, false),
+                (None, true, false),
+            ],
+            &cfg(true),
+        );
+        assert!(
+            e.iter()
+                .flatten()
+                .all(|e| !matches!(e, Effect::ComplaintOpened { .. }))
+        );
+    }
+
+    #[test]
+    fn threat_justifies_suspension_after_k_and_lifts_after_r() {
+        let (s, e) = run(
+            &TldTechnical::default(),
+            &[(OUT, true, false); 3],
+            &cfg(true),
+        );
+        assert!(e[2].iter().any(|e| matches!(
+            e,
+            Effect::SuspensionImposed {
+                measure: Measure::HoldDelegation,
+                by_guard: true,
+                ..
+            }
+        )));
+        assert_eq!(s.active_measure(), Some(Measure::HoldDelegation));
+        let (s, e) = run(&s, &[(None, false, false); 2], &cfg(true));
+        assert_eq!(s.active_measure(), Some(Measure::HoldDelegation));
+        assert!(
+            e.iter()
+                .flatten()
+                .all(|e| !matches!(e, Effect::SuspensionLifted { .. }))
+        );
+        let (s, e) = run(&s, &[(None, false, false)], &cfg(true));
+        assert!(
+            e[0].iter()
+                .any(|e| matches!(e, Effect::SuspensionLifted { .. }))
+        );
+        assert_eq!(s.suspension, Suspension::None);
+    }
+
+    #[test]
+    fn bogus_dnssec_withholds_ds() {
+        let (s, _) = run(
+            &TldTechnical::default(),
+            &[(Some(ThreatKind::DnssecBogus), false, false); 3],
+            &cfg(true),
+        );
+        assert_eq!(s.active_measure(), Some(Measure::WithholdDs));
+    }
+
+    #[test]
+    fn impaired_sweeps_change_nothing() {
+        let (s, e) = run(
+            &TldTechnical::default(),
+            &[(OUT, true, true); 5],
+            &cfg(true),
+        );
+        assert_eq!(s, TldTechnical::default());
+        assert!(e.iter().flatten().all(|e| *e == Effect::SweepIgnored));
+    }
+
+    #[test]
+    fn proposals_need_confirmation_with_a_current_threat() {
+        let (s, e) = run(
+            &TldTechnical::default(),
+            &[(OUT, true, false); 3],
+            &cfg(false),
+        );
+        assert!(matches!(
+            e[2].last(),
+            Some(Effect::SuspensionProposed { .. })
+        ));
+        assert_eq!(s.active_measure(), None);
+        // Threat gone: confirmation refused, citing §4.3.
+        let (cleared, _) = run(&s, &[(None, false, false)], &cfg(false));
+        let err = cleared.confirm("t").unwrap_err();
+        assert!(err.section.contains("§4.3"), "{err}");
+        // Threat present: confirmed.
+        let (active, eff) = s.confirm("t").unwrap();
+        assert_eq!(active.active_measure(), Some(Measure::HoldDelegation));
+        assert!(matches!(
+            eff,
+            Effect::SuspensionImposed {
+                by_guard: false,
+                ..
+            }
+        ));
+        // A proposal lapses after R clear sweeps.
+        let (lapsed, e) = run(&s, &[(None, false, false); 3], &cfg(false));
+        assert_eq!(lapsed.suspension, Suspension::None);
+        assert!(matches!(
+            e[2].last(),
+            Some(Effect::ProposalWithdrawn { .. })
+        ));
+    }
+
+    #[test]
+    fn operator_impositions_are_refused_without_threat_or_with_a_larger_measure() {
+        let s = TldTechnical::default();
+        assert!(
+            s.impose(Measure::HoldDelegation, "t")
+                .unwrap_err()
+                .section
+                .contains("§4.3")
+        );
+        let (s, _) = run(
+            &s,
+            &[(Some(ThreatKind::DnssecBogus), false, false)],
+            &cfg(false),
+        );
+        let err = s.impose(Measure::HoldDelegation, "t").unwrap_err();
+        assert!(err.reason.contains("least"), "{err}");
+        let (active, _) = s.impose(Measure::WithholdDs, "t").unwrap();
+        assert!(
+            active
+                .impose(Measure::WithholdDs, "t")
+                .unwrap_err()
+                .reason
+                .contains("cannot be extended")
+        );
+        let (lifted, e) = active.lift("cured").unwrap();
+        assert_eq!(lifted.suspension, Suspension::None);
+        assert!(matches!(e, Effect::SuspensionLifted { .. }));
+        assert!(lifted.lift("again").is_err());
+    }
+
+    #[test]
+    fn families_of_checks() {
+        assert_eq!(Family::of("REACH-TCP"), Family::Reachability);
+        assert_eq!(Family::of("DS-MATCHES-DNSKEY"), Family::Dnssec);
+        assert_eq!(Family::of("DNSKEY-SIGNED"), Family::Dnssec);
+        assert_eq!(Family::of("GLUE-MATCH"), Family::Consistency);
+        assert_eq!(Family::of("EDNS"), Family::Service);
+        assert_eq!(Family::of("NS-COUNT"), Family::Delegation);
+        for c in crate::checks::CATALOGUE {
+            let _ = Family::of(c.id);
+        }
+    }
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        Sweep(Option<ThreatKind>, bool, bool),
+        Confirm,
+        Impose(Measure),
+        Lift,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        let threat = prop_oneof![
+            Just(None),
+            Just(Some(ThreatKind::TotalOutage)),
+            Just(Some(ThreatKind::DnssecBogus))
+        ];
+        prop_oneof![
+            6 => (threat, any::<bool>(), prop::bool::weighted(0.15)).prop_map(|(t, f, i)| Step::Sweep(t, f, i)),
+            1 => Just(Step::Confirm),
+            1 => prop_oneof![Just(Measure::WithholdDs), Just(Measure::HoldDelegation)].prop_map(Step::Impose),
+            1 => Just(Step::Lift),
+        ]
+    }
+
+    proptest! {
+        /// Never a suspension without a threat; never one that outlives its
+        /// threat by more than R (unimpaired) sweeps; never a measure other
+        /// than the least for the threat.
+        #[test]
+        fn suspensions_follow_threats(steps in prop::collection::vec(step(), 0..80), auto in any::<bool>()) {
+            let c = cfg(auto);
+            let mut s = TldTechnical::default();
+            let mut clear_since_threat = 0u32;
+            for (i, st) in steps.iter().enumerate() {
+                let was_active = s.active_measure().is_some();
+                let result = match st {
+                    Step::Sweep(t, f, imp) => {
+                        let (n, _) = s.sweep(&facts(i as u32, *t, *f, *imp), &c);
+                        if !imp {
+                            if t.is_some() { clear_since_threat = 0 } else { clear_since_threat += 1 }
+                        }
+                        Some((n, *t, *imp))
+                    }
+                    Step::Confirm => s.confirm("t").ok().map(|(n, _)| (n, s.current_threat, false)),
+                    Step::Impose(m) => s.impose(*m, "t").ok().map(|(n, _)| (n, s.current_threat, false)),
+                    Step::Lift => s.lift("op").ok().map(|(n, _)| (n, s.current_threat, false)),
+                };
+                if let Some((n, threat, impaired)) = result {
+                    // A suspension comes into force only with a current threat.
+                    if !was_active && n.active_measure().is_some() {
+                        prop_assert!(n.current_threat.is_some() && !impaired);
+                        prop_assert!(threat.is_some() || matches!(st, Step::Confirm | Step::Impose(_)));
+                    }
+                    if let Suspension::Active { kind, measure, .. } = &n.suspension {
+                        prop_assert_eq!(*measure, Measure::for_threat(*kind));
+                        prop_assert!(clear_since_threat < c.clear_sweeps);
+                    }
+                    s = n;
+                }
+            }
+        }
+    }
+}
