@@ -3,10 +3,12 @@
 //! `store` records every transition as an event and the daemon feeds
 //! sweeps in.
 //!
+//! - [`case`]: redelegation cases (BP §2, §6, §7).
 //! - [`technical`]: technical complaints and temporary suspensions
 //!   (BP §4.2.1, §4.3; POLICY.md "Technical complaints and temporary
 //!   suspension", points 1-6).
 
+pub mod case;
 pub mod technical;
 
 use serde::{Deserialize, Serialize};
@@ -72,4 +74,11 @@ impl Default for PolicyConfig {
             auto_suspend: true,
         }
     }
+}
+
+/// Formats Unix seconds as RFC 3339.
+pub fn rfc3339(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| secs.to_string())
 }

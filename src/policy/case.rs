@@ -1,0 +1,1128 @@
+//! Redelegation cases (BP §2, §3, §6, §7; POLICY.md "Redelegation cases").
+//!
+//! ```text
+//!  open: proceedings (complaint whose mediation failed, BP §2, §5)
+//!    |
+//!    v                    7 seats valid            >= 5 of 7 votes, §6.2 a-d answered,
+//!  Empanelling --------------------------> Deliberating ---- §6.3.2 criteria, record, ----> Decided
+//!    ^              (§6.1.1, ITU Res. 102)        evidence of both sides (§6.3.1, §6.3.3)   |   |
+//!    |                                                                                      |   | appeal within
+//!    | tribunal overturns (4 of 6): new panel                                  window over  |   | the window (§6.4)
+//!    +---------------------------------------------------------- Appealed <-----------------|---+
+//!                      upheld, or short of 4 of 6: decision stands |                        |
+//!                                                                  v                        v
+//!  open: relinquishment (consent) ----------------------------> decision final <------------+
+//!  open: dissolution (evidence)  -----+                           |           |
+//!                                     v                 redelegates         retains
+//!                                Implementation <-----------------+           |
+//!                   applications, public comment, selection (§7)             |
+//!                                     |                                      v
+//!                                     +------------ new manager selected --> Completed
+//! ```
+//!
+//! Records are private while the case runs and open to the parties on
+//! completion or on appeal (§6.3.4); the tribunal's record becomes public
+//! when the appeal is over.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::Refusal;
+
+/// Sections cited by this machine.
+pub mod section {
+    /// No redelegation without non-performance shown and a chance to cure.
+    pub const NO_REDELEGATION_WITHOUT_CURE: &str = "BP §2, §5, §6";
+    /// Panel composition.
+    pub const PANEL: &str = "BP §6.1.1";
+    /// Government seat: only the territory's own government.
+    pub const GOVERNMENT: &str = "BP §6.1.1; ITU Resolution 102 (recognizing further i)";
+    /// Deliberations.
+    pub const DELIBERATION: &str = "BP §6.3.1";
+    /// Principles to answer before a decision.
+    pub const PRINCIPLES: &str = "BP §6.2";
+    /// Criteria to consider.
+    pub const CRITERIA: &str = "BP §6.3.2";
+    /// Decisions and voting.
+    pub const DECISION: &str = "BP §6.3.3";
+    /// Records.
+    pub const RECORDS: &str = "BP §6.3.4";
+    /// Appeals.
+    pub const APPEAL: &str = "BP §6.4";
+    /// Implementation.
+    pub const IMPLEMENTATION: &str = "BP §7";
+}
+
+/// How a case began.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "path", rename_all = "kebab-case")]
+pub enum EntryPath {
+    /// Ordinary path: a complaint whose mediation failed.
+    Proceedings {
+        /// The complaint.
+        complaint: u64,
+    },
+    /// Voluntary relinquishment by the incumbent, with written consent.
+    Relinquishment {
+        /// Reference to the written consent.
+        consent: String,
+    },
+    /// Death or dissolution of the manager, with evidence.
+    Dissolution {
+        /// Reference to the evidence.
+        evidence: String,
+    },
+}
+
+/// The seven seats of a Dispute Resolution Body (BP §6.1.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Seat {
+    /// Appointed by the local Internet community.
+    LocalInternetCommunity,
+    /// Appointed by the territory's own government.
+    Government,
+    /// Appointed by the ccTLD constituency.
+    CctldConstituency,
+    /// Appointed by the manager.
+    Manager,
+    /// First IANA seat.
+    Iana1,
+    /// Second IANA seat.
+    Iana2,
+    /// Trusted third party chosen by IANA.
+    TrustedThirdParty,
+}
+
+/// All seats.
+pub const SEATS: [Seat; 7] = [
+    Seat::LocalInternetCommunity,
+    Seat::Government,
+    Seat::CctldConstituency,
+    Seat::Manager,
+    Seat::Iana1,
+    Seat::Iana2,
+    Seat::TrustedThirdParty,
+];
+
+/// A panel or tribunal member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Member {
+    /// Identifier (unique within the case).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Who appointed the member.
+    pub appointed_by: String,
+    /// For the government seat: the country whose government appointed.
+    #[serde(default)]
+    pub government_of: Option<String>,
+    /// For the trusted third party: a declaration of no involvement with
+    /// the territory or the manager.
+    #[serde(default)]
+    pub declares_no_involvement: bool,
+}
+
+/// Decision outcomes (BP §6.3.3).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// (a) the incumbent retains the delegation.
+    Retain,
+    /// (b) redelegation to the complainant's alternative.
+    Redelegate {
+        /// The alternative manager.
+        to: String,
+    },
+    /// (c) either of the above with modifications.
+    Modified {
+        /// Whether it redelegates.
+        redelegate: bool,
+        /// The modifications.
+        terms: String,
+    },
+    /// (d) restrictions and conditions on the incumbent.
+    Conditions {
+        /// The restrictions and conditions.
+        terms: String,
+    },
+}
+
+impl Outcome {
+    /// Whether the outcome moves the delegation to a new manager.
+    pub fn redelegates(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Redelegate { .. }
+                | Outcome::Modified {
+                    redelegate: true,
+                    ..
+                }
+        )
+    }
+}
+
+/// A party to the dispute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Party {
+    /// The incumbent manager.
+    Incumbent,
+    /// The complainant.
+    Complainant,
+}
+
+/// Appeals Tribunal seat groups (BP §6.4): two seats each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TribunalGroup {
+    /// Chosen by the incumbent.
+    Incumbent,
+    /// Chosen by the local Internet community.
+    LocalInternetCommunity,
+    /// Chosen by the Board.
+    Board,
+}
+
+/// An applicant's qualifications (BP §7).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Application {
+    /// The applicant (the prospective manager).
+    pub applicant: String,
+    /// Country of its administrative contact.
+    pub admin_contact_country: String,
+    /// Its proposed name servers passed the guard's checks with no threat.
+    pub technically_qualified: bool,
+    /// Evidence of financial backing.
+    pub financial_backing: bool,
+    /// Evidence of operational capacity.
+    pub capacity: bool,
+}
+
+/// Where the case stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "stage", rename_all = "kebab-case")]
+pub enum Stage {
+    /// Seats are being filled.
+    Empanelling,
+    /// The panel deliberates and votes.
+    Deliberating,
+    /// A decision was released; the appeal window runs.
+    Decided {
+        /// The outcome.
+        outcome: Outcome,
+        /// When released (Unix seconds).
+        at: i64,
+    },
+    /// Under appeal.
+    Appealed {
+        /// The outcome appealed.
+        outcome: Outcome,
+        /// Who appealed.
+        by: Party,
+    },
+    /// Applications, public comment and selection.
+    Implementation,
+    /// Completed (POLICY.md: decision final and, if it redelegates, the
+    /// new manager selected).
+    Completed {
+        /// The new manager, when the case redelegates.
+        new_manager: Option<String>,
+    },
+}
+
+/// A redelegation case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    /// Case number.
+    pub id: u64,
+    /// The ccTLD.
+    pub tld: String,
+    /// The territory (country) of the ccTLD.
+    pub territory: String,
+    /// The incumbent manager.
+    pub incumbent: String,
+    /// How it began.
+    pub path: EntryPath,
+    /// Stage.
+    pub stage: Stage,
+    /// Panels empanelled so far.
+    pub panels: u32,
+    /// Current panel.
+    pub panel: BTreeMap<Seat, Member>,
+    /// IANA's record of previous proceedings attached (§6.3.1 a).
+    pub prior_record: Option<String>,
+    /// Communications entered in the record (§6.3.1 c).
+    pub communications: Vec<String>,
+    /// Parties that have presented evidence (§6.3.1 e).
+    pub evidence_from: BTreeSet<Party>,
+    /// Answers to the §6.2 questions a-d.
+    pub principles: BTreeMap<String, String>,
+    /// §6.3.2 criteria recorded as considered (a-e, e.1-e.4).
+    pub criteria: BTreeMap<String, String>,
+    /// Votes of the current panel by member ID.
+    pub votes: BTreeMap<String, Outcome>,
+    /// Tribunal members by group.
+    pub tribunal: BTreeMap<String, (TribunalGroup, Member)>,
+    /// Tribunal votes by member ID: true upholds.
+    pub tribunal_votes: BTreeMap<String, bool>,
+    /// The final outcome, once final.
+    pub final_outcome: Option<Outcome>,
+    /// Applications by applicant.
+    pub applications: BTreeMap<String, Application>,
+    /// Public comment period end (Unix seconds), once opened.
+    pub comment_closes: Option<i64>,
+    /// Whether the record is open to the parties (§6.3.4).
+    pub record_open_to_parties: bool,
+    /// Whether the tribunal's record is public.
+    pub tribunal_record_public: bool,
+}
+
+fn refuse<T>(reason: impl Into<String>, section: &str) -> Result<T, Refusal> {
+    Err(Refusal::new(reason, section))
+}
+
+const PRINCIPLES: [&str; 4] = ["a", "b", "c", "d"];
+const CRITERIA: [&str; 5] = ["a", "b", "c", "d", "e"];
+const ALTERNATIVE_CRITERIA: [&str; 4] = ["e.1", "e.2", "e.3", "e.4"];
+
+impl Case {
+    fn new(
+        id: u64,
+        tld: &str,
+        territory: &str,
+        incumbent: &str,
+        path: EntryPath,
+        stage: Stage,
+    ) -> Case {
+        Case {
+            id,
+            tld: tld.to_string(),
+            territory: territory.to_string(),
+            incumbent: incumbent.to_string(),
+            path,
+            stage,
+            panels: 0,
+            panel: BTreeMap::new(),
+            prior_record: None,
+            communications: Vec::new(),
+            evidence_from: BTreeSet::new(),
+            principles: BTreeMap::new(),
+            criteria: BTreeMap::new(),
+            votes: BTreeMap::new(),
+            tribunal: BTreeMap::new(),
+            tribunal_votes: BTreeMap::new(),
+            final_outcome: None,
+            applications: BTreeMap::new(),
+            comment_closes: None,
+            record_open_to_parties: false,
+            tribunal_record_public: false,
+        }
+    }
+
+    /// Opens a case on the ordinary path; refused unless the complaint's
+    /// mediation failed (non-performance shown, cure offered: BP §2, §5).
+    pub fn open(
+        id: u64,
+        tld: &str,
+        territory: &str,
+        incumbent: &str,
+        path: EntryPath,
+        mediation_failed: bool,
+    ) -> Result<Case, Refusal> {
+        let stage = match &path {
+            EntryPath::Proceedings { complaint } => {
+                if !mediation_failed {
+                    return refuse(
+                        format!(
+                            "complaint {complaint} has not reached failed mediation: no redelegation proceedings without a showing of non-performance, an opportunity to cure and failed mediation"
+                        ),
+                        section::NO_REDELEGATION_WITHOUT_CURE,
+                    );
+                }
+                Stage::Empanelling
+            }
+            EntryPath::Relinquishment { consent } if consent.trim().is_empty() => {
+                return refuse(
+                    "voluntary relinquishment needs the incumbent's written consent",
+                    section::IMPLEMENTATION,
+                );
+            }
+            EntryPath::Dissolution { evidence } if evidence.trim().is_empty() => {
+                return refuse(
+                    "death or dissolution of the manager needs evidence",
+                    section::IMPLEMENTATION,
+                );
+            }
+            _ => Stage::Implementation,
+        };
+        let mut case = Case::new(id, tld, territory, incumbent, path, stage);
+        if case.stage == Stage::Empanelling {
+            case.panels = 1;
+        }
+        Ok(case)
+    }
+
+    fn expect(&self, ok: bool, what: &str, section: &str) -> Result<(), Refusal> {
+        if ok {
+            Ok(())
+        } else {
+            refuse(
+                format!("case {} is {}: cannot {what}", self.id, self.stage_name()),
+                section,
+            )
+        }
+    }
+
+    /// A short name of the stage.
+    pub fn stage_name(&self) -> &'static str {
+        match self.stage {
+            Stage::Empanelling => "empanelling",
+            Stage::Deliberating => "deliberating",
+            Stage::Decided { .. } => "decided",
+            Stage::Appealed { .. } => "under appeal",
+            Stage::Implementation => "in implementation",
+            Stage::Completed { .. } => "completed",
+        }
+    }
+
+    /// Fills a panel seat, validating it (BP §6.1.1; ITU Res. 102).
+    pub fn appoint(&self, seat: Seat, member: Member) -> Result<Case, Refusal> {
+        self.expect(
+            self.stage == Stage::Empanelling,
+            "appoint panel members",
+            section::PANEL,
+        )?;
+        if self.panel.contains_key(&seat) {
+            return refuse(format!("seat {seat:?} is already filled"), section::PANEL);
+        }
+        if self.panel.values().any(|m| m.id == member.id) {
+            return refuse(
+                format!("{} already holds a seat", member.id),
+                section::PANEL,
+            );
+        }
+        match seat {
+            Seat::Government => {
+                let country = member.government_of.as_deref().unwrap_or("");
+                if !country.eq_ignore_ascii_case(&self.territory) {
+                    return refuse(
+                        format!(
+                            "the government seat can only be filled by the government of {} (appointee's government: {})",
+                            self.territory,
+                            if country.is_empty() {
+                                "none given"
+                            } else {
+                                country
+                            }
+                        ),
+                        section::GOVERNMENT,
+                    );
+                }
+            }
+            Seat::TrustedThirdParty if !member.declares_no_involvement => {
+                return refuse(
+                    "the trusted third party must declare no involvement with the territory or the manager",
+                    section::PANEL,
+                );
+            }
+            _ => {}
+        }
+        let mut next = self.clone();
+        next.panel.insert(seat, member);
+        if next.panel.len() == SEATS.len() {
+            next.stage = Stage::Deliberating;
+        }
+        Ok(next)
+    }
+
+    /// Attaches IANA's record of previous proceedings (§6.3.1 a).
+    pub fn attach_prior_record(&self, document: &str) -> Result<Case, Refusal> {
+        self.expect(
+            self.stage == Stage::Deliberating,
+            "attach the prior record",
+            section::DELIBERATION,
+        )?;
+        let mut next = self.clone();
+        next.prior_record = Some(document.to_string());
+        Ok(next)
+    }
+
+    /// Enters a communication in the record (§6.3.1 b, c).
+    pub fn enter_communication(&self, text: &str) -> Result<Case, Refusal> {
+        self.expect(
+            matches!(self.stage, Stage::Deliberating | Stage::Empanelling),
+            "enter communications",
+            section::DELIBERATION,
+        )?;
+        let mut next = self.clone();
+        next.communications.push(text.to_string());
+        Ok(next)
+    }
+
+    /// Records that a party presented its evidence (§6.3.1 e).
+    pub fn present_evidence(&self, party: Party, summary: &str) -> Result<Case, Refusal> {
+        self.expect(
+            self.stage == Stage::Deliberating,
+            "receive evidence",
+            section::DELIBERATION,
+        )?;
+        let mut next = self.clone();
+        next.evidence_from.insert(party);
+        next.communications
+            .push(format!("evidence from {party:?}: {summary}"));
+        Ok(next)
+    }
+
+    /// Records the answer to a §6.2 question (`a`-`d`).
+    pub fn answer_principle(&self, question: &str, answer: &str) -> Result<Case, Refusal> {
+        self.expect(
+            self.stage == Stage::Deliberating,
+            "answer §6.2 questions",
+            section::PRINCIPLES,
+        )?;
+        if !PRINCIPLES.contains(&question) {
+            return refuse(
+                format!("§6.2 has questions a-d, not {question:?}"),
+                section::PRINCIPLES,
+            );
+        }
+        if answer.trim().is_empty() {
+            return refuse("an answer must not be empty", section::PRINCIPLES);
+        }
+        let mut next = self.clone();
+        next.principles
+            .insert(question.to_string(), answer.to_string());
+        Ok(next)
+    }
+
+    /// Records a §6.3.2 criterion (`a`-`e`, `e.1`-`e.4`) as considered.
+    pub fn consider_criterion(&self, criterion: &str, note: &str) -> Result<Case, Refusal> {
+        self.expect(
+            self.stage == Stage::Deliberating,
+            "record §6.3.2 criteria",
+            section::CRITERIA,
+        )?;
+        if !CRITERIA.contains(&criterion) && !ALTERNATIVE_CRITERIA.contains(&criterion) {
+            return refuse(
+                format!("§6.3.2 has criteria a-e and e.1-e.4, not {criterion:?}"),
+                section::CRITERIA,
+            );
+        }
+        let mut next = self.clone();
+        next.criteria
+            .insert(criterion.to_string(), note.to_string());
+        Ok(next)
+    }
+
+    /// A panel member votes for an outcome, once.
+    pub fn vote(&self, member: &str, outcome: Outcome) -> Result<Case, Refusal> {
+        self.expect(self.stage == Stage::Deliberating, "vote", section::DECISION)?;
+        if !self.panel.values().any(|m| m.id == member) {
+            return refuse(
+                format!("{member} is not a member of the panel of case {}", self.id),
+                section::DECISION,
+            );
+        }
+        if self.votes.contains_key(member) {
+            return refuse(
+                format!("{member} has already voted in case {}", self.id),
+                section::DECISION,
+            );
+        }
+        let mut next = self.clone();
+        next.votes.insert(member.to_string(), outcome);
+        Ok(next)
+    }
+
+    /// What is still missing before a decision with `outcome` may be
+    /// released (empty when none).
+    pub fn missing_for_decision(&self, outcome: &Outcome) -> Vec<String> {
+        let mut missing = Vec::new();
+        if self.prior_record.is_none() {
+            missing.push(format!(
+                "IANA's prior record is not attached ({})",
+                section::DELIBERATION
+            ));
+        }
+        for p in [Party::Incumbent, Party::Complainant] {
+            if !self.evidence_from.contains(&p) {
+                missing.push(format!(
+                    "no evidence from the {p:?} on record ({})",
+                    section::DELIBERATION
+                ));
+            }
+        }
+        for q in PRINCIPLES {
+            if !self.principles.contains_key(q) {
+                missing.push(format!(
+                    "§6.2 question {q}) unanswered ({})",
+                    section::PRINCIPLES
+                ));
+            }
+        }
+        let mut needed: Vec<&str> = CRITERIA.to_vec();
+        if outcome.redelegates() {
+            needed.extend(ALTERNATIVE_CRITERIA);
+        }
+        for c in needed {
+            if !self.criteria.contains_key(c) {
+                missing.push(format!(
+                    "§6.3.2 criterion {c}) not recorded as considered ({})",
+                    section::CRITERIA
+                ));
+            }
+        }
+        let votes = self.votes.values().filter(|o| *o == outcome).count();
+        if votes < 5 {
+            missing.push(format!(
+                "{votes} of 7 votes for this outcome; two-thirds of all members, 5 votes, are required ({})",
+                section::DECISION
+            ));
+        }
+        missing
+    }
+
+    /// Releases the decision: refused while anything is missing.
+    pub fn release_decision(&self, outcome: Outcome, at: i64) -> Result<Case, Refusal> {
+        self.expect(
+            self.stage == Stage::Deliberating,
+            "release a decision",
+            section::DECISION,
+        )?;
+        let missing = self.missing_for_decision(&outcome);
+        if !missing.is_empty() {
+            return refuse(
+                format!("the decision cannot be released: {}", missing.join("; ")),
+                section::DECISION,
+            );
+        }
+        let mut next = self.clone();
+        next.stage = Stage::Decided { outcome, at };
+        Ok(next)
+    }
+
+    /// A party appeals within the window (§6.4).
+    pub fn appeal(&self, by: Party, at: i64, window_days: i64) -> Result<Case, Refusal> {
+        let Stage::Decided {
+            outcome,
+            at: decided,
+        } = &self.stage
+        else {
+            return self
+                .expect(false, "be appealed", section::APPEAL)
+                .map(|_| self.clone());
+        };
+        let closes = decided + window_days * 86_400;
+        if at > closes {
+            return refuse(
+                format!(
+                    "the appeal window of {window_days} days closed at {}",
+                    super::rfc3339(closes)
+                ),
+                section::APPEAL,
+            );
+        }
+        let mut next = self.clone();
+        next.stage = Stage::Appealed {
+            outcome: outcome.clone(),
+            by,
+        };
+        next.record_open_to_parties = true;
+        Ok(next)
+    }
+
+    /// Seats a tribunal member; two per group (§6.4).
+    pub fn seat_tribunal(&self, group: TribunalGroup, member: Member) -> Result<Case, Refusal> {
+        self.expect(
+            matches!(self.stage, Stage::Appealed { .. }),
+            "seat a tribunal",
+            section::APPEAL,
+        )?;
+        if self.tribunal.values().filter(|(g, _)| *g == group).count() >= 2 {
+            return refuse(
+                format!("the {group:?} group already has its two seats"),
+                section::APPEAL,
+            );
+        }
+        if self.tribunal.contains_key(&member.id) {
+            return refuse(
+                format!("{} already sits on the tribunal", member.id),
+                section::APPEAL,
+            );
+        }
+        let mut next = self.clone();
+        next.tribunal.insert(member.id.clone(), (group, member));
+        Ok(next)
+    }
+
+    /// A tribunal member votes to uphold (true) or overturn (false), once;
+    /// the appeal concludes as soon as the outcome is settled (§6.4).
+    pub fn tribunal_vote(&self, member: &str, uphold: bool, at: i64) -> Result<Case, Refusal> {
+        let Stage::Appealed { outcome, .. } = &self.stage else {
+            return self
+                .expect(false, "take tribunal votes", section::APPEAL)
+                .map(|_| self.clone());
+        };
+        if self.tribunal.len() < 6 {
+            return refuse(
+                format!("the tribunal has {} of 6 members", self.tribunal.len()),
+                section::APPEAL,
+            );
+        }
+        if !self.tribunal.contains_key(member) {
+            return refuse(
+                format!(
+                    "{member} is not a member of the tribunal of case {}",
+                    self.id
+                ),
+                section::APPEAL,
+            );
+        }
+        if self.tribunal_votes.contains_key(member) {
+            return refuse(
+                format!("{member} has already voted on the appeal"),
+                section::APPEAL,
+            );
+        }
+        let mut next = self.clone();
+        next.tribunal_votes.insert(member.to_string(), uphold);
+        let ups = next.tribunal_votes.values().filter(|v| **v).count();
+        let downs = next.tribunal_votes.len() - ups;
+        if downs >= 4 {
+            // Overturned: a new Dispute Resolution Body is empanelled.
+            next.stage = Stage::Empanelling;
+            next.panels += 1;
+            next.panel.clear();
+            next.votes.clear();
+            next.principles.clear();
+            next.criteria.clear();
+            next.evidence_from.clear();
+            next.prior_record = None;
+            next.tribunal_record_public = true;
+            next.tribunal.clear();
+            next.tribunal_votes.clear();
+        } else if ups >= 4 || next.tribunal_votes.len() == 6 {
+            // Upheld, or short of four either way: the decision stands.
+            let outcome = outcome.clone();
+            next.tribunal_record_public = true;
+            next = next.make_final(outcome, at);
+        }
+        Ok(next)
+    }
+
+    /// Makes the decision final once the appeal window has passed unused.
+    pub fn finalize(&self, at: i64, window_days: i64) -> Result<Case, Refusal> {
+        let Stage::Decided {
+            outcome,
+            at: decided,
+        } = &self.stage
+        else {
+            return self
+                .expect(false, "be made final", section::APPEAL)
+                .map(|_| self.clone());
+        };
+        if at <= decided + window_days * 86_400 {
+            return refuse(
+                format!(
+                    "the appeal window is open until {}",
+                    super::rfc3339(decided + window_days * 86_400)
+                ),
+                section::APPEAL,
+            );
+        }
+        Ok(self.make_final(outcome.clone(), at))
+    }
+
+    fn make_final(&self, outcome: Outcome, _at: i64) -> Case {
+        let mut next = self.clone();
+        next.stage = if outcome.redelegates() {
+            Stage::Implementation
+        } else {
+            next.record_open_to_parties = true;
+            Stage::Completed { new_manager: None }
+        };
+        next.final_outcome = Some(outcome);
+        next
+    }
+
+    /// Records an application (§7).
+    pub fn apply(&self, application: Application) -> Result<Case, Refusal> {
+        self.expect(
+            self.stage == Stage::Implementation,
+            "take applications",
+            section::IMPLEMENTATION,
+        )?;
+        let mut next = self.clone();
+        next.applications
+            .insert(application.applicant.clone(), application);
+        Ok(next)
+    }
+
+    /// Opens the public comment period (§7).
+    pub fn open_comment(&self, at: i64, days: i64) -> Result<Case, Refusal> {
+        self.expect(
+            self.stage == Stage::Implementation,
+            "solicit public comment",
+            section::IMPLEMENTATION,
+        )?;
+        if self.comment_closes.is_some() {
+            return refuse(
+                "the public comment period is already open",
+                section::IMPLEMENTATION,
+            );
+        }
+        let mut next = self.clone();
+        next.comment_closes = Some(at + days * 86_400);
+        Ok(next)
+    }
+
+    /// Why `applicant` does not qualify (empty when it does).
+    pub fn disqualifications(&self, applicant: &str) -> Vec<String> {
+        let Some(a) = self.applications.get(applicant) else {
+            return vec![format!("{applicant} has not applied")];
+        };
+        let mut out = Vec::new();
+        if !a
+            .admin_contact_country
+            .eq_ignore_ascii_case(&self.territory)
+        {
+            out.push(format!(
+                "administrative contact in {}, not in {}",
+                a.admin_contact_country, self.territory
+            ));
+        }
+        if !a.technically_qualified {
+            out.push(
+                "proposed name servers have not passed the guard's checks without a threat".into(),
+            );
+        }
+        if !a.financial_backing {
+            out.push("no evidence of financial backing".into());
+        }
+        if !a.capacity {
+            out.push("no evidence of capacity".into());
+        }
+        out
+    }
+
+    /// The operator selects the new manager after public comment (§7); the
+    /// case is then completed.
+    pub fn select(&self, applicant: &str, at: i64) -> Result<Case, Refusal> {
+        self.expect(
+            self.stage == Stage::Implementation,
+            "select a manager",
+            section::IMPLEMENTATION,
+        )?;
+        match self.comment_closes {
+            None => {
+                return refuse(
+                    "public comment has not been solicited",
+                    section::IMPLEMENTATION,
+                );
+            }
+            Some(closes) if at < closes => {
+                return refuse(
+                    format!(
+                        "the public comment period runs until {}",
+                        super::rfc3339(closes)
+                    ),
+                    section::IMPLEMENTATION,
+                );
+            }
+            _ => {}
+        }
+        let problems = self.disqualifications(applicant);
+        if !problems.is_empty() {
+            return refuse(
+                format!("{applicant} does not qualify: {}", problems.join("; ")),
+                section::IMPLEMENTATION,
+            );
+        }
+        let mut next = self.clone();
+        next.stage = Stage::Completed {
+            new_manager: Some(applicant.to_string()),
+        };
+        next.record_open_to_parties = true;
+        Ok(next)
+    }
+
+    /// Whether the case is completed, and with which new manager.
+    pub fn completed(&self) -> Option<Option<&str>> {
+        match &self.stage {
+            Stage::Completed { new_manager } => Some(new_manager.as_deref()),
+            _ => None,
+        }
+    }
+
+    /// Whether a reader in `role` may see the case's record (§6.3.4):
+    /// operators always; parties once completed or under appeal.
+    pub fn record_visible_to_parties(&self) -> bool {
+        self.record_open_to_parties
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn member(id: &str) -> Member {
+        Member {
+            id: id.into(),
+            name: id.to_uppercase(),
+            appointed_by: "someone".into(),
+            government_of: None,
+            declares_no_involvement: false,
+        }
+    }
+
+    pub(crate) fn full_panel(case: &Case) -> Case {
+        let mut c = case.clone();
+        for (i, seat) in SEATS.iter().enumerate() {
+            let mut m = member(&format!("p{i}"));
+            if *seat == Seat::Government {
+                m.government_of = Some(case.territory.clone());
+            }
+            if *seat == Seat::TrustedThirdParty {
+                m.declares_no_involvement = true;
+            }
+            c = c.appoint(*seat, m).unwrap();
+        }
+        c
+    }
+
+    pub(crate) fn ready(case: &Case) -> Case {
+        let mut c = full_panel(case).attach_prior_record("IANA file 1").unwrap();
+        c = c
+            .present_evidence(Party::Incumbent, "annual reports")
+            .unwrap();
+        c = c
+            .present_evidence(Party::Complainant, "outage logs")
+            .unwrap();
+        for q in PRINCIPLES {
+            c = c.answer_principle(q, "no").unwrap();
+        }
+        for k in CRITERIA.iter().chain(ALTERNATIVE_CRITERIA.iter()) {
+            c = c.consider_criterion(k, "considered").unwrap();
+        }
+        c
+    }
+
+    fn open() -> Case {
+        Case::open(
+            1,
+            "xa",
+            "Examplia",
+            "Old NIC",
+            EntryPath::Proceedings { complaint: 7 },
+            true,
+        )
+        .unwrap()
+    }
+
+    fn redelegate() -> Outcome {
+        Outcome::Redelegate {
+            to: "New NIC".into(),
+        }
+    }
+
+    #[test]
+    fn proceedings_need_failed_mediation_and_other_paths_need_documents() {
+        let e = Case::open(
+            1,
+            "xa",
+            "Examplia",
+            "Old",
+            EntryPath::Proceedings { complaint: 7 },
+            false,
+        )
+        .unwrap_err();
+        assert!(e.section.contains("§2"), "{e}");
+        let c = Case::open(
+            1,
+            "xa",
+            "Examplia",
+            "Old",
+            EntryPath::Relinquishment {
+                consent: "letter".into(),
+            },
+            false,
+        )
+        .unwrap();
+        assert_eq!(c.stage, Stage::Implementation);
+        assert!(
+            Case::open(
+                1,
+                "xa",
+                "E",
+                "O",
+                EntryPath::Dissolution {
+                    evidence: " ".into()
+                },
+                false
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn panel_seats_are_validated() {
+        let c = open();
+        let mut foreign = member("g");
+        foreign.government_of = Some("Otherland".into());
+        let e = c.appoint(Seat::Government, foreign).unwrap_err();
+        assert!(e.section.contains("ITU Resolution 102"), "{e}");
+        assert!(c.appoint(Seat::TrustedThirdParty, member("t")).is_err());
+        let c2 = c.appoint(Seat::Iana1, member("x")).unwrap();
+        assert!(c2.appoint(Seat::Iana1, member("y")).is_err(), "seat taken");
+        assert!(
+            c2.appoint(Seat::Iana2, member("x")).is_err(),
+            "one seat per person"
+        );
+        assert_eq!(full_panel(&c).stage, Stage::Deliberating);
+    }
+
+    #[test]
+    fn decisions_need_five_votes_and_every_prerequisite() {
+        let c = full_panel(&open());
+        let mut v = c.clone();
+        for i in 0..5 {
+            v = v.vote(&format!("p{i}"), redelegate()).unwrap();
+        }
+        let e = v.release_decision(redelegate(), 0).unwrap_err();
+        assert!(e.reason.contains("§6.2 question a)"), "{e}");
+        assert!(e.reason.contains("prior record"), "{e}");
+        assert!(e.reason.contains("criterion e.1)"), "{e}");
+        // Four votes are not enough.
+        let mut r = ready(&open());
+        for i in 0..4 {
+            r = r.vote(&format!("p{i}"), redelegate()).unwrap();
+        }
+        r = r.vote("p4", Outcome::Retain).unwrap();
+        let e = r.release_decision(redelegate(), 0).unwrap_err();
+        assert!(e.reason.contains("4 of 7 votes"), "{e}");
+        assert!(
+            r.vote("p0", Outcome::Retain)
+                .unwrap_err()
+                .reason
+                .contains("already voted")
+        );
+        assert!(
+            r.vote("stranger", Outcome::Retain)
+                .unwrap_err()
+                .reason
+                .contains("not a member")
+        );
+        let r = r.vote("p5", redelegate()).unwrap();
+        let d = r.release_decision(redelegate(), 1000).unwrap();
+        assert!(matches!(d.stage, Stage::Decided { .. }));
+        assert!(!d.record_open_to_parties);
+    }
+
+    fn decided(at: i64) -> Case {
+        let mut r = ready(&open());
+        for i in 0..5 {
+            r = r.vote(&format!("p{i}"), redelegate()).unwrap();
+        }
+        r.release_decision(redelegate(), at).unwrap()
+    }
+
+    #[test]
+    fn appeals_respect_the_window_and_the_tribunal_majority() {
+        let d = decided(0);
+        assert!(
+            d.appeal(Party::Incumbent, 31 * 86_400, 30)
+                .unwrap_err()
+                .section
+                .contains("§6.4")
+        );
+        assert!(d.finalize(10, 30).is_err(), "window still open");
+        let a = d.appeal(Party::Incumbent, 86_400, 30).unwrap();
+        assert!(a.record_open_to_parties);
+        let mut t = a.clone();
+        for (i, g) in [
+            TribunalGroup::Incumbent,
+            TribunalGroup::Incumbent,
+            TribunalGroup::LocalInternetCommunity,
+            TribunalGroup::LocalInternetCommunity,
+            TribunalGroup::Board,
+            TribunalGroup::Board,
+        ]
+        .iter()
+        .enumerate()
+        {
+            t = t.seat_tribunal(*g, member(&format!("t{i}"))).unwrap();
+        }
+        assert!(t.seat_tribunal(TribunalGroup::Board, member("t9")).is_err());
+        // 3 uphold, 3 overturn: the decision stands.
+        let mut s = t.clone();
+        for i in 0..6 {
+            s = s.tribunal_vote(&format!("t{i}"), i < 3, 0).unwrap();
+        }
+        assert_eq!(s.stage, Stage::Implementation);
+        assert!(s.tribunal_record_public);
+        // 4 overturn: a new panel.
+        let mut o = t.clone();
+        for i in 0..4 {
+            o = o.tribunal_vote(&format!("t{i}"), false, 0).unwrap();
+        }
+        assert_eq!(o.stage, Stage::Empanelling);
+        assert_eq!(o.panels, 2);
+    }
+
+    #[test]
+    fn implementation_needs_comment_and_a_qualified_applicant() {
+        let f = decided(0).finalize(31 * 86_400, 30).unwrap();
+        assert_eq!(f.stage, Stage::Implementation);
+        let good = Application {
+            applicant: "New NIC".into(),
+            admin_contact_country: "Examplia".into(),
+            technically_qualified: true,
+            financial_backing: true,
+            capacity: true,
+        };
+        let abroad = Application {
+            applicant: "Far NIC".into(),
+            admin_contact_country: "Otherland".into(),
+            ..good.clone()
+        };
+        let f = f.apply(good).unwrap().apply(abroad).unwrap();
+        assert!(
+            f.select("New NIC", 0)
+                .unwrap_err()
+                .reason
+                .contains("public comment")
+        );
+        let f = f.open_comment(100, 14).unwrap();
+        assert!(
+            f.select("New NIC", 101)
+                .unwrap_err()
+                .reason
+                .contains("runs until")
+        );
+        let late = 100 + 15 * 86_400;
+        assert!(
+            f.select("Far NIC", late)
+                .unwrap_err()
+                .reason
+                .contains("not in Examplia")
+        );
+        let done = f.select("New NIC", late).unwrap();
+        assert_eq!(done.completed(), Some(Some("New NIC")));
+        assert!(done.record_visible_to_parties());
+    }
+
+    #[test]
+    fn retaining_the_incumbent_completes_without_implementation() {
+        let mut r = ready(&open());
+        for i in 0..7 {
+            r = r.vote(&format!("p{i}"), Outcome::Retain).unwrap();
+        }
+        let d = r.release_decision(Outcome::Retain, 0).unwrap();
+        let f = d.finalize(31 * 86_400, 30).unwrap();
+        assert_eq!(f.completed(), Some(None));
+    }
+}
