@@ -3,12 +3,15 @@
 //! `store` records every transition as an event and the daemon feeds
 //! sweeps in.
 //!
+//! - [`complaint`]: complaints and the non-technical path to mediation
+//!   (BP §4, §5).
 //! - [`case`]: redelegation cases (BP §2, §6, §7).
 //! - [`technical`]: technical complaints and temporary suspensions
 //!   (BP §4.2.1, §4.3; POLICY.md "Technical complaints and temporary
 //!   suspension", points 1-6).
 
 pub mod case;
+pub mod complaint;
 pub mod technical;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,366 @@
+//! Complaints lodged by any party (BP §4.1), technical or not (§4.2), and
+//! the non-technical path to mediation (§4.2.2, §4.4, §4.4.1, §4.4.2, §5).
+//!
+//! ```text
+//!  Lodged --assess--> not serious: Dismissed
+//!    |
+//!    | serious
+//!    v          written notice               (optional)              cure instruction
+//!  Assessed ---------------------> Informed ----------> Explanation ----------------------+
+//!                    (§4.4)           |      requested                 (course, deadline) |
+//!                                     +---------------------------------------------------+
+//!                                                                                         v
+//!          manager cures: Cured  <------------------------------------------------- CureInstructed
+//!                                                                                         |
+//!     "no merit" answer, or deadline passed: written failure-to-cure notice (§4.4.2)     |
+//!                                                                                         v
+//!  Resolved <-- agreement -- Mediation (sessions on record, §5) <-- opened -- FailureToCureNoticed
+//!                               |
+//!                               +-- fails only upon good-faith attempts shown --> MediationFailed
+//! ```
+//!
+//! A technical complaint lodged by a party is closed by an operator once
+//! resolved; those the guard lodges itself live in [`super::technical`].
+
+use serde::{Deserialize, Serialize};
+
+use super::Refusal;
+
+/// Sections cited by this machine.
+pub mod section {
+    /// Lodging.
+    pub const LODGE: &str = "BP §4.1, §4.2";
+    /// Non-technical handling: seriousness, notice, explanation.
+    pub const HANDLING: &str = "BP §4.2.2, §4.4";
+    /// Cure instruction.
+    pub const CURE: &str = "BP §4.4.1";
+    /// Failure to cure.
+    pub const FAILURE: &str = "BP §4.4.2";
+    /// Mediation.
+    pub const MEDIATION: &str = "BP §5";
+}
+
+/// Technical or not (BP §4.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// About the technical operation of the ccTLD (§4.2.1).
+    Technical,
+    /// About anything else (§4.2.2).
+    NonTechnical,
+}
+
+/// A mediation session on record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// When (RFC 3339).
+    pub at: String,
+    /// The written record of the session.
+    pub record: String,
+    /// Whether the record shows good-faith attempts by the parties.
+    pub good_faith: bool,
+}
+
+/// Where a complaint stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "stage", rename_all = "kebab-case")]
+pub enum Stage {
+    /// Lodged, not yet assessed.
+    Lodged,
+    /// Found not serious.
+    Dismissed,
+    /// Found serious.
+    Assessed,
+    /// The ccTLD constituency was informed in writing.
+    Informed,
+    /// The manager was asked for an explanation.
+    ExplanationRequested,
+    /// A cure instruction was written.
+    CureInstructed {
+        /// The suggested course of action.
+        course: String,
+        /// Deadline (Unix seconds).
+        deadline: i64,
+        /// The manager answered that the complaint has no merit.
+        no_merit: Option<String>,
+    },
+    /// The manager cured.
+    Cured,
+    /// A written failure-to-cure notice was issued.
+    FailureToCureNoticed,
+    /// Mediation is under way.
+    Mediation,
+    /// Mediation reached agreement.
+    Resolved,
+    /// Mediation failed, with good-faith attempts shown.
+    MediationFailed,
+    /// A technical complaint closed by an operator.
+    Closed,
+}
+
+/// A complaint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Complaint {
+    /// Complaint number.
+    pub id: u64,
+    /// The ccTLD.
+    pub tld: String,
+    /// Technical or not.
+    pub category: Category,
+    /// Who lodged it.
+    pub lodged_by: String,
+    /// What it says.
+    pub text: String,
+    /// Stage.
+    pub stage: Stage,
+    /// Written notices, explanations and answers, in order.
+    pub record: Vec<String>,
+    /// Mediation sessions.
+    pub sessions: Vec<Session>,
+}
+
+fn refuse<T>(reason: impl Into<String>, section: &str) -> Result<T, Refusal> {
+    Err(Refusal::new(reason, section))
+}
+
+impl Complaint {
+    /// Lodges a complaint; anyone may (§4.1), but it must say something.
+    pub fn lodge(id: u64, tld: &str, category: Category, by: &str, text: &str) -> Result<Complaint, Refusal> {
+        if text.trim().is_empty() {
+            return refuse("a complaint must state what it is about", section::LODGE);
+        }
+        Ok(Complaint {
+            id,
+            tld: tld.to_string(),
+            category,
+            lodged_by: by.to_string(),
+            text: text.to_string(),
+            stage: Stage::Lodged,
+            record: Vec::new(),
+            sessions: Vec::new(),
+        })
+    }
+
+    fn wrong(&self, what: &str, section: &str) -> Refusal {
+        Refusal::new(format!("complaint {} is {:?}: cannot {what}", self.id, self.stage), section)
+    }
+
+    fn non_technical(&self, what: &str, section: &str) -> Result<(), Refusal> {
+        if self.category == Category::NonTechnical {
+            Ok(())
+        } else {
+            refuse(format!("complaint {} is technical: cannot {what}", self.id), section)
+        }
+    }
+
+    fn next(&self, stage: Stage, note: Option<String>) -> Complaint {
+        let mut c = self.clone();
+        c.stage = stage;
+        c.record.extend(note);
+        c
+    }
+
+    /// Assesses seriousness (§4.2.2).
+    pub fn assess(&self, serious: bool, reason: &str) -> Result<Complaint, Refusal> {
+        self.non_technical("be assessed", section::HANDLING)?;
+        if self.stage != Stage::Lodged {
+            return Err(self.wrong("be assessed", section::HANDLING));
+        }
+        let stage = if serious { Stage::Assessed } else { Stage::Dismissed };
+        Ok(self.next(stage, Some(format!("seriousness: {serious}: {reason}"))))
+    }
+
+    /// Informs the ccTLD constituency in writing (§4.4).
+    pub fn inform_constituency(&self, notice: &str) -> Result<Complaint, Refusal> {
+        if self.stage != Stage::Assessed {
+            return Err(self.wrong("inform the constituency", section::HANDLING));
+        }
+        if notice.trim().is_empty() {
+            return refuse("the notice to the constituency must be written", section::HANDLING);
+        }
+        Ok(self.next(Stage::Informed, Some(format!("notice to the constituency: {notice}"))))
+    }
+
+    /// Asks the manager for an explanation (§4.4).
+    pub fn request_explanation(&self, request: &str) -> Result<Complaint, Refusal> {
+        if self.stage != Stage::Informed {
+            return Err(self.wrong("request an explanation", section::HANDLING));
+        }
+        Ok(self.next(Stage::ExplanationRequested, Some(format!("explanation requested: {request}"))))
+    }
+
+    /// Writes a cure instruction with a suggested course and a deadline (§4.4.1).
+    pub fn instruct_cure(&self, course: &str, deadline: i64) -> Result<Complaint, Refusal> {
+        if !matches!(self.stage, Stage::Informed | Stage::ExplanationRequested) {
+            return Err(self.wrong("instruct a cure", section::CURE));
+        }
+        if course.trim().is_empty() {
+            return refuse("a cure instruction must suggest a course of action", section::CURE);
+        }
+        Ok(self.next(
+            Stage::CureInstructed {
+                course: course.to_string(),
+                deadline,
+                no_merit: None,
+            },
+            Some(format!("cure instruction: {course} (deadline {})", super::rfc3339(deadline))),
+        ))
+    }
+
+    /// The manager cures.
+    pub fn cure(&self, statement: &str) -> Result<Complaint, Refusal> {
+        if !matches!(self.stage, Stage::CureInstructed { .. }) {
+            return Err(self.wrong("be cured", section::CURE));
+        }
+        Ok(self.next(Stage::Cured, Some(format!("cured: {statement}"))))
+    }
+
+    /// The manager answers that the complaint has no merit (BP §3 b).
+    pub fn answer_no_merit(&self, answer: &str) -> Result<Complaint, Refusal> {
+        let Stage::CureInstructed { course, deadline, .. } = &self.stage else {
+            return Err(self.wrong("receive a no-merit answer", section::CURE));
+        };
+        Ok(self.next(
+            Stage::CureInstructed {
+                course: course.clone(),
+                deadline: *deadline,
+                no_merit: Some(answer.to_string()),
+            },
+            Some(format!("manager: no merit: {answer}")),
+        ))
+    }
+
+    /// Issues the written failure-to-cure notice (§4.4.2): only after a
+    /// refusal (no-merit answer) or once the deadline has passed.
+    pub fn notice_failure_to_cure(&self, notice: &str, at: i64) -> Result<Complaint, Refusal> {
+        let Stage::CureInstructed { deadline, no_merit, .. } = &self.stage else {
+            return Err(self.wrong("receive a failure-to-cure notice", section::FAILURE));
+        };
+        if no_merit.is_none() && at <= *deadline {
+            return refuse(
+                format!("the manager has until {} to cure and has not refused", super::rfc3339(*deadline)),
+                section::FAILURE,
+            );
+        }
+        if notice.trim().is_empty() {
+            return refuse("the failure-to-cure notice must be written", section::FAILURE);
+        }
+        Ok(self.next(Stage::FailureToCureNoticed, Some(format!("failure-to-cure notice: {notice}"))))
+    }
+
+    /// Opens mediation; only a failure-to-cure notice may (§4.4.2, §5).
+    pub fn open_mediation(&self) -> Result<Complaint, Refusal> {
+        if self.stage != Stage::FailureToCureNoticed {
+            return Err(self.wrong("go to mediation (only a failure-to-cure notice opens mediation)", section::MEDIATION));
+        }
+        Ok(self.next(Stage::Mediation, Some("mediation opened".into())))
+    }
+
+    /// Records a mediation session.
+    pub fn record_session(&self, session: Session) -> Result<Complaint, Refusal> {
+        if self.stage != Stage::Mediation {
+            return Err(self.wrong("record a mediation session", section::MEDIATION));
+        }
+        if session.record.trim().is_empty() {
+            return refuse("a mediation session needs a written record", section::MEDIATION);
+        }
+        let mut c = self.clone();
+        c.sessions.push(session);
+        Ok(c)
+    }
+
+    /// Mediation reached agreement.
+    pub fn resolve(&self, terms: &str) -> Result<Complaint, Refusal> {
+        if self.stage != Stage::Mediation {
+            return Err(self.wrong("be resolved by mediation", section::MEDIATION));
+        }
+        Ok(self.next(Stage::Resolved, Some(format!("resolved: {terms}"))))
+    }
+
+    /// Mediation failed: only upon a showing of good-faith attempts (§5).
+    pub fn fail_mediation(&self) -> Result<Complaint, Refusal> {
+        if self.stage != Stage::Mediation {
+            return Err(self.wrong("fail mediation", section::MEDIATION));
+        }
+        if !self.sessions.iter().any(|s| s.good_faith) {
+            return refuse(
+                "mediation fails only upon a showing of good-faith attempts: no session on record shows one",
+                section::MEDIATION,
+            );
+        }
+        Ok(self.next(Stage::MediationFailed, Some("mediation failed".into())))
+    }
+
+    /// Closes a technical complaint once resolved.
+    pub fn close(&self, reason: &str) -> Result<Complaint, Refusal> {
+        if self.category != Category::Technical || self.stage != Stage::Lodged {
+            return Err(self.wrong("be closed", section::LODGE));
+        }
+        Ok(self.next(Stage::Closed, Some(format!("closed: {reason}"))))
+    }
+
+    /// Whether mediation failed (the precondition of proceedings, §6).
+    pub fn mediation_failed(&self) -> bool {
+        self.stage == Stage::MediationFailed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn to_failed_mediation() -> Complaint {
+        let c = Complaint::lodge(7, "xa", Category::NonTechnical, "citizen", "registry refuses local registrants").unwrap();
+        let c = c.assess(true, "affects the community").unwrap();
+        let c = c.inform_constituency("letter 1").unwrap();
+        let c = c.request_explanation("please explain").unwrap();
+        let c = c.instruct_cure("publish a registration policy", 1000).unwrap();
+        let c = c.answer_no_merit("we disagree").unwrap();
+        let c = c.notice_failure_to_cure("notice 1", 500).unwrap();
+        let c = c.open_mediation().unwrap();
+        let c = c
+            .record_session(Session {
+                at: "t".into(),
+                record: "both attended".into(),
+                good_faith: true,
+            })
+            .unwrap();
+        c.fail_mediation().unwrap()
+    }
+
+    #[test]
+    fn the_full_path_reaches_failed_mediation() {
+        assert!(to_failed_mediation().mediation_failed());
+    }
+
+    #[test]
+    fn steps_cannot_be_skipped() {
+        let c = Complaint::lodge(1, "xa", Category::NonTechnical, "a", "x").unwrap();
+        assert!(c.instruct_cure("c", 1).is_err());
+        assert!(c.open_mediation().is_err());
+        let c = c.assess(true, "r").unwrap().inform_constituency("n").unwrap();
+        let c = c.instruct_cure("course", 1000).unwrap();
+        // Before the deadline and without refusal, no failure notice.
+        let e = c.notice_failure_to_cure("n", 10).unwrap_err();
+        assert!(e.section.contains("§4.4.2"), "{e}");
+        let f = c.notice_failure_to_cure("n", 2000).unwrap();
+        let m = f.open_mediation().unwrap();
+        let e = m.fail_mediation().unwrap_err();
+        assert!(e.reason.contains("good-faith"), "{e}");
+        let m = m
+            .record_session(Session { at: "t".into(), record: "no-show".into(), good_faith: false })
+            .unwrap();
+        assert!(m.fail_mediation().is_err());
+        assert!(c.cure("done").unwrap().stage == Stage::Cured);
+    }
+
+    #[test]
+    fn dismissed_and_technical_complaints() {
+        let c = Complaint::lodge(1, "xa", Category::NonTechnical, "a", "x").unwrap();
+        assert_eq!(c.assess(false, "trivial").unwrap().stage, Stage::Dismissed);
+        assert!(Complaint::lodge(1, "xa", Category::NonTechnical, "a", " ").is_err());
+        let t = Complaint::lodge(2, "xa", Category::Technical, "a", "slow").unwrap();
+        assert!(t.assess(true, "r").is_err());
+        assert_eq!(t.close("fixed").unwrap().stage, Stage::Closed);
+    }
+}
