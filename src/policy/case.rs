@@ -850,6 +850,70 @@ impl Case {
         Ok(next)
     }
 
+    /// What remains before the case is completed, each step with its
+    /// section (empty when completed).
+    pub fn remaining_steps(&self) -> Vec<String> {
+        let later_decision = [
+            format!(
+                "deliberation with the prior record, both sides' evidence, §6.2 answers and §6.3.2 criteria on record ({}, {}, {})",
+                section::DELIBERATION,
+                section::PRINCIPLES,
+                section::CRITERIA
+            ),
+            format!(
+                "a decision by at least 5 of 7 members ({})",
+                section::DECISION
+            ),
+            format!(
+                "the appeal window passed or the appeal concluded ({})",
+                section::APPEAL
+            ),
+        ];
+        let implementation = format!(
+            "implementation: qualified applications, public comment, selection of the new manager ({})",
+            section::IMPLEMENTATION
+        );
+        let mut steps = Vec::new();
+        match &self.stage {
+            Stage::Empanelling => {
+                steps.push(format!(
+                    "{} of 7 panel seats filled ({})",
+                    self.panel.len(),
+                    section::PANEL
+                ));
+                steps.extend(later_decision);
+                steps.push(implementation);
+            }
+            Stage::Deliberating => {
+                let probe = Outcome::Redelegate { to: String::new() };
+                steps.extend(self.missing_for_decision(&probe));
+                steps.push(format!("a decision released ({})", section::DECISION));
+                steps.push(later_decision[2].clone());
+                steps.push(implementation);
+            }
+            Stage::Decided { outcome, .. } | Stage::Appealed { outcome, .. } => {
+                steps.push(later_decision[2].clone());
+                if outcome.redelegates() {
+                    steps.push(implementation);
+                }
+            }
+            Stage::Implementation => {
+                if self.comment_closes.is_none() {
+                    steps.push(format!(
+                        "public comment solicited ({})",
+                        section::IMPLEMENTATION
+                    ));
+                }
+                steps.push(format!(
+                    "a qualified applicant selected ({})",
+                    section::IMPLEMENTATION
+                ));
+            }
+            Stage::Completed { .. } => {}
+        }
+        steps
+    }
+
     /// Whether the case is completed, and with which new manager.
     pub fn completed(&self) -> Option<Option<&str>> {
         match &self.stage {

@@ -125,7 +125,13 @@ fn refuse<T>(reason: impl Into<String>, section: &str) -> Result<T, Refusal> {
 
 impl Complaint {
     /// Lodges a complaint; anyone may (§4.1), but it must say something.
-    pub fn lodge(id: u64, tld: &str, category: Category, by: &str, text: &str) -> Result<Complaint, Refusal> {
+    pub fn lodge(
+        id: u64,
+        tld: &str,
+        category: Category,
+        by: &str,
+        text: &str,
+    ) -> Result<Complaint, Refusal> {
         if text.trim().is_empty() {
             return refuse("a complaint must state what it is about", section::LODGE);
         }
@@ -142,14 +148,20 @@ impl Complaint {
     }
 
     fn wrong(&self, what: &str, section: &str) -> Refusal {
-        Refusal::new(format!("complaint {} is {:?}: cannot {what}", self.id, self.stage), section)
+        Refusal::new(
+            format!("complaint {} is {:?}: cannot {what}", self.id, self.stage),
+            section,
+        )
     }
 
     fn non_technical(&self, what: &str, section: &str) -> Result<(), Refusal> {
         if self.category == Category::NonTechnical {
             Ok(())
         } else {
-            refuse(format!("complaint {} is technical: cannot {what}", self.id), section)
+            refuse(
+                format!("complaint {} is technical: cannot {what}", self.id),
+                section,
+            )
         }
     }
 
@@ -166,7 +178,11 @@ impl Complaint {
         if self.stage != Stage::Lodged {
             return Err(self.wrong("be assessed", section::HANDLING));
         }
-        let stage = if serious { Stage::Assessed } else { Stage::Dismissed };
+        let stage = if serious {
+            Stage::Assessed
+        } else {
+            Stage::Dismissed
+        };
         Ok(self.next(stage, Some(format!("seriousness: {serious}: {reason}"))))
     }
 
@@ -176,9 +192,15 @@ impl Complaint {
             return Err(self.wrong("inform the constituency", section::HANDLING));
         }
         if notice.trim().is_empty() {
-            return refuse("the notice to the constituency must be written", section::HANDLING);
+            return refuse(
+                "the notice to the constituency must be written",
+                section::HANDLING,
+            );
         }
-        Ok(self.next(Stage::Informed, Some(format!("notice to the constituency: {notice}"))))
+        Ok(self.next(
+            Stage::Informed,
+            Some(format!("notice to the constituency: {notice}")),
+        ))
     }
 
     /// Asks the manager for an explanation (§4.4).
@@ -186,7 +208,10 @@ impl Complaint {
         if self.stage != Stage::Informed {
             return Err(self.wrong("request an explanation", section::HANDLING));
         }
-        Ok(self.next(Stage::ExplanationRequested, Some(format!("explanation requested: {request}"))))
+        Ok(self.next(
+            Stage::ExplanationRequested,
+            Some(format!("explanation requested: {request}")),
+        ))
     }
 
     /// Writes a cure instruction with a suggested course and a deadline (§4.4.1).
@@ -195,7 +220,10 @@ impl Complaint {
             return Err(self.wrong("instruct a cure", section::CURE));
         }
         if course.trim().is_empty() {
-            return refuse("a cure instruction must suggest a course of action", section::CURE);
+            return refuse(
+                "a cure instruction must suggest a course of action",
+                section::CURE,
+            );
         }
         Ok(self.next(
             Stage::CureInstructed {
@@ -203,7 +231,10 @@ impl Complaint {
                 deadline,
                 no_merit: None,
             },
-            Some(format!("cure instruction: {course} (deadline {})", super::rfc3339(deadline))),
+            Some(format!(
+                "cure instruction: {course} (deadline {})",
+                super::rfc3339(deadline)
+            )),
         ))
     }
 
@@ -217,7 +248,10 @@ impl Complaint {
 
     /// The manager answers that the complaint has no merit (BP §3 b).
     pub fn answer_no_merit(&self, answer: &str) -> Result<Complaint, Refusal> {
-        let Stage::CureInstructed { course, deadline, .. } = &self.stage else {
+        let Stage::CureInstructed {
+            course, deadline, ..
+        } = &self.stage
+        else {
             return Err(self.wrong("receive a no-merit answer", section::CURE));
         };
         Ok(self.next(
@@ -233,25 +267,40 @@ impl Complaint {
     /// Issues the written failure-to-cure notice (§4.4.2): only after a
     /// refusal (no-merit answer) or once the deadline has passed.
     pub fn notice_failure_to_cure(&self, notice: &str, at: i64) -> Result<Complaint, Refusal> {
-        let Stage::CureInstructed { deadline, no_merit, .. } = &self.stage else {
+        let Stage::CureInstructed {
+            deadline, no_merit, ..
+        } = &self.stage
+        else {
             return Err(self.wrong("receive a failure-to-cure notice", section::FAILURE));
         };
         if no_merit.is_none() && at <= *deadline {
             return refuse(
-                format!("the manager has until {} to cure and has not refused", super::rfc3339(*deadline)),
+                format!(
+                    "the manager has until {} to cure and has not refused",
+                    super::rfc3339(*deadline)
+                ),
                 section::FAILURE,
             );
         }
         if notice.trim().is_empty() {
-            return refuse("the failure-to-cure notice must be written", section::FAILURE);
+            return refuse(
+                "the failure-to-cure notice must be written",
+                section::FAILURE,
+            );
         }
-        Ok(self.next(Stage::FailureToCureNoticed, Some(format!("failure-to-cure notice: {notice}"))))
+        Ok(self.next(
+            Stage::FailureToCureNoticed,
+            Some(format!("failure-to-cure notice: {notice}")),
+        ))
     }
 
     /// Opens mediation; only a failure-to-cure notice may (§4.4.2, §5).
     pub fn open_mediation(&self) -> Result<Complaint, Refusal> {
         if self.stage != Stage::FailureToCureNoticed {
-            return Err(self.wrong("go to mediation (only a failure-to-cure notice opens mediation)", section::MEDIATION));
+            return Err(self.wrong(
+                "go to mediation (only a failure-to-cure notice opens mediation)",
+                section::MEDIATION,
+            ));
         }
         Ok(self.next(Stage::Mediation, Some("mediation opened".into())))
     }
@@ -262,7 +311,10 @@ impl Complaint {
             return Err(self.wrong("record a mediation session", section::MEDIATION));
         }
         if session.record.trim().is_empty() {
-            return refuse("a mediation session needs a written record", section::MEDIATION);
+            return refuse(
+                "a mediation session needs a written record",
+                section::MEDIATION,
+            );
         }
         let mut c = self.clone();
         c.sessions.push(session);
@@ -310,11 +362,20 @@ mod tests {
     use super::*;
 
     pub(crate) fn to_failed_mediation() -> Complaint {
-        let c = Complaint::lodge(7, "xa", Category::NonTechnical, "citizen", "registry refuses local registrants").unwrap();
+        let c = Complaint::lodge(
+            7,
+            "xa",
+            Category::NonTechnical,
+            "citizen",
+            "registry refuses local registrants",
+        )
+        .unwrap();
         let c = c.assess(true, "affects the community").unwrap();
         let c = c.inform_constituency("letter 1").unwrap();
         let c = c.request_explanation("please explain").unwrap();
-        let c = c.instruct_cure("publish a registration policy", 1000).unwrap();
+        let c = c
+            .instruct_cure("publish a registration policy", 1000)
+            .unwrap();
         let c = c.answer_no_merit("we disagree").unwrap();
         let c = c.notice_failure_to_cure("notice 1", 500).unwrap();
         let c = c.open_mediation().unwrap();
@@ -338,7 +399,11 @@ mod tests {
         let c = Complaint::lodge(1, "xa", Category::NonTechnical, "a", "x").unwrap();
         assert!(c.instruct_cure("c", 1).is_err());
         assert!(c.open_mediation().is_err());
-        let c = c.assess(true, "r").unwrap().inform_constituency("n").unwrap();
+        let c = c
+            .assess(true, "r")
+            .unwrap()
+            .inform_constituency("n")
+            .unwrap();
         let c = c.instruct_cure("course", 1000).unwrap();
         // Before the deadline and without refusal, no failure notice.
         let e = c.notice_failure_to_cure("n", 10).unwrap_err();
@@ -348,7 +413,11 @@ mod tests {
         let e = m.fail_mediation().unwrap_err();
         assert!(e.reason.contains("good-faith"), "{e}");
         let m = m
-            .record_session(Session { at: "t".into(), record: "no-show".into(), good_faith: false })
+            .record_session(Session {
+                at: "t".into(),
+                record: "no-show".into(),
+                good_faith: false,
+            })
             .unwrap();
         assert!(m.fail_mediation().is_err());
         assert!(c.cure("done").unwrap().stage == Stage::Cured);

@@ -6,12 +6,17 @@
 //! - [`complaint`]: complaints and the non-technical path to mediation
 //!   (BP §4, §5).
 //! - [`case`]: redelegation cases (BP §2, §6, §7).
+//! - [`gate`]: classification and decision of change requests.
+//! - [`registry`]: the approved delegation record, effective delegations
+//!   and drift.
 //! - [`technical`]: technical complaints and temporary suspensions
 //!   (BP §4.2.1, §4.3; POLICY.md "Technical complaints and temporary
 //!   suspension", points 1-6).
 
 pub mod case;
 pub mod complaint;
+pub mod gate;
+pub mod registry;
 pub mod technical;
 
 use serde::{Deserialize, Serialize};

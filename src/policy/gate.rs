@@ -1,0 +1,478 @@
+//! The change-request gate (POLICY.md "The change-request gate").
+//!
+//! ```text
+//!  request --classify--> technical change: changes only NS, glue or DS, for the
+//!     |                  incumbent manager, confirmed by its administrative and
+//!     |                  technical contacts --> allowed iff the pre-check of the
+//!     |                  proposed delegation finds no threat (also while suspended)
+//!     +-------------> redelegation: changes the manager, or lacks the incumbent's
+//!     |                  confirmation --> allowed iff a completed case for the TLD
+//!     |                  selected that new manager (BP §2, §6, §7)
+//!     +-------------> anything else --> blocked
+//! ```
+//!
+//! Every decision, allowed or blocked, is recorded with its reasons, each
+//! citing the section it applies.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use super::case::Case;
+use super::registry::{Approved, ContactRecord};
+use crate::checks::ThreatKind;
+use crate::zone::{DsRecord, fqdn};
+
+/// Sections cited by the gate.
+pub mod section {
+    /// Technical changes.
+    pub const TECHNICAL: &str = "POLICY.md gate: technical change; BP §4.3";
+    /// Redelegations.
+    pub const REDELEGATION: &str = "POLICY.md gate: redelegation; BP §2, §6, §7";
+    /// Anything else.
+    pub const OTHER: &str = "POLICY.md gate: everything else is blocked";
+}
+
+/// Confirmations attached to a request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confirmations {
+    /// Confirmed by the incumbent's administrative contact.
+    #[serde(default)]
+    pub admin_contact: bool,
+    /// Confirmed by the incumbent's technical contact.
+    #[serde(default)]
+    pub tech_contact: bool,
+}
+
+/// A root zone change request (documented by `docs/change-request.schema.json`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRequest {
+    /// The ccTLD.
+    pub tld: String,
+    /// Who submits it.
+    pub submitted_by: String,
+    /// The manager it is submitted for.
+    pub on_behalf_of: String,
+    /// The manager after the change (absent: unchanged).
+    #[serde(default)]
+    pub manager: Option<String>,
+    /// The NS set after the change (absent: unchanged).
+    #[serde(default)]
+    pub ns: Option<Vec<String>>,
+    /// Glue after the change, per NS host (absent: unchanged).
+    #[serde(default)]
+    pub glue: Option<BTreeMap<String, Vec<IpAddr>>>,
+    /// DS set after the change (absent: unchanged).
+    #[serde(default)]
+    pub ds: Option<Vec<DsRecord>>,
+    /// Administrative contact after the change (absent: unchanged).
+    #[serde(default)]
+    pub admin_contact: Option<ContactRecord>,
+    /// Technical contact after the change (absent: unchanged).
+    #[serde(default)]
+    pub tech_contact: Option<ContactRecord>,
+    /// Confirmations by the incumbent's contacts.
+    #[serde(default)]
+    pub confirmations: Confirmations,
+}
+
+/// How a request is classified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RequestKind {
+    /// Changes only NS, glue or DS, for and confirmed by the incumbent.
+    TechnicalChange,
+    /// Changes the manager, or lacks the incumbent's confirmation.
+    Redelegation,
+    /// Anything else.
+    Other,
+}
+
+/// One reason of a decision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    /// What.
+    pub text: String,
+    /// The rules applied.
+    pub section: String,
+}
+
+/// The gate's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateDecision {
+    /// Classification.
+    pub kind: RequestKind,
+    /// Allowed or blocked.
+    pub allowed: bool,
+    /// Every reason, with its section.
+    pub reasons: Vec<Reason>,
+}
+
+/// The outcome of the pre-check of a proposed delegation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Precheck {
+    /// The threat found, if any.
+    pub threat: Option<ThreatKind>,
+    /// Verdict and findings, for the record.
+    pub summary: String,
+}
+
+fn reason(text: impl Into<String>, section: &str) -> Reason {
+    Reason {
+        text: text.into(),
+        section: section.to_string(),
+    }
+}
+
+impl ChangeRequest {
+    /// Whether the request changes NS, glue or DS relative to `a`.
+    pub fn changes_delegation(&self, a: &Approved) -> bool {
+        self.ns
+            .as_ref()
+            .is_some_and(|ns| normal(ns) != normal(&a.ns))
+            || self.glue.as_ref().is_some_and(|g| *g != a.glue)
+            || self.ds.as_ref().is_some_and(|ds| *ds != a.ds)
+    }
+
+    /// Whether it changes the manager.
+    pub fn changes_manager(&self, a: &Approved) -> bool {
+        self.manager.as_ref().is_some_and(|m| *m != a.manager)
+    }
+
+    /// Whether it changes a contact.
+    pub fn changes_contacts(&self, a: &Approved) -> bool {
+        self.admin_contact
+            .as_ref()
+            .is_some_and(|c| *c != a.admin_contact)
+            || self
+                .tech_contact
+                .as_ref()
+                .is_some_and(|c| *c != a.tech_contact)
+    }
+
+    /// Whether it is submitted for the incumbent and confirmed by both its
+    /// contacts.
+    pub fn incumbent_confirmed(&self, a: &Approved) -> bool {
+        self.on_behalf_of == a.manager
+            && self.confirmations.admin_contact
+            && self.confirmations.tech_contact
+    }
+
+    /// The approved delegation after the change.
+    pub fn applied_to(&self, a: &Approved) -> Approved {
+        let mut n = a.clone();
+        if let Some(m) = &self.manager {
+            n.manager = m.clone();
+        }
+        if let Some(ns) = &self.ns {
+            n.ns = normal(ns);
+        }
+        if let Some(g) = &self.glue {
+            n.glue = g.iter().map(|(h, a)| (fqdn(h), a.clone())).collect();
+        }
+        if let Some(ds) = &self.ds {
+            n.ds = ds.clone();
+        }
+        if let Some(c) = &self.admin_contact {
+            n.admin_contact = c.clone();
+        }
+        if let Some(c) = &self.tech_contact {
+            n.tech_contact = c.clone();
+        }
+        n
+    }
+}
+
+fn normal(ns: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = ns.iter().map(|n| fqdn(n)).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Classifies a request against the approved delegation.
+pub fn classify(req: &ChangeRequest, a: &Approved) -> RequestKind {
+    if req.changes_manager(a)
+        || (!req.incumbent_confirmed(a) && (req.changes_delegation(a) || req.manager.is_some()))
+    {
+        RequestKind::Redelegation
+    } else if req.changes_delegation(a) && !req.changes_contacts(a) {
+        RequestKind::TechnicalChange
+    } else {
+        RequestKind::Other
+    }
+}
+
+/// Decides a request. `precheck` is the result of probing the proposed
+/// delegation (needed for technical changes); `cases` are the TLD's cases.
+pub fn decide(
+    req: &ChangeRequest,
+    a: &Approved,
+    precheck: Option<&Precheck>,
+    cases: &[&Case],
+) -> GateDecision {
+    let kind = classify(req, a);
+    let mut reasons = Vec::new();
+    let allowed = match kind {
+        RequestKind::TechnicalChange => {
+            reasons.push(reason(
+                format!("changes only NS, glue or DS of .{}, submitted for the incumbent {} and confirmed by its administrative and technical contacts", a.tld, a.manager),
+                section::TECHNICAL,
+            ));
+            match precheck {
+                None => {
+                    reasons.push(reason(
+                        "the proposed delegation has not been pre-checked",
+                        section::TECHNICAL,
+                    ));
+                    false
+                }
+                Some(p) => match p.threat {
+                    Some(t) => {
+                        reasons.push(reason(
+                            format!("the pre-check of the proposed delegation finds a threat ({t:?}): {}", p.summary),
+                            section::TECHNICAL,
+                        ));
+                        false
+                    }
+                    None => {
+                        reasons.push(reason(
+                            format!(
+                                "the pre-check of the proposed delegation finds no threat: {}",
+                                p.summary
+                            ),
+                            section::TECHNICAL,
+                        ));
+                        true
+                    }
+                },
+            }
+        }
+        RequestKind::Redelegation => {
+            let new_manager = req.manager.clone().unwrap_or_else(|| a.manager.clone());
+            if req.changes_manager(a) {
+                reasons.push(reason(
+                    format!(
+                        "changes the manager of .{} from {} to {new_manager}",
+                        a.tld, a.manager
+                    ),
+                    section::REDELEGATION,
+                ));
+            } else {
+                reasons.push(reason(
+                    format!("lacks the incumbent's confirmation (submitted for {}, admin contact confirmed: {}, technical contact confirmed: {})", req.on_behalf_of, req.confirmations.admin_contact, req.confirmations.tech_contact),
+                    section::REDELEGATION,
+                ));
+            }
+            let selecting = cases
+                .iter()
+                .find(|c| c.completed() == Some(Some(new_manager.as_str())));
+            match selecting {
+                Some(c) if req.changes_manager(a) => {
+                    reasons.push(reason(
+                        format!("case {} is completed and selected {new_manager}", c.id),
+                        section::REDELEGATION,
+                    ));
+                    true
+                }
+                _ => {
+                    if cases.is_empty() {
+                        reasons.push(reason(
+                            format!("no redelegation case exists for .{}", a.tld),
+                            section::REDELEGATION,
+                        ));
+                    }
+                    for c in cases {
+                        let steps = c.remaining_steps();
+                        if steps.is_empty() {
+                            reasons.push(reason(
+                                format!(
+                                    "case {} is completed but did not select {new_manager}",
+                                    c.id
+                                ),
+                                section::REDELEGATION,
+                            ));
+                        } else {
+                            reasons.push(reason(
+                                format!(
+                                    "case {} is {}; missing: {}",
+                                    c.id,
+                                    c.stage_name(),
+                                    steps.join("; ")
+                                ),
+                                section::REDELEGATION,
+                            ));
+                        }
+                    }
+                    false
+                }
+            }
+        }
+        RequestKind::Other => {
+            let what = if req.changes_contacts(a) {
+                "changes contacts"
+            } else {
+                "changes nothing in the delegation"
+            };
+            reasons.push(reason(
+                format!("the request {what}: neither a technical change nor a redelegation"),
+                section::OTHER,
+            ));
+            false
+        }
+    };
+    GateDecision {
+        kind,
+        allowed,
+        reasons,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::case::{EntryPath, Outcome};
+    use crate::zone::TldKind;
+
+    pub(crate) fn approved() -> Approved {
+        Approved {
+            tld: "xa".into(),
+            kind: TldKind::CountryCode,
+            manager: "Old NIC".into(),
+            admin_contact: ContactRecord {
+                country: "Examplia".into(),
+                ..Default::default()
+            },
+            tech_contact: ContactRecord::default(),
+            ns: vec!["ns1.xa.".into(), "ns2.xa.".into()],
+            glue: BTreeMap::new(),
+            ds: vec![],
+        }
+    }
+
+    fn request() -> ChangeRequest {
+        ChangeRequest {
+            tld: "xa".into(),
+            submitted_by: "old-nic-tech".into(),
+            on_behalf_of: "Old NIC".into(),
+            manager: None,
+            ns: Some(vec!["ns1.xa".into(), "ns3.xa".into()]),
+            glue: None,
+            ds: None,
+            admin_contact: None,
+            tech_contact: None,
+            confirmations: Confirmations {
+                admin_contact: true,
+                tech_contact: true,
+            },
+        }
+    }
+
+    fn clean() -> Precheck {
+        Precheck {
+            threat: None,
+            summary: "ok".into(),
+        }
+    }
+
+    #[test]
+    fn technical_changes_need_a_clean_precheck() {
+        let a = approved();
+        let r = request();
+        assert_eq!(classify(&r, &a), RequestKind::TechnicalChange);
+        assert!(decide(&r, &a, Some(&clean()), &[]).allowed);
+        let bad = Precheck {
+            threat: Some(ThreatKind::DnssecBogus),
+            summary: "DS mismatch".into(),
+        };
+        let d = decide(&r, &a, Some(&bad), &[]);
+        assert!(!d.allowed);
+        assert!(d.reasons.iter().any(|x| x.text.contains("DnssecBogus")));
+        assert!(!decide(&r, &a, None, &[]).allowed);
+        assert_eq!(r.applied_to(&a).ns, vec!["ns1.xa.", "ns3.xa."]);
+    }
+
+    #[test]
+    fn unconfirmed_or_manager_changes_are_redelegations() {
+        let a = approved();
+        let mut r = request();
+        r.confirmations.tech_contact = false;
+        assert_eq!(classify(&r, &a), RequestKind::Redelegation);
+        assert!(!decide(&r, &a, Some(&clean()), &[]).allowed);
+        let mut m = request();
+        m.manager = Some("New NIC".into());
+        assert_eq!(classify(&m, &a), RequestKind::Redelegation);
+        let d = decide(&m, &a, Some(&clean()), &[]);
+        assert!(!d.allowed);
+        assert!(
+            d.reasons
+                .iter()
+                .any(|x| x.text.contains("no redelegation case"))
+        );
+    }
+
+    #[test]
+    fn redelegation_allowed_only_by_a_completed_case_selecting_that_manager() {
+        let a = approved();
+        let mut m = request();
+        m.manager = Some("New NIC".into());
+        let open = Case::open(
+            1,
+            "xa",
+            "Examplia",
+            "Old NIC",
+            EntryPath::Relinquishment {
+                consent: "letter".into(),
+            },
+            false,
+        )
+        .unwrap();
+        let d = decide(&m, &a, None, &[&open]);
+        assert!(!d.allowed);
+        assert!(
+            d.reasons
+                .iter()
+                .any(|x| x.text.contains("missing: public comment solicited")),
+            "{d:?}"
+        );
+        let done = open
+            .apply(crate::policy::case::Application {
+                applicant: "New NIC".into(),
+                admin_contact_country: "Examplia".into(),
+                technically_qualified: true,
+                financial_backing: true,
+                capacity: true,
+            })
+            .unwrap()
+            .open_comment(0, 1)
+            .unwrap()
+            .select("New NIC", 2 * 86_400)
+            .unwrap();
+        assert!(decide(&m, &a, None, &[&done]).allowed);
+        let mut other = m.clone();
+        other.manager = Some("Third NIC".into());
+        assert!(!decide(&other, &a, None, &[&done]).allowed);
+        let _ = Outcome::Retain;
+    }
+
+    #[test]
+    fn everything_else_is_blocked() {
+        let a = approved();
+        let mut r = request();
+        r.ns = None;
+        assert_eq!(classify(&r, &a), RequestKind::Other);
+        r.admin_contact = Some(ContactRecord {
+            name: "new".into(),
+            ..Default::default()
+        });
+        let d = decide(&r, &a, Some(&clean()), &[]);
+        assert!(!d.allowed && d.reasons[0].text.contains("contacts"));
+        let mut both = request();
+        both.tech_contact = Some(ContactRecord::default());
+        both.tech_contact.as_mut().unwrap().name = "x".into();
+        assert_eq!(classify(&both, &a), RequestKind::Other);
+    }
+}
