@@ -8,6 +8,8 @@
 
 pub mod checks;
 pub mod lab;
+pub mod ledger;
+pub mod operator;
 pub mod policy;
 pub mod probe;
 pub mod store;

@@ -10,6 +10,9 @@ use clap::{Args, Parser, Subcommand};
 use rootguard::checks::report::{CheckOptions, check};
 use rootguard::checks::{CATALOGUE, Profile};
 use rootguard::lab::{Lab, LabKey, derive, load_dir};
+use rootguard::ledger::{Action, Ledger, Role, Settings};
+use rootguard::operator;
+use rootguard::policy::PolicyConfig;
 use rootguard::probe::ProbeConfig;
 use rootguard::zone::summary::Summary;
 use rootguard::zone::verify::{TrustAnchor, verify_zone};
@@ -19,8 +22,69 @@ use rootguard::zone::{Registry, Zone, ZoneIndex, diff};
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
+    /// The record: one SQLite file.
+    #[arg(
+        long,
+        global = true,
+        env = "ROOTGUARD_STORE",
+        default_value = "rootguard.sqlite"
+    )]
+    store: PathBuf,
+    /// Who acts (recorded with every event).
+    #[arg(
+        long,
+        global = true,
+        env = "ROOTGUARD_ACTOR",
+        default_value = "operator"
+    )]
+    actor: String,
+    /// The actor's role.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "ROOTGUARD_ROLE",
+        default_value = "operator"
+    )]
+    role: Role,
+    /// The time of the action (RFC 3339; default now): the injectable clock.
+    #[arg(long, global = true, env = "ROOTGUARD_NOW")]
+    now: Option<String>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Probe settings shared by the commands that probe.
+#[derive(Args)]
+struct ProbeArgs {
+    /// Port of the name servers (default 53; with --lab the lab's port).
+    #[arg(long)]
+    dns_port: Option<u16>,
+    /// Resolver (ip:port) for NS hosts without glue (default: the system's, or the lab's).
+    #[arg(long)]
+    resolver: Option<std::net::SocketAddr>,
+    /// UDP time budget per query in ms, retries included.
+    #[arg(long, default_value_t = 2000)]
+    udp_timeout_ms: u64,
+    /// TCP time budget per query in ms.
+    #[arg(long, default_value_t = 3000)]
+    tcp_timeout_ms: u64,
+    /// Queries in flight at once.
+    #[arg(long, default_value_t = 512)]
+    concurrency: usize,
+}
+
+impl ProbeArgs {
+    fn config(&self) -> ProbeConfig {
+        ProbeConfig {
+            port: self.dns_port.unwrap_or(53),
+            udp_timeout_ms: self.udp_timeout_ms,
+            tcp_timeout_ms: self.tcp_timeout_ms,
+            concurrency: self.concurrency,
+            resolver: self.resolver,
+            ..ProbeConfig::default()
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -33,6 +97,82 @@ enum Command {
     /// Demo and test labs of in-process name servers on loopback.
     #[command(subcommand)]
     Lab(LabCommand),
+    /// Seed the approved delegation record from a root zone and a registry file (once).
+    Import {
+        /// Root zone file.
+        #[arg(long)]
+        root_zone: PathBuf,
+        /// Registry file (tld-managers.json format): managers and contacts.
+        #[arg(long)]
+        registry: Option<PathBuf>,
+        /// K: sweeps a finding or threat must persist (default 3).
+        #[arg(long, default_value_t = 3)]
+        persist_sweeps: u32,
+        /// R: clear sweeps before a suspension is lifted (default 3).
+        #[arg(long, default_value_t = 3)]
+        clear_sweeps: u32,
+        /// Propose justified suspensions to an operator instead of imposing them.
+        #[arg(long)]
+        propose_suspensions: bool,
+        /// Appeal window in days (BP §6.4 sets none).
+        #[arg(long, default_value_t = 30)]
+        appeal_window_days: i64,
+    },
+    /// Record a governance action (complaints, mediation, cases, suspensions).
+    Act {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        action: Action,
+    },
+    /// Record actions read from stdin, one JSON action a line (as `act`
+    /// takes them, e.g. {"action":"complaint-lodge","tld":"xa",...}); each
+    /// acknowledged event is printed once durably committed.
+    Batch,
+    /// Probe every approved ccTLD once and feed the findings to the rules.
+    Sweep {
+        #[command(flatten)]
+        probe: ProbeArgs,
+        /// Check profile (TOML).
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decide a change request (exit 0 allowed, 1 blocked, 3 bad input).
+    Gate {
+        /// The request (JSON, docs/change-request.schema.json).
+        request: PathBuf,
+        #[command(flatten)]
+        probe: ProbeArgs,
+        /// Check profile for the pre-check (TOML).
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Unauthorised differences between a root zone and the record (exit 1 when any).
+    Drift {
+        /// Root zone file.
+        #[arg(long)]
+        root_zone: PathBuf,
+        /// Registry file, to recognise IDN ccTLDs.
+        #[arg(long)]
+        registry: Option<PathBuf>,
+    },
+    /// Show recorded state as JSON: `complaint N`, `case N`, `tld X`, `decisions`, `all`.
+    Show {
+        /// What to show.
+        what: String,
+        /// Its number or label.
+        key: Option<String>,
+    },
+    /// The journal: verify the hash chain, or export it as JSON lines.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Print the check catalogue.
     Checks {
         /// JSON output.
@@ -60,27 +200,22 @@ struct CheckArgs {
     /// Serve this lab directory in-process while checking.
     #[arg(long)]
     lab: Option<PathBuf>,
-    /// Port of the name servers (default 53; with --lab the lab's port).
-    #[arg(long)]
-    dns_port: Option<u16>,
-    /// Resolver (ip:port) for NS hosts without glue (default: the system's, or the lab's).
-    #[arg(long)]
-    resolver: Option<std::net::SocketAddr>,
-    /// UDP time budget per query in ms, retries included.
-    #[arg(long, default_value_t = 2000)]
-    udp_timeout_ms: u64,
-    /// TCP time budget per query in ms.
-    #[arg(long, default_value_t = 3000)]
-    tcp_timeout_ms: u64,
-    /// Queries in flight at once.
-    #[arg(long, default_value_t = 512)]
-    concurrency: usize,
+    #[command(flatten)]
+    probe: ProbeArgs,
     /// Evaluate signatures as of this time (RFC 3339); default now.
     #[arg(long)]
     at: Option<String>,
     /// JSON output (schema rootguard.check/1).
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chain (exit 1 naming the first bad event).
+    Verify,
+    /// Write the journal as JSON lines to stdout.
+    Export,
 }
 
 #[derive(Subcommand)]
@@ -176,8 +311,207 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     emit(&(serde_json::to_string_pretty(value)? + "\n"))
 }
 
+fn now(cli_now: Option<&str>) -> anyhow::Result<i64> {
+    Ok(match cli_now {
+        Some(s) => s
+            .parse::<jiff::Timestamp>()
+            .with_context(|| format!("--now {s:?}: not an RFC 3339 time"))?
+            .as_second(),
+        None => jiff::Timestamp::now().as_second(),
+    })
+}
+
+fn profile_from(path: Option<&std::path::Path>) -> anyhow::Result<Profile> {
+    Ok(match path {
+        Some(p) => Profile::from_file(p)?,
+        None => Profile::default(),
+    })
+}
+
 async fn run(cli: Cli) -> anyhow::Result<u8> {
+    let at = now(cli.now.as_deref())?;
     match cli.command {
+        Command::Import {
+            root_zone,
+            registry,
+            persist_sweeps,
+            clear_sweeps,
+            propose_suspensions,
+            appeal_window_days,
+        } => {
+            let mut ledger = Ledger::open(&cli.store)?;
+            let settings = Settings {
+                policy: PolicyConfig {
+                    persist_sweeps,
+                    clear_sweeps,
+                    auto_suspend: !propose_suspensions,
+                },
+                appeal_window_days,
+            };
+            let r = operator::import(
+                &mut ledger,
+                &root_zone,
+                registry.as_deref(),
+                settings,
+                &cli.actor,
+                at,
+            )?;
+            emit(&format!("event {}: {}\n", r.event.seq, r.result))?;
+            Ok(0)
+        }
+        Command::Act { json, action } => {
+            let mut ledger = Ledger::open(&cli.store)?;
+            let r = ledger.submit(&cli.actor, cli.role, at, action)?;
+            if json {
+                print_json(&r)?;
+            } else {
+                emit(&format!(
+                    "event {} {}: {}\n",
+                    r.event.seq, r.event.event.kind, r.result
+                ))?;
+            }
+            Ok(0)
+        }
+        Command::Batch => {
+            use std::io::{BufRead, Write};
+            let mut ledger = Ledger::open(&cli.store)?;
+            let mut refused = false;
+            for (n, line) in std::io::stdin().lock().lines().enumerate() {
+                let line = line?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let action: Action = serde_json::from_str(&line)
+                    .with_context(|| format!("stdin:{}: not an action", n + 1))?;
+                let at = now(cli.now.as_deref())?;
+                match ledger.submit(&cli.actor, cli.role, at, action) {
+                    Ok(r) => {
+                        let mut out = std::io::stdout().lock();
+                        writeln!(
+                            out,
+                            "{}",
+                            serde_json::json!({"seq": r.event.seq, "kind": r.event.event.kind})
+                        )?;
+                        out.flush()?;
+                    }
+                    Err(rootguard::ledger::LedgerError::Refused(e)) => {
+                        refused = true;
+                        eprintln!("stdin:{}: {e}", n + 1);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Ok(if refused { 3 } else { 0 })
+        }
+        Command::Sweep {
+            probe,
+            profile,
+            json,
+        } => {
+            let mut ledger = Ledger::open(&cli.store)?;
+            let profile = profile_from(profile.as_deref())?;
+            let s = operator::sweep(&mut ledger, probe.config(), &profile, at).await?;
+            if json {
+                print_json(&s)?;
+            } else {
+                let mut text = format!(
+                    "sweep of {} ccTLDs{}\n",
+                    s.reports.len(),
+                    if s.impaired {
+                        " (vantage point IMPAIRED: no complaint or suspension)"
+                    } else {
+                        ""
+                    }
+                );
+                for r in &s.recorded {
+                    for e in r.result["effects"].as_array().into_iter().flatten() {
+                        text.push_str(&format!("  {} {}\n", r.event.event.subject, e));
+                    }
+                }
+                emit(&text)?;
+            }
+            Ok(0)
+        }
+        Command::Gate {
+            request,
+            probe,
+            profile,
+            json,
+        } => {
+            let mut ledger = Ledger::open(&cli.store)?;
+            let profile = profile_from(profile.as_deref())?;
+            let req = operator::read_request(&request)?;
+            let (r, d) = operator::gate(
+                &mut ledger,
+                req,
+                probe.config(),
+                &profile,
+                &cli.actor,
+                cli.role,
+                at,
+            )
+            .await?;
+            if json {
+                print_json(&serde_json::json!({"event": r.event.seq, "decision": d}))?;
+            } else {
+                let mut text = format!(
+                    "{} ({:?}), recorded as event {}\n",
+                    if d.allowed { "ALLOWED" } else { "BLOCKED" },
+                    d.kind,
+                    r.event.seq
+                );
+                for x in &d.reasons {
+                    text.push_str(&format!("  - {} [{}]\n", x.text, x.section));
+                }
+                emit(&text)?;
+            }
+            Ok(if d.allowed { 0 } else { 1 })
+        }
+        Command::Drift {
+            root_zone,
+            registry,
+        } => {
+            let ledger = Ledger::open(&cli.store)?;
+            let d = operator::zone_drift(&ledger, &root_zone, registry.as_deref())?;
+            print_json(&d)?;
+            Ok(if d.is_empty() { 0 } else { 1 })
+        }
+        Command::Show { what, key } => {
+            let ledger = Ledger::open(&cli.store)?;
+            let w = ledger.world();
+            let missing = || anyhow::anyhow!("show {what}: give a number or label");
+            let value = match what.as_str() {
+                "complaint" => serde_json::to_value(
+                    w.complaints.get(&key.ok_or_else(missing)?.parse::<u64>()?),
+                )?,
+                "case" => {
+                    serde_json::to_value(w.cases.get(&key.ok_or_else(missing)?.parse::<u64>()?))?
+                }
+                "tld" => {
+                    let k = key.ok_or_else(missing)?;
+                    serde_json::json!({"approved": w.approved.get(&k), "technical": w.technical.get(&k)})
+                }
+                "decisions" => serde_json::to_value(&w.decisions)?,
+                "all" => serde_json::to_value(w)?,
+                other => {
+                    anyhow::bail!("show {other}: expected complaint, case, tld, decisions or all")
+                }
+            };
+            print_json(&value)?;
+            Ok(0)
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let store = rootguard::store::Store::open(&cli.store)?;
+            let r = store.verify()?;
+            print_json(&r)?;
+            Ok(if r.first_bad.is_none() { 0 } else { 1 })
+        }
+        Command::Audit(AuditCommand::Export) => {
+            let store = rootguard::store::Store::open(&cli.store)?;
+            let mut out = std::io::stdout().lock();
+            store.export(&mut out)?;
+            Ok(0)
+        }
         Command::Check(a) => {
             let opts = CheckOptions {
                 tlds: a.tlds,
@@ -186,14 +520,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 registry: a.registry,
                 profile: a.profile,
                 lab: a.lab,
-                probe: ProbeConfig {
-                    udp_timeout_ms: a.udp_timeout_ms,
-                    tcp_timeout_ms: a.tcp_timeout_ms,
-                    concurrency: a.concurrency,
-                    resolver: a.resolver,
-                    ..ProbeConfig::default()
-                },
-                port: a.dns_port,
+                probe: a.probe.config(),
+                port: a.probe.dns_port,
                 at: parse_at(a.at.as_deref())?,
             };
             let report = check(&opts).await?;
@@ -312,10 +640,20 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
 fn exit_code_for(e: &anyhow::Error) -> u8 {
     use rootguard::checks::report::CheckError;
     use rootguard::lab::LabError;
+    use rootguard::ledger::LedgerError;
+    use rootguard::operator::OperatorError;
     let bind = |l: &LabError| matches!(l, LabError::Bind { .. });
+    let store_failure = matches!(
+        e.downcast_ref::<LedgerError>(),
+        Some(LedgerError::Store(_)) | Some(LedgerError::Replay { .. })
+    ) || matches!(
+        e.downcast_ref::<OperatorError>(),
+        Some(OperatorError::Ledger(LedgerError::Store(_)))
+    ) || e.downcast_ref::<rootguard::store::StoreError>().is_some();
     let runtime = e.downcast_ref::<LabError>().is_some_and(bind)
         || matches!(e.downcast_ref::<CheckError>(), Some(CheckError::Lab(l)) if bind(l))
-        || e.downcast_ref::<std::io::Error>().is_some();
+        || e.downcast_ref::<std::io::Error>().is_some()
+        || store_failure;
     if runtime { 4 } else { 3 }
 }
 

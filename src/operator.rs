@@ -1,0 +1,240 @@
+//! The operator's commands that need the outside world: seeding the
+//! approved record from files, running a health sweep into the ledger,
+//! pre-checking and deciding change requests, and drift. Each is a thin
+//! layer: files, `probe` and `checks` for the facts, `ledger` for the rules
+//! and the record.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::checks::report::{RootZoneInfo, run_checks};
+use crate::checks::{Profile, ThreatKind, TldReport};
+use crate::ledger::{Action, Ledger, LedgerError, Recorded, Role, Settings};
+use crate::policy::gate::{ChangeRequest, GateDecision, Precheck};
+use crate::policy::registry::{Drift, drift, seed};
+use crate::policy::technical::SweepFacts;
+use crate::probe::resolve::HostResolver;
+use crate::probe::{ProbeConfig, Prober};
+use crate::zone::{Registry, Zone, ZoneIndex};
+
+/// Why an operator command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    /// The ledger refused or failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// A zone file could not be read.
+    #[error(transparent)]
+    Zone(#[from] crate::zone::ZoneError),
+    /// A registry file could not be read.
+    #[error(transparent)]
+    Registry(#[from] crate::zone::registry::RegistryError),
+    /// A change request file is not valid.
+    #[error(
+        "{file}:{line}:{column}: not a valid change request (see docs/change-request.schema.json): {message}"
+    )]
+    Request {
+        /// The file.
+        file: PathBuf,
+        /// Line.
+        line: usize,
+        /// Column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A file could not be read.
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+impl OperatorError {
+    /// Whether the error is the rules refusing (exit status 1 for the gate
+    /// is a decision, not an error; a refusal is bad input: 3).
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, OperatorError::Ledger(LedgerError::Refused(_)))
+    }
+}
+
+/// Seeds the approved record from a root zone and a registry file.
+pub fn import(
+    ledger: &mut Ledger,
+    root_zone: &Path,
+    registry: Option<&Path>,
+    settings: Settings,
+    actor: &str,
+    at: i64,
+) -> Result<Recorded, OperatorError> {
+    let zone = Zone::from_file(root_zone)?;
+    let registry = registry.map(Registry::from_file).transpose()?;
+    let index = ZoneIndex::build(&zone, registry.as_ref());
+    let delegations = seed(&index, registry.as_ref());
+    Ok(ledger.submit(
+        actor,
+        Role::Operator,
+        at,
+        Action::Import {
+            delegations,
+            policy: settings.policy,
+            appeal_window_days: settings.appeal_window_days,
+        },
+    )?)
+}
+
+/// What a sweep did.
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepSummary {
+    /// Whether the vantage point was judged impaired (POLICY.md point 6).
+    pub impaired: bool,
+    /// Per-TLD verdicts.
+    pub reports: Vec<TldReport>,
+    /// The recorded events.
+    pub recorded: Vec<Recorded>,
+}
+
+/// The vantage point is impaired when at least four TLDs were swept and
+/// more than half of them are in total outage at once.
+pub fn impaired(reports: &[TldReport]) -> bool {
+    let outages = reports
+        .iter()
+        .filter(|r| r.threats.iter().any(|t| t.kind == ThreatKind::TotalOutage))
+        .count();
+    reports.len() >= 4 && outages * 2 > reports.len()
+}
+
+/// Probes every approved ccTLD (as approved: a suspension's withholding is
+/// not what is judged) and records the sweep.
+pub async fn sweep(
+    ledger: &mut Ledger,
+    probe: ProbeConfig,
+    profile: &Profile,
+    at: i64,
+) -> Result<SweepSummary, OperatorError> {
+    let delegations: Vec<_> = ledger
+        .world()
+        .approved
+        .values()
+        .map(|a| a.delegation())
+        .collect();
+    let resolver = HostResolver::new(probe.resolver);
+    let prober = Prober::new(probe);
+    let report = run_checks(
+        &prober,
+        &resolver,
+        &delegations,
+        profile,
+        at as u32,
+        RootZoneInfo {
+            source: "approved delegation record".into(),
+            serial: 0,
+        },
+    )
+    .await;
+    let impaired = impaired(&report.tlds);
+    let when = crate::policy::rfc3339(at);
+    let mut recorded = Vec::new();
+    for r in &report.tlds {
+        let facts = SweepFacts::from_report(r, &when, impaired);
+        recorded.push(ledger.submit(
+            "rootguard",
+            Role::Guard,
+            at,
+            Action::Sweep {
+                tld: r.tld.clone(),
+                facts,
+            },
+        )?);
+    }
+    Ok(SweepSummary {
+        impaired,
+        reports: report.tlds,
+        recorded,
+    })
+}
+
+/// Reads a change request file.
+pub fn read_request(path: &Path) -> Result<ChangeRequest, OperatorError> {
+    let text = std::fs::read_to_string(path).map_err(|source| OperatorError::Io {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| OperatorError::Request {
+        file: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })
+}
+
+/// Pre-checks the proposed delegation of `request` (when it changes NS,
+/// glue or DS), then lets the gate decide and records the decision.
+pub async fn gate(
+    ledger: &mut Ledger,
+    request: ChangeRequest,
+    probe: ProbeConfig,
+    profile: &Profile,
+    actor: &str,
+    role: Role,
+    at: i64,
+) -> Result<(Recorded, GateDecision), OperatorError> {
+    let approved = ledger.world().approved.get(&request.tld).cloned();
+    let precheck = match approved {
+        Some(a) if request.changes_delegation(&a) => {
+            let proposed = request.applied_to(&a).delegation();
+            let resolver = HostResolver::new(probe.resolver);
+            let prober = Prober::new(probe);
+            let report = run_checks(
+                &prober,
+                &resolver,
+                std::slice::from_ref(&proposed),
+                profile,
+                at as u32,
+                RootZoneInfo {
+                    source: "proposed delegation".into(),
+                    serial: 0,
+                },
+            )
+            .await;
+            report.tlds.first().map(|t| Precheck {
+                threat: t.threats.first().map(|x| x.kind),
+                summary: format!(
+                    "verdict {}, {} finding(s){}",
+                    t.verdict,
+                    t.findings.len(),
+                    t.threats
+                        .first()
+                        .map(|x| format!("; {}", x.detail))
+                        .unwrap_or_default()
+                ),
+            })
+        }
+        _ => None,
+    };
+    let recorded = ledger.submit(actor, role, at, Action::Gate { request, precheck })?;
+    let decision: GateDecision = serde_json::from_value(recorded.result["decision"].clone())
+        .map_err(|e| LedgerError::Replay {
+            seq: recorded.event.seq,
+            kind: "gate".into(),
+            reason: e.to_string(),
+        })?;
+    Ok((recorded, decision))
+}
+
+/// Unauthorised differences between a published root zone and the record.
+pub fn zone_drift(
+    ledger: &Ledger,
+    root_zone: &Path,
+    registry: Option<&Path>,
+) -> Result<Vec<Drift>, OperatorError> {
+    let zone = Zone::from_file(root_zone)?;
+    let registry = registry.map(Registry::from_file).transpose()?;
+    let index = ZoneIndex::build(&zone, registry.as_ref());
+    let w = ledger.world();
+    Ok(drift(&w.approved, &w.measures(), &index))
+}
