@@ -412,7 +412,7 @@ pub enum Action {
     #[command(skip)]
     Gate {
         /// The request.
-        request: ChangeRequest,
+        request: Box<ChangeRequest>,
         /// The pre-check of the proposed delegation.
         precheck: Option<Precheck>,
     },
@@ -865,7 +865,7 @@ impl World {
                 .get("decision")
                 .and_then(|d| serde_json::from_value::<GateDecision>(d.clone()).ok())
         {
-            self.decisions.insert(seq, (request.clone(), d));
+            self.decisions.insert(seq, ((**request).clone(), d));
         }
     }
 

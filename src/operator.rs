@@ -216,7 +216,15 @@ pub async fn gate(
         }
         _ => None,
     };
-    let recorded = ledger.submit(actor, role, at, Action::Gate { request, precheck })?;
+    let recorded = ledger.submit(
+        actor,
+        role,
+        at,
+        Action::Gate {
+            request: Box::new(request),
+            precheck,
+        },
+    )?;
     let decision: GateDecision = serde_json::from_value(recorded.result["decision"].clone())
         .map_err(|e| LedgerError::Replay {
             seq: recorded.event.seq,
