@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# End to end, through the real binary: a non-technical complaint goes
+# through cure, mediation, a panel, a decision, the appeal window and
+# implementation, and the redelegation request is then allowed; the same
+# request before completion is blocked with the missing steps listed. Bad
+# input along the way is refused with a clear message and writes nothing.
+# Usage: bash tests/e2e/redelegation.sh [path to rootguard]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${1:-$here/target/debug/rootguard}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export ROOTGUARD_STORE=$work/record.sqlite
+
+rg() { "$BIN" "$@"; }
+events() { rg audit verify | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])'; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# refused WANT ARGS...: the command must exit 3, say WANT, and write nothing.
+refused() {
+  local want=$1; shift
+  local before; before=$(events)
+  set +e; out=$("$BIN" "$@" 2>&1); code=$?; set -e
+  [ "$code" -eq 3 ] || fail "expected exit 3 from: $* (got $code: $out)"
+  grep -qF -- "$want" <<<"$out" || fail "refusal of '$*' lacks '$want': $out"
+  [ "$(events)" -eq "$before" ] || fail "a refusal wrote to the record: $*"
+  echo "  refused as expected: $want"
+}
+member() { printf '{"id":"%s","name":"%s","appointed_by":"%s"%s}' "$1" "$1" "$2" "${3:-}"; }
+
+T0=2026-01-01T00:00:00Z
+echo "== seed the record"
+rg --now $T0 import --root-zone "$here/zones/lab/root.zone" --registry "$here/tests/data/lab-registry.json" >/dev/null
+
+echo "== complaint, cure opportunity, failure to cure, mediation (BP §4, §5)"
+rg --now $T0 --actor citizen --role public act complaint-lodge --tld xa --category non-technical --text "local registrants are refused" >/dev/null
+rg --now 2026-01-02T00:00:00Z act complaint-assess --id 1 --serious true --reason "affects the local community" >/dev/null
+rg --now 2026-01-03T00:00:00Z act complaint-inform --id 1 --notice "letter to the ccTLD constituency" >/dev/null
+rg --now 2026-01-04T00:00:00Z act complaint-explain --id 1 --request "please explain the registration policy" >/dev/null
+rg --now 2026-01-05T00:00:00Z act complaint-cure-instruction --id 1 --course "publish a non-discriminatory policy" --deadline 2026-02-05T00:00:00Z >/dev/null
+refused "until 2026-02-05" --now 2026-01-06T00:00:00Z act complaint-failure-notice --id 1 --notice "too early"
+rg --now 2026-01-06T00:00:00Z --actor old-nic --role manager act complaint-no-merit --id 1 --answer "the complaint has no merit" >/dev/null
+rg --now 2026-01-07T00:00:00Z act complaint-failure-notice --id 1 --notice "written failure-to-cure notice" >/dev/null
+rg --now 2026-01-08T00:00:00Z act mediation-open --id 1 >/dev/null
+refused "good-faith" --now 2026-01-09T00:00:00Z act mediation-fail --id 1
+rg --now 2026-01-10T00:00:00Z act mediation-session --id 1 --record "both parties attended and proposed terms" --good-faith true >/dev/null
+rg --now 2026-01-11T00:00:00Z act mediation-fail --id 1 >/dev/null
+
+echo "== redelegation case (BP §6)"
+refused "not a ccTLD" --now 2026-01-12T00:00:00Z act case-open --tld zz --path '{"path":"proceedings","complaint":1}'
+rg --now 2026-01-12T00:00:00Z act case-open --tld xa --path '{"path":"proceedings","complaint":1}' >/dev/null
+refused "ITU Resolution 102" --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat government --member "$(member g0 'Otherland' ',"government_of":"Otherland"')"
+refused "no involvement" --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat trusted-third-party --member "$(member t0 IANA)"
+rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat local-internet-community --member "$(member p1 'Examplia ISOC')" >/dev/null
+rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat government --member "$(member p2 'Examplia' ',"government_of":"Examplia"')" >/dev/null
+rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat cctld-constituency --member "$(member p3 ccNSO)" >/dev/null
+rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat manager --member "$(member p4 'Old NIC')" >/dev/null
+rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat iana1 --member "$(member p5 IANA)" >/dev/null
+rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat iana2 --member "$(member p6 IANA)" >/dev/null
+rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat trusted-third-party --member "$(member p7 IANA ',"declares_no_involvement":true')" >/dev/null
+
+echo "== the redelegation request before completion is blocked, missing steps listed"
+set +e; out=$(rg --now 2026-01-14T00:00:00Z --actor new-nic --role manager gate "$here/tests/data/request-redelegate-xa.json"); code=$?; set -e
+[ "$code" -eq 1 ] || fail "gate before completion: exit $code: $out"
+grep -q "BLOCKED (Redelegation)" <<<"$out" || fail "not blocked: $out"
+grep -q "missing: .*prior record.*§6.2 question a).*selection\|missing: .*IANA's prior record" <<<"$out" || fail "missing steps not listed: $out"
+echo "$out" | sed 's/^/  /' | head -4
+
+echo "== deliberation (§6.3.1), principles (§6.2), criteria (§6.3.2)"
+T=2026-01-15T00:00:00Z
+rg --now $T act case-prior-record --id 1 --document "IANA file on .xa" >/dev/null
+rg --now $T act case-evidence --id 1 --party incumbent --summary "registration statistics" >/dev/null
+rg --now $T act case-evidence --id 1 --party complainant --summary "refused applications" >/dev/null
+for q in a b c d; do rg --now $T act case-principle --id 1 --question $q --answer "considered: no" >/dev/null; done
+for c in a b c d e e.1 e.2 e.3 e.4; do rg --now $T act case-criterion --id 1 --criterion $c --note "considered" >/dev/null; done
+
+echo "== votes and decision (§6.3.3)"
+OUT='{"outcome":"redelegate","to":"New NIC"}'
+for p in p1 p2 p3 p4; do rg --now $T --actor $p --role panel-member act case-vote --id 1 --outcome "$OUT" >/dev/null; done
+refused "already voted" --now $T --actor p1 --role panel-member act case-vote --id 1 --outcome "$OUT"
+refused "not a member" --now $T --actor stranger --role panel-member act case-vote --id 1 --outcome "$OUT"
+refused "4 of 7 votes" --now $T act case-decide --id 1 --outcome "$OUT"
+rg --now $T --actor p5 --role panel-member act case-vote --id 1 --outcome "$OUT" >/dev/null
+rg --now 2026-01-16T00:00:00Z act case-decide --id 1 --outcome "$OUT" >/dev/null
+
+echo "== appeal window (§6.4)"
+refused "appeal window is open" --now 2026-01-20T00:00:00Z act case-finalize --id 1
+refused "appeal window of 30 days closed" --now 2026-02-16T00:00:00Z act case-appeal --id 1 --party incumbent
+rg --now 2026-02-16T00:00:00Z act case-finalize --id 1 >/dev/null
+
+echo "== implementation (§7)"
+rg --now 2026-02-17T00:00:00Z act case-apply --id 1 --application '{"applicant":"New NIC","admin_contact_country":"Examplia","technically_qualified":true,"financial_backing":true,"capacity":true}' >/dev/null
+rg --now 2026-02-17T00:00:00Z act case-apply --id 1 --application '{"applicant":"Far NIC","admin_contact_country":"Otherland","technically_qualified":true,"financial_backing":true,"capacity":true}' >/dev/null
+rg --now 2026-02-18T00:00:00Z act case-comment --id 1 --days 14 >/dev/null
+refused "public comment period runs until" --now 2026-02-20T00:00:00Z act case-select --id 1 --applicant "New NIC"
+refused "not in Examplia" --now 2026-03-05T00:00:00Z act case-select --id 1 --applicant "Far NIC"
+rg --now 2026-03-05T00:00:00Z act case-select --id 1 --applicant "New NIC" >/dev/null
+rg show case 1 | grep -q '"new_manager": "New NIC"' || fail "case not completed"
+
+echo "== the redelegation request is now allowed and applied"
+out=$(rg --now 2026-03-06T00:00:00Z --actor new-nic --role manager gate "$here/tests/data/request-redelegate-xa.json") || fail "gate after completion: $out"
+grep -q "ALLOWED (Redelegation)" <<<"$out" || fail "not allowed: $out"
+rg show tld xa | grep -q '"manager": "New NIC"' || fail "registry not updated"
+
+echo "== bad requests"
+refused "request-malformed.json:6:1" --now 2026-03-07T00:00:00Z gate "$here/tests/data/request-malformed.json"
+before=$(events)
+set +e; out=$(rg --now 2026-03-07T00:00:00Z gate "$here/tests/data/request-unknown-tld.json" 2>&1); code=$?; set -e
+[ "$code" -eq 3 ] && grep -q "zz is not a ccTLD" <<<"$out" || fail "unknown TLD: $code $out"
+[ "$(events)" -eq "$before" ] || fail "unknown TLD wrote to the record"
+refused "time must not run backwards" --now 2026-01-01T00:00:00Z act complaint-lodge --tld xa --category technical --text late
+
+echo "== the record"
+rg audit verify | grep -q '"first_bad": null' || fail "audit verify"
+n=$(events); lines=$(rg audit export | wc -l)
+[ "$n" -eq "$lines" ] || fail "export has $lines lines for $n events"
+echo "OK: $n events, chain verified"
