@@ -10,7 +10,11 @@ fn redelegation_end_to_end_script() {
         .arg(env!("CARGO_BIN_EXE_rootguard"))
         .output()
         .expect("run bash");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "{text}");
     assert!(text.contains("OK: 48 events, chain verified"), "{text}");
 }
