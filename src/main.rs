@@ -123,6 +123,12 @@ enum Command {
         /// JSON output.
         #[arg(long)]
         json: bool,
+        /// Probe settings for the pre-check of an applicant's proposed delegation.
+        #[command(flatten)]
+        probe: ProbeArgs,
+        /// Check profile for that pre-check (TOML).
+        #[arg(long)]
+        profile: Option<PathBuf>,
         #[command(subcommand)]
         action: Action,
     },
@@ -359,8 +365,15 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             emit(&format!("event {}: {}\n", r.event.seq, r.result))?;
             Ok(0)
         }
-        Command::Act { json, action } => {
+        Command::Act {
+            json,
+            probe,
+            profile,
+            action,
+        } => {
             let mut ledger = Ledger::open(&cli.store)?;
+            let profile = profile_from(profile.as_deref())?;
+            let action = operator::prepare(&ledger, action, probe.config(), &profile, at).await;
             let r = ledger.submit(&cli.actor, cli.role, at, action)?;
             if json {
                 print_json(&r)?;

@@ -158,6 +158,84 @@ pub async fn sweep(
     })
 }
 
+/// Probes one delegation and evaluates it: the threat, if any, and a
+/// one-line summary.
+async fn precheck(
+    delegation: crate::zone::Delegation,
+    probe: ProbeConfig,
+    profile: &Profile,
+    at: i64,
+) -> Option<Precheck> {
+    let resolver = HostResolver::new(probe.resolver);
+    let prober = Prober::new(probe);
+    let report = run_checks(
+        &prober,
+        &resolver,
+        std::slice::from_ref(&delegation),
+        profile,
+        at as u32,
+        RootZoneInfo {
+            source: "proposed delegation".into(),
+            serial: 0,
+        },
+    )
+    .await;
+    report.tlds.first().map(|t| Precheck {
+        threat: t.threats.first().map(|x| x.kind),
+        summary: format!(
+            "verdict {}, {} finding(s){}",
+            t.verdict,
+            t.findings.len(),
+            t.threats
+                .first()
+                .map(|x| format!("; {}", x.detail))
+                .unwrap_or_default()
+        ),
+    })
+}
+
+/// Fills in what the guard itself must establish before an action is
+/// recorded: an applicant's technical qualification is the pre-check of
+/// its proposed delegation (BP §7), never the applicant's word.
+pub async fn prepare(
+    ledger: &Ledger,
+    action: Action,
+    probe: ProbeConfig,
+    profile: &Profile,
+    at: i64,
+) -> Action {
+    match action {
+        Action::CaseApply {
+            id,
+            mut application,
+        } => {
+            application.technically_qualified = false;
+            application.precheck = None;
+            if let (Some(case), Some(p)) =
+                (ledger.world().cases.get(&id), application.proposed.clone())
+            {
+                let delegation = crate::zone::Delegation {
+                    tld: case.tld.clone(),
+                    kind: crate::zone::TldKind::classify(&case.tld, None),
+                    ns: p.ns.iter().map(|n| crate::zone::fqdn(n)).collect(),
+                    glue: p
+                        .glue
+                        .iter()
+                        .map(|(h, a)| (crate::zone::fqdn(h), a.clone()))
+                        .collect(),
+                    ds: p.ds.clone(),
+                };
+                if let Some(check) = precheck(delegation, probe, profile, at).await {
+                    application.technically_qualified = check.threat.is_none();
+                    application.precheck = Some(check.summary);
+                }
+            }
+            Action::CaseApply { id, application }
+        }
+        other => other,
+    }
+}
+
 /// Reads a change request file.
 pub fn read_request(path: &Path) -> Result<ChangeRequest, OperatorError> {
     let text = std::fs::read_to_string(path).map_err(|source| OperatorError::Io {
@@ -186,33 +264,7 @@ pub async fn gate(
     let approved = ledger.world().approved.get(&request.tld).cloned();
     let precheck = match approved {
         Some(a) if request.changes_delegation(&a) => {
-            let proposed = request.applied_to(&a).delegation();
-            let resolver = HostResolver::new(probe.resolver);
-            let prober = Prober::new(probe);
-            let report = run_checks(
-                &prober,
-                &resolver,
-                std::slice::from_ref(&proposed),
-                profile,
-                at as u32,
-                RootZoneInfo {
-                    source: "proposed delegation".into(),
-                    serial: 0,
-                },
-            )
-            .await;
-            report.tlds.first().map(|t| Precheck {
-                threat: t.threats.first().map(|x| x.kind),
-                summary: format!(
-                    "verdict {}, {} finding(s){}",
-                    t.verdict,
-                    t.findings.len(),
-                    t.threats
-                        .first()
-                        .map(|x| format!("; {}", x.detail))
-                        .unwrap_or_default()
-                ),
-            })
+            precheck(request.applied_to(&a).delegation(), probe, profile, at).await
         }
         _ => None,
     };

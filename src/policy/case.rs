@@ -194,12 +194,36 @@ pub struct Application {
     pub applicant: String,
     /// Country of its administrative contact.
     pub admin_contact_country: String,
-    /// Its proposed name servers passed the guard's checks with no threat.
+    /// The applicant's proposed delegation (NS, glue, DS), which the guard
+    /// pre-checks.
+    #[serde(default)]
+    pub proposed: Option<ProposedDelegation>,
+    /// Whether the proposed delegation passed the guard's checks with no
+    /// threat. Set by the guard's pre-check (`rootguard act case-apply`
+    /// overwrites any value given); never taken on the applicant's word.
+    #[serde(default)]
     pub technically_qualified: bool,
+    /// The pre-check's summary.
+    #[serde(default)]
+    pub precheck: Option<String>,
     /// Evidence of financial backing.
     pub financial_backing: bool,
     /// Evidence of operational capacity.
     pub capacity: bool,
+}
+
+/// A proposed delegation: what an applicant would run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposedDelegation {
+    /// NS host names.
+    pub ns: Vec<String>,
+    /// Glue per NS host.
+    #[serde(default)]
+    pub glue: BTreeMap<String, Vec<std::net::IpAddr>>,
+    /// DS records.
+    #[serde(default)]
+    pub ds: Vec<crate::zone::DsRecord>,
 }
 
 /// Where the case stands.
@@ -1144,7 +1168,9 @@ mod tests {
         let good = Application {
             applicant: "New NIC".into(),
             admin_contact_country: "Examplia".into(),
+            proposed: None,
             technically_qualified: true,
+            precheck: None,
             financial_backing: true,
             capacity: true,
         };

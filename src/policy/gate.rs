@@ -442,7 +442,9 @@ mod tests {
             .apply(crate::policy::case::Application {
                 applicant: "New NIC".into(),
                 admin_contact_country: "Examplia".into(),
+                proposed: None,
                 technically_qualified: true,
+                precheck: None,
                 financial_backing: true,
                 capacity: true,
             })

@@ -9,7 +9,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${1:-$here/target/debug/rootguard}
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+labpid=""
+trap '[ -n "$labpid" ] && kill $labpid 2>/dev/null; rm -rf "$work"' EXIT
 export ROOTGUARD_STORE=$work/record.sqlite
 
 rg() { "$BIN" "$@"; }
@@ -87,12 +88,25 @@ refused "appeal window is open" --now 2026-01-20T00:00:00Z act case-finalize --i
 refused "appeal window of 30 days closed" --now 2026-02-16T00:00:00Z act case-appeal --id 1 --party incumbent
 rg --now 2026-02-16T00:00:00Z act case-finalize --id 1 >/dev/null
 
-echo "== implementation (§7)"
-rg --now 2026-02-17T00:00:00Z act case-apply --id 1 --application '{"applicant":"New NIC","admin_contact_country":"Examplia","technically_qualified":true,"financial_backing":true,"capacity":true}' >/dev/null
-rg --now 2026-02-17T00:00:00Z act case-apply --id 1 --application '{"applicant":"Far NIC","admin_contact_country":"Otherland","technically_qualified":true,"financial_backing":true,"capacity":true}' >/dev/null
+echo "== implementation (§7): applicants' proposed name servers are pre-checked in the demo lab"
+cp -r "$here/zones/lab" "$work/lab"
+port=$((30000 + $$ % 20000))
+sed -i "s/^port = .*/port = $port/" "$work/lab/lab.toml"
+"$BIN" lab serve "$work/lab" >/dev/null 2>&1 & labpid=$!
+for _ in $(seq 50); do rg check --root-zone "$work/lab/root.zone" --dns-port $port xb >/dev/null 2>&1 && break || sleep 0.1; done
+apply() {
+  rg --now 2026-02-17T00:00:00Z act --dns-port $port --udp-timeout-ms 500 --tcp-timeout-ms 700 --profile "$here/zones/lab/profile.toml" case-apply --id 1 --application "$1" >/dev/null
+}
+# New NIC would run xa on the healthy lab servers of xa.
+apply '{"applicant":"New NIC","admin_contact_country":"Examplia","proposed":{"ns":["ns1.xa.","ns2.xa."],"glue":{"ns1.xa.":["127.1.1.1"],"ns2.xa.":["127.2.1.1"]}},"financial_backing":true,"capacity":true}'
+# Lame NIC claims qualification but proposes servers that do not serve xa.
+apply '{"applicant":"Lame NIC","admin_contact_country":"Examplia","proposed":{"ns":["ns1.xa.","ns2.xa."],"glue":{"ns1.xa.":["127.1.2.1"],"ns2.xa.":["127.2.2.1"]}},"technically_qualified":true,"financial_backing":true,"capacity":true}'
+apply '{"applicant":"Far NIC","admin_contact_country":"Otherland","proposed":{"ns":["ns1.xa.","ns2.xa."],"glue":{"ns1.xa.":["127.1.1.1"],"ns2.xa.":["127.2.1.1"]}},"financial_backing":true,"capacity":true}'
+rg show case 1 | grep -q '"technically_qualified": true' || fail "New NIC not qualified"
 rg --now 2026-02-18T00:00:00Z act case-comment --id 1 --days 14 >/dev/null
 refused "public comment period runs until" --now 2026-02-20T00:00:00Z act case-select --id 1 --applicant "New NIC"
 refused "not in Examplia" --now 2026-03-05T00:00:00Z act case-select --id 1 --applicant "Far NIC"
+refused "have not passed the guard's checks" --now 2026-03-05T00:00:00Z act case-select --id 1 --applicant "Lame NIC"
 rg --now 2026-03-05T00:00:00Z act case-select --id 1 --applicant "New NIC" >/dev/null
 rg show case 1 | grep -q '"new_manager": "New NIC"' || fail "case not completed"
 
