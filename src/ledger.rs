@@ -1019,3 +1019,336 @@ impl Ledger {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::case::{ProposedDelegation, Stage};
+    use crate::policy::gate::Confirmations;
+    use crate::policy::registry::ContactRecord;
+    use crate::zone::TldKind;
+    use proptest::prelude::*;
+
+    const DAY: i64 = 86_400;
+
+    fn approved() -> Approved {
+        Approved {
+            tld: "xa".into(),
+            kind: TldKind::CountryCode,
+            manager: "Old NIC".into(),
+            admin_contact: ContactRecord {
+                country: "Examplia".into(),
+                ..Default::default()
+            },
+            tech_contact: ContactRecord::default(),
+            ns: vec!["ns1.xa.".into(), "ns2.xa.".into()],
+            glue: BTreeMap::new(),
+            ds: vec![],
+        }
+    }
+
+    fn member(id: &str, gov: Option<&str>, ttp: bool) -> Member {
+        Member {
+            id: id.into(),
+            name: id.into(),
+            appointed_by: "x".into(),
+            government_of: gov.map(str::to_string),
+            declares_no_involvement: ttp,
+        }
+    }
+
+    fn gate(to: &str) -> Action {
+        Action::Gate {
+            request: Box::new(ChangeRequest {
+                tld: "xa".into(),
+                submitted_by: "x".into(),
+                on_behalf_of: to.into(),
+                manager: Some(to.into()),
+                ns: None,
+                glue: None,
+                ds: None,
+                admin_contact: None,
+                tech_contact: None,
+                confirmations: Confirmations::default(),
+            }),
+            precheck: None,
+        }
+    }
+
+    type Step = (&'static str, Role, Action);
+
+    /// Every step of the ordinary path, in order, each one day apart.
+    fn script() -> Vec<Step> {
+        use Action::*;
+        let op = |a: Action| ("op", Role::Operator, a);
+        let redelegate = Outcome::Redelegate {
+            to: "New NIC".into(),
+        };
+        let mut s: Vec<Step> = vec![
+            (
+                "citizen",
+                Role::Public,
+                ComplaintLodge {
+                    tld: "xa".into(),
+                    category: Category::NonTechnical,
+                    text: "t".into(),
+                },
+            ),
+            op(ComplaintAssess {
+                id: 1,
+                serious: true,
+                reason: "r".into(),
+            }),
+            op(ComplaintInform {
+                id: 1,
+                notice: "n".into(),
+            }),
+            op(ComplaintCureInstruction {
+                id: 1,
+                course: "c".into(),
+                deadline: "2026-01-03T00:00:00Z".into(),
+            }),
+            (
+                "old",
+                Role::Manager,
+                ComplaintNoMerit {
+                    id: 1,
+                    answer: "no".into(),
+                },
+            ),
+            op(ComplaintFailureNotice {
+                id: 1,
+                notice: "n".into(),
+            }),
+            op(MediationOpen { id: 1 }),
+            op(MediationSession {
+                id: 1,
+                record: "r".into(),
+                good_faith: true,
+            }),
+            op(MediationFail { id: 1 }),
+            op(CaseOpen {
+                tld: "xa".into(),
+                path: EntryPath::Proceedings { complaint: 1 },
+            }),
+        ];
+        for (i, seat) in crate::policy::case::SEATS.iter().enumerate() {
+            let gov = (*seat == Seat::Government).then_some("Examplia");
+            let ttp = *seat == Seat::TrustedThirdParty;
+            s.push(op(CaseAppoint {
+                id: 1,
+                seat: *seat,
+                member: member(&format!("p{i}"), gov, ttp),
+            }));
+        }
+        s.push(op(CasePriorRecord {
+            id: 1,
+            document: "d".into(),
+        }));
+        s.push(op(CaseEvidence {
+            id: 1,
+            party: Party::Incumbent,
+            summary: "e".into(),
+        }));
+        s.push(op(CaseEvidence {
+            id: 1,
+            party: Party::Complainant,
+            summary: "e".into(),
+        }));
+        for q in ["a", "b", "c", "d"] {
+            s.push(op(CasePrinciple {
+                id: 1,
+                question: q.into(),
+                answer: "no".into(),
+            }));
+        }
+        for c in ["a", "b", "c", "d", "e", "e.1", "e.2", "e.3", "e.4"] {
+            s.push(op(CaseCriterion {
+                id: 1,
+                criterion: c.into(),
+                note: "n".into(),
+            }));
+        }
+        for p in ["p0", "p1", "p2", "p3", "p4"] {
+            s.push((
+                p,
+                Role::PanelMember,
+                CaseVote {
+                    id: 1,
+                    outcome: redelegate.clone(),
+                },
+            ));
+        }
+        s.push(op(CaseDecide {
+            id: 1,
+            outcome: redelegate,
+        }));
+        s.push(op(CaseFinalize { id: 1 }));
+        s.push(op(CaseApply {
+            id: 1,
+            application: Application {
+                applicant: "New NIC".into(),
+                admin_contact_country: "Examplia".into(),
+                proposed: Some(ProposedDelegation {
+                    ns: vec!["ns1.xa.".into()],
+                    glue: BTreeMap::new(),
+                    ds: vec![],
+                }),
+                technically_qualified: true,
+                precheck: None,
+                financial_backing: true,
+                capacity: true,
+            },
+        }));
+        s.push(op(CaseComment { id: 1, days: 3 }));
+        s.push(op(CaseSelect {
+            id: 1,
+            applicant: "New NIC".into(),
+        }));
+        s.push(("new", Role::Manager, gate("New NIC")));
+        s
+    }
+
+    fn seeded() -> World {
+        let (w, _) = World::default()
+            .apply(
+                "op",
+                Role::Operator,
+                &Action::Import {
+                    delegations: vec![approved()],
+                    policy: PolicyConfig::default(),
+                    appeal_window_days: 30,
+                },
+                0,
+            )
+            .unwrap();
+        w
+    }
+
+    /// Runs steps; the clock jumps 40 days before the finalisation and the
+    /// selection so that windows can pass. Returns the world and whether
+    /// each gate was allowed.
+    fn run(steps: &[Step]) -> (World, Vec<(String, bool)>, Vec<String>) {
+        let mut w = seeded();
+        let mut at = 0;
+        let mut gates = Vec::new();
+        let mut violations = Vec::new();
+        for (actor, role, action) in steps {
+            at += if matches!(
+                action,
+                Action::CaseFinalize { .. } | Action::CaseSelect { .. }
+            ) {
+                40 * DAY
+            } else {
+                DAY
+            };
+            if let Ok((next, result)) = w.apply(actor, *role, action, at) {
+                w = next;
+                if let Action::Gate { request, .. } = action {
+                    let allowed = result["decision"]["allowed"].as_bool().unwrap_or(false);
+                    let to = request.manager.clone().unwrap_or_default();
+                    if allowed
+                        && !w
+                            .cases
+                            .values()
+                            .any(|c| c.tld == "xa" && c.completed() == Some(Some(to.as_str())))
+                    {
+                        violations.push(format!(
+                            "gate allowed {to} without a completed case selecting it"
+                        ));
+                    }
+                    gates.push((to, allowed));
+                }
+                violations.extend(invariants(&w));
+            }
+        }
+        (w, gates, violations)
+    }
+
+    /// What must hold of every completed redelegation.
+    fn invariants(w: &World) -> Vec<String> {
+        let mut v = Vec::new();
+        for c in w.cases.values() {
+            let Some(Some(manager)) = c.completed() else {
+                continue;
+            };
+            let mut need = |ok: bool, what: &str| {
+                if !ok {
+                    v.push(format!(
+                        "case {} completed for {manager} without {what}",
+                        c.id
+                    ));
+                }
+            };
+            if let EntryPath::Proceedings { complaint } = &c.path {
+                need(
+                    w.complaints
+                        .get(complaint)
+                        .is_some_and(|x| x.mediation_failed()),
+                    "failed mediation",
+                );
+                need(c.panel.len() == 7, "a full panel");
+                need(c.prior_record.is_some(), "the prior record");
+                need(c.evidence_from.len() == 2, "evidence from both sides");
+                need(c.principles.len() == 4, "§6.2 answers");
+                need(c.criteria.len() == 9, "§6.3.2 criteria");
+                let fin = c.final_outcome.clone();
+                need(
+                    fin.as_ref().is_some_and(|o| o.redelegates()),
+                    "a redelegating final decision",
+                );
+                need(
+                    c.votes
+                        .values()
+                        .filter(|o| Some(*o) == fin.as_ref())
+                        .count()
+                        >= 5,
+                    "5 of 7 votes",
+                );
+            }
+            need(c.comment_closes.is_some(), "public comment");
+            need(
+                c.disqualifications(manager).is_empty(),
+                "a qualified applicant",
+            );
+        }
+        v
+    }
+
+    #[test]
+    fn the_full_script_completes_and_the_gate_allows_only_then() {
+        let (w, gates, violations) = run(&script());
+        assert!(violations.is_empty(), "{violations:?}");
+        assert!(matches!(w.cases[&1].stage, Stage::Completed { .. }));
+        assert_eq!(gates, vec![("New NIC".to_string(), true)]);
+        assert_eq!(w.approved["xa"].manager, "New NIC");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// Random omissions, swaps and premature gate requests never yield
+        /// a completed redelegation without each required step, nor an
+        /// allowed manager change without a completed case selecting it.
+        #[test]
+        fn no_shortcut_to_redelegation(
+            keep in prop::collection::vec(prop::bool::weighted(0.93), 48),
+            swaps in prop::collection::vec((0usize..48, 0usize..48), 0..4),
+            gates in prop::collection::vec((0usize..48, prop::bool::ANY), 0..4),
+        ) {
+            let mut steps = script();
+            let n = steps.len();
+            for (a, b) in swaps {
+                steps.swap(a % n, b % n);
+            }
+            let mut kept: Vec<Step> = steps.into_iter().zip(keep.iter().chain(std::iter::repeat(&true))).filter(|(_, k)| **k).map(|(s, _)| s).collect();
+            for (pos, other) in gates {
+                let to = if other { "Other NIC" } else { "New NIC" };
+                let p = pos.min(kept.len());
+                kept.insert(p, ("x", Role::Manager, gate(to)));
+            }
+            let (_, gates, violations) = run(&kept);
+            prop_assert!(violations.is_empty(), "{:?}", violations);
+            prop_assert!(gates.iter().all(|(to, allowed)| !allowed || to == "New NIC"));
+        }
+    }
+}
