@@ -234,3 +234,28 @@ fn real_zone_pair_diff_and_2018_summary() {
     assert!(text.contains("authenticity:    verified"), "{text}");
     assert!(text.contains("2945 of 2945 verify"), "{text}");
 }
+
+#[test]
+fn import_once_and_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("r.sqlite");
+    let store = store.to_str().unwrap();
+    let zone = repo("tests/data/small-root.zone");
+    let next = repo("tests/data/small-root-next.zone");
+    let (zone, next) = (zone.to_str().unwrap(), next.to_str().unwrap());
+    let out = run(&["--store", store, "import", "--root-zone", zone]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let again = run(&["--store", store, "import", "--root-zone", zone]);
+    assert_eq!(again.status.code(), Some(3));
+    assert!(stderr(&again).contains("already seeded"), "{}", stderr(&again));
+
+    let same = run(&["--store", store, "drift", "--root-zone", zone]);
+    assert_eq!(same.status.code(), Some(0), "{}", stdout(&same));
+    assert_eq!(stdout(&same).trim(), "[]");
+    let d = run(&["--store", store, "drift", "--root-zone", next]);
+    assert_eq!(d.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&d)).unwrap();
+    let kinds: Vec<&str> = v.as_array().unwrap().iter().map(|x| x["drift"].as_str().unwrap()).collect();
+    assert_eq!(kinds, vec!["changed", "missing", "not-approved"], "{v}");
+    assert_eq!(v[0]["change"]["ns_added"], serde_json::json!(["ns3.xa."]));
+}
