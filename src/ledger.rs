@@ -1316,6 +1316,89 @@ mod tests {
     }
 
     #[test]
+    fn roles_times_and_references_are_checked() {
+        let w = seeded();
+        let lodge = Action::ComplaintLodge {
+            tld: "xa".into(),
+            category: Category::NonTechnical,
+            text: "t".into(),
+        };
+        let (w, _) = w.apply("citizen", Role::Public, &lodge, 10).unwrap();
+        let assess = Action::ComplaintAssess {
+            id: 1,
+            serious: true,
+            reason: "r".into(),
+        };
+        assert!(
+            w.apply("citizen", Role::Public, &assess, 11)
+                .unwrap_err()
+                .reason
+                .contains("public role")
+        );
+        assert!(
+            w.apply("op", Role::Operator, &assess, 5)
+                .unwrap_err()
+                .reason
+                .contains("backwards")
+        );
+        let other = Action::ComplaintAssess {
+            id: 9,
+            serious: true,
+            reason: "r".into(),
+        };
+        assert!(
+            w.apply("op", Role::Operator, &other, 11)
+                .unwrap_err()
+                .reason
+                .contains("no complaint 9")
+        );
+        let unknown = Action::ComplaintLodge {
+            tld: "zz".into(),
+            category: Category::Technical,
+            text: "t".into(),
+        };
+        assert!(
+            w.apply("op", Role::Operator, &unknown, 11)
+                .unwrap_err()
+                .reason
+                .contains("zz is not a ccTLD")
+        );
+        let vote = Action::CaseVote {
+            id: 1,
+            outcome: Outcome::Retain,
+        };
+        assert!(
+            w.apply("p1", Role::Operator, &vote, 11).is_err(),
+            "operators do not vote"
+        );
+        let import = Action::Import {
+            delegations: vec![],
+            policy: PolicyConfig::default(),
+            appeal_window_days: 30,
+        };
+        assert!(
+            w.apply("op", Role::Operator, &import, 11)
+                .unwrap_err()
+                .reason
+                .contains("already seeded")
+        );
+        // Proceedings need the complaint of the same TLD, and one open case at a time.
+        let case = Action::CaseOpen {
+            tld: "xa".into(),
+            path: EntryPath::Relinquishment {
+                consent: "letter".into(),
+            },
+        };
+        let (w2, _) = w.apply("op", Role::Operator, &case, 12).unwrap();
+        assert!(
+            w2.apply("op", Role::Operator, &case, 13)
+                .unwrap_err()
+                .reason
+                .contains("still open")
+        );
+    }
+
+    #[test]
     fn the_full_script_completes_and_the_gate_allows_only_then() {
         let (w, gates, violations) = run(&script());
         assert!(violations.is_empty(), "{violations:?}");

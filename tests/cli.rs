@@ -247,7 +247,11 @@ fn import_once_and_drift() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let again = run(&["--store", store, "import", "--root-zone", zone]);
     assert_eq!(again.status.code(), Some(3));
-    assert!(stderr(&again).contains("already seeded"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already seeded"),
+        "{}",
+        stderr(&again)
+    );
 
     let same = run(&["--store", store, "drift", "--root-zone", zone]);
     assert_eq!(same.status.code(), Some(0), "{}", stdout(&same));
@@ -255,7 +259,12 @@ fn import_once_and_drift() {
     let d = run(&["--store", store, "drift", "--root-zone", next]);
     assert_eq!(d.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(&stdout(&d)).unwrap();
-    let kinds: Vec<&str> = v.as_array().unwrap().iter().map(|x| x["drift"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["drift"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, vec!["changed", "missing", "not-approved"], "{v}");
     assert_eq!(v[0]["change"]["ns_added"], serde_json::json!(["ns3.xa."]));
 }

@@ -1215,4 +1215,115 @@ mod tests {
         let f = d.finalize(31 * 86_400, 30).unwrap();
         assert_eq!(f.completed(), Some(None));
     }
+
+    #[test]
+    fn every_other_refusal() {
+        let c = open();
+        // Wrong stage for each deliberation step while empanelling.
+        assert!(c.attach_prior_record("d").is_err());
+        assert!(c.present_evidence(Party::Incumbent, "e").is_err());
+        assert!(c.answer_principle("a", "x").is_err());
+        assert!(c.consider_criterion("a", "x").is_err());
+        assert!(c.vote("p0", Outcome::Retain).is_err());
+        assert!(c.release_decision(Outcome::Retain, 0).is_err());
+        assert!(c.appeal(Party::Incumbent, 0, 30).is_err());
+        assert!(c.finalize(0, 30).is_err());
+        assert!(
+            c.apply(Application {
+                applicant: "a".into(),
+                admin_contact_country: "Examplia".into(),
+                proposed: None,
+                technically_qualified: true,
+                precheck: None,
+                financial_backing: true,
+                capacity: true,
+            })
+            .is_err()
+        );
+        assert!(c.open_comment(0, 1).is_err());
+        assert!(c.select("a", 0).is_err());
+        assert!(c.seat_tribunal(TribunalGroup::Board, member("t")).is_err());
+        assert!(c.tribunal_vote("t", true, 0).is_err());
+        // Invalid questions, criteria, answers.
+        let d = full_panel(&c);
+        assert!(
+            d.answer_principle("e", "x")
+                .unwrap_err()
+                .reason
+                .contains("a-d")
+        );
+        assert!(d.answer_principle("a", " ").is_err());
+        assert!(
+            d.consider_criterion("f", "x")
+                .unwrap_err()
+                .reason
+                .contains("e.1-e.4")
+        );
+        assert!(
+            d.appoint(Seat::Iana1, member("z")).is_err(),
+            "no appointments while deliberating"
+        );
+        // Tribunal: not before six are seated; members only; once each.
+        let a = decided(0).appeal(Party::Complainant, 1, 30).unwrap();
+        let a = a.seat_tribunal(TribunalGroup::Board, member("t0")).unwrap();
+        assert!(
+            a.tribunal_vote("t0", true, 0)
+                .unwrap_err()
+                .reason
+                .contains("1 of 6")
+        );
+        assert!(
+            a.seat_tribunal(TribunalGroup::Incumbent, member("t0"))
+                .is_err(),
+            "one seat per person"
+        );
+        let mut t = a.clone();
+        for (i, g) in [
+            TribunalGroup::Board,
+            TribunalGroup::Incumbent,
+            TribunalGroup::Incumbent,
+            TribunalGroup::LocalInternetCommunity,
+            TribunalGroup::LocalInternetCommunity,
+        ]
+        .iter()
+        .enumerate()
+        {
+            t = t.seat_tribunal(*g, member(&format!("t{}", i + 1))).unwrap();
+        }
+        assert!(t.tribunal_vote("outsider", true, 0).is_err());
+        let t = t.tribunal_vote("t0", true, 0).unwrap();
+        assert!(
+            t.tribunal_vote("t0", false, 0)
+                .unwrap_err()
+                .reason
+                .contains("already voted")
+        );
+        // Implementation: comment once; only applicants can be selected.
+        let f = decided(0)
+            .finalize(31 * 86_400, 30)
+            .unwrap()
+            .open_comment(0, 1)
+            .unwrap();
+        assert!(f.open_comment(0, 1).is_err());
+        assert!(
+            f.select("nobody", 10 * 86_400)
+                .unwrap_err()
+                .reason
+                .contains("has not applied")
+        );
+        // A completed case accepts nothing more.
+        let done = Case::open(
+            2,
+            "xa",
+            "Examplia",
+            "Old",
+            EntryPath::Dissolution {
+                evidence: "registry".into(),
+            },
+            false,
+        )
+        .unwrap();
+        assert_eq!(done.stage, Stage::Implementation);
+        assert!(done.enter_communication("x").is_err());
+    }
 }

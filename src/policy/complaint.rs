@@ -432,4 +432,50 @@ mod tests {
         assert!(t.assess(true, "r").is_err());
         assert_eq!(t.close("fixed").unwrap().stage, Stage::Closed);
     }
+
+    #[test]
+    fn every_other_refusal() {
+        let c = Complaint::lodge(1, "xa", Category::NonTechnical, "a", "x").unwrap();
+        assert!(
+            c.inform_constituency("n").is_err(),
+            "inform before assessment"
+        );
+        assert!(c.request_explanation("r").is_err());
+        assert!(c.cure("done").is_err());
+        assert!(c.answer_no_merit("no").is_err());
+        assert!(c.notice_failure_to_cure("n", 0).is_err());
+        assert!(c.resolve("t").is_err());
+        assert!(c.fail_mediation().is_err());
+        assert!(
+            c.close("x").is_err(),
+            "non-technical complaints are not simply closed"
+        );
+        let a = c.assess(true, "r").unwrap();
+        assert!(a.assess(true, "again").is_err());
+        assert!(
+            a.inform_constituency(" ").is_err(),
+            "notice must be written"
+        );
+        let i = a.inform_constituency("n").unwrap();
+        assert!(
+            i.instruct_cure(" ", 1).is_err(),
+            "a course must be suggested"
+        );
+        let m = i
+            .instruct_cure("c", 0)
+            .unwrap()
+            .notice_failure_to_cure("n", 1)
+            .unwrap()
+            .open_mediation()
+            .unwrap();
+        assert!(
+            m.record_session(Session {
+                at: "t".into(),
+                record: " ".into(),
+                good_faith: true
+            })
+            .is_err()
+        );
+        assert_eq!(m.resolve("agreed").unwrap().stage, Stage::Resolved);
+    }
 }
