@@ -219,7 +219,13 @@ struct CheckArgs {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Verify the hash chain (exit 1 naming the first bad event).
-    Verify,
+    Verify {
+        /// A head hash recorded earlier (e.g. from a previous verify or
+        /// export): the chain must still contain it, which detects events
+        /// removed from the end.
+        #[arg(long)]
+        expect_head: Option<String>,
+    },
     /// Write the journal as JSON lines to stdout.
     Export,
 }
@@ -513,9 +519,9 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             print_json(&value)?;
             Ok(0)
         }
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(AuditCommand::Verify { expect_head }) => {
             let store = rootguard::store::Store::open(&cli.store)?;
-            let r = store.verify()?;
+            let r = store.verify_with_head(expect_head.as_deref())?;
             print_json(&r)?;
             Ok(if r.first_bad.is_none() { 0 } else { 1 })
         }

@@ -400,6 +400,34 @@ impl Store {
         })
     }
 
+    /// Like [`Store::verify`], and also checks that the chain still holds
+    /// an event whose hash is `expected_head` (kept from an earlier
+    /// verification): events removed from the end of the journal leave a
+    /// valid but shorter chain, which only such an outside anchor reveals.
+    pub fn verify_with_head(&self, expected_head: Option<&str>) -> Result<AuditReport, StoreError> {
+        let mut report = self.verify()?;
+        if let (None, Some(head)) = (&report.first_bad, expected_head) {
+            let head = head.to_ascii_lowercase();
+            let found: Option<i64> = self
+                .conn
+                .query_row("SELECT seq FROM events WHERE hash = ?1", [&head], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(self.err("reading the journal"))?;
+            if found.is_none() {
+                report.first_bad = Some(BadEvent {
+                    seq: report.events + 1,
+                    reason: format!(
+                        "the expected head {head} is not in the chain: events were removed from the end (the chain now ends at event {})",
+                        report.events
+                    ),
+                });
+            }
+        }
+        Ok(report)
+    }
+
     /// Writes the journal as JSON lines, one event a line.
     pub fn export(&self, out: &mut impl Write) -> Result<i64, StoreError> {
         let events = self.events()?;
@@ -492,9 +520,25 @@ mod tests {
         );
         let bad = r.first_bad.unwrap();
         assert_eq!(bad.seq, 2);
-        // Deleting the last event is seen by comparing with an exported head.
+        // Deleting the last event leaves a valid, shorter chain...
         let r = tampered("DELETE FROM events WHERE seq = 4;");
         assert!(r.first_bad.is_none());
         assert_eq!(r.events, 3);
+    }
+
+    #[test]
+    fn a_kept_head_reveals_removal_at_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.sqlite")).unwrap();
+        for k in ["a", "b", "c"] {
+            s.append(ev(k)).unwrap();
+        }
+        let head = s.verify().unwrap().head;
+        assert!(s.verify_with_head(Some(&head)).unwrap().first_bad.is_none());
+        s.conn
+            .execute_batch("DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 3;")
+            .unwrap();
+        let r = s.verify_with_head(Some(&head)).unwrap();
+        assert!(r.first_bad.unwrap().reason.contains("removed from the end"));
     }
 }
