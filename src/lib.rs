@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod checks;
+pub mod config;
 pub mod lab;
 pub mod ledger;
 pub mod operator;

@@ -22,14 +22,10 @@ use rootguard::zone::{Registry, Zone, ZoneIndex, diff};
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
-    /// The record: one SQLite file.
-    #[arg(
-        long,
-        global = true,
-        env = "ROOTGUARD_STORE",
-        default_value = "rootguard.sqlite"
-    )]
-    store: PathBuf,
+    /// The record: one SQLite file (default rootguard.sqlite; for `serve`,
+    /// the configuration's `store`).
+    #[arg(long, global = true, env = "ROOTGUARD_STORE")]
+    store: Option<PathBuf>,
     /// Who acts (recorded with every event).
     #[arg(
         long,
@@ -342,6 +338,10 @@ fn profile_from(path: Option<&std::path::Path>) -> anyhow::Result<Profile> {
 
 async fn run(cli: Cli) -> anyhow::Result<u8> {
     let at = now(cli.now.as_deref())?;
+    let store = cli
+        .store
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("rootguard.sqlite"));
     match cli.command {
         Command::Import {
             root_zone,
@@ -351,7 +351,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             propose_suspensions,
             appeal_window_days,
         } => {
-            let mut ledger = Ledger::open(&cli.store)?;
+            let mut ledger = Ledger::open(&store)?;
             let settings = Settings {
                 policy: PolicyConfig {
                     persist_sweeps,
@@ -377,7 +377,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             profile,
             action,
         } => {
-            let mut ledger = Ledger::open(&cli.store)?;
+            let mut ledger = Ledger::open(&store)?;
             let profile = profile_from(profile.as_deref())?;
             let action = operator::prepare(&ledger, action, probe.config(), &profile, at).await;
             let r = ledger.submit(&cli.actor, cli.role, at, action)?;
@@ -393,7 +393,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Batch => {
             use std::io::{BufRead, Write};
-            let mut ledger = Ledger::open(&cli.store)?;
+            let mut ledger = Ledger::open(&store)?;
             let mut refused = false;
             for (n, line) in std::io::stdin().lock().lines().enumerate() {
                 let line = line?;
@@ -427,7 +427,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             profile,
             json,
         } => {
-            let mut ledger = Ledger::open(&cli.store)?;
+            let mut ledger = Ledger::open(&store)?;
             let profile = profile_from(profile.as_deref())?;
             let s = operator::sweep(&mut ledger, probe.config(), &profile, at).await?;
             if json {
@@ -457,7 +457,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             profile,
             json,
         } => {
-            let mut ledger = Ledger::open(&cli.store)?;
+            let mut ledger = Ledger::open(&store)?;
             let profile = profile_from(profile.as_deref())?;
             let req = operator::read_request(&request)?;
             let (r, d) = operator::gate(
@@ -490,13 +490,13 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             root_zone,
             registry,
         } => {
-            let ledger = Ledger::open(&cli.store)?;
+            let ledger = Ledger::open(&store)?;
             let d = operator::zone_drift(&ledger, &root_zone, registry.as_deref())?;
             print_json(&d)?;
             Ok(if d.is_empty() { 0 } else { 1 })
         }
         Command::Show { what, key } => {
-            let ledger = Ledger::open(&cli.store)?;
+            let ledger = Ledger::open(&store)?;
             let w = ledger.world();
             let missing = || anyhow::anyhow!("show {what}: give a number or label");
             let value = match what.as_str() {
@@ -520,13 +520,13 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Audit(AuditCommand::Verify { expect_head }) => {
-            let store = rootguard::store::Store::open(&cli.store)?;
+            let store = rootguard::store::Store::open(&store)?;
             let r = store.verify_with_head(expect_head.as_deref())?;
             print_json(&r)?;
             Ok(if r.first_bad.is_none() { 0 } else { 1 })
         }
         Command::Audit(AuditCommand::Export) => {
-            let store = rootguard::store::Store::open(&cli.store)?;
+            let store = rootguard::store::Store::open(&store)?;
             let mut out = std::io::stdout().lock();
             store.export(&mut out)?;
             Ok(0)
