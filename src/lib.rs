@@ -15,3 +15,4 @@ pub mod policy;
 pub mod probe;
 pub mod store;
 pub mod zone;
+pub mod metrics;
