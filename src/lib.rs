@@ -16,3 +16,5 @@ pub mod probe;
 pub mod store;
 pub mod zone;
 pub mod metrics;
+pub mod daemon;
+pub mod http;

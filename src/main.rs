@@ -50,6 +50,34 @@ struct Cli {
     command: Command,
 }
 
+/// Where the daemon's configuration comes from.
+#[derive(Args)]
+struct ConfigArgs {
+    /// Configuration file (TOML).
+    #[arg(long, env = "ROOTGUARD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Override one key: `section.key=value` (repeatable).
+    #[arg(long = "set")]
+    sets: Vec<String>,
+    /// HTTP listen address (same as --set http.listen=...).
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+}
+
+impl ConfigArgs {
+    fn load(&self, store: Option<&std::path::Path>) -> anyhow::Result<rootguard::config::Config> {
+        let mut sets = Vec::new();
+        if let Some(s) = store {
+            sets.push(format!("store={:?}", s.display().to_string()));
+        }
+        sets.extend(self.sets.iter().cloned());
+        if let Some(l) = self.listen {
+            sets.push(format!("http.listen={:?}", l.to_string()));
+        }
+        Ok(rootguard::config::Config::load(self.config.as_deref(), std::env::vars(), &sets)?)
+    }
+}
+
 /// Probe settings shared by the commands that probe.
 #[derive(Args)]
 struct ProbeArgs {
@@ -175,6 +203,16 @@ enum Command {
     /// The journal: verify the hash chain, or export it as JSON lines.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Run the watching daemon: sweeps, rules, HTTP API, metrics (SIGTERM/SIGINT stop it cleanly).
+    Serve {
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+    /// Print the effective configuration (defaults < file < ROOTGUARD_* < --set).
+    Config {
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
     /// Print the check catalogue.
     Checks {
         /// JSON output.
@@ -517,6 +555,25 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 }
             };
             print_json(&value)?;
+            Ok(0)
+        }
+        Command::Serve { config } => {
+            let config = config.load(cli.store.as_deref())?;
+            let shutdown = async {
+                let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(t) => t,
+                    Err(_) => return std::future::pending().await,
+                };
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            };
+            rootguard::daemon::run(config, shutdown).await?;
+            Ok(0)
+        }
+        Command::Config { config } => {
+            emit(&config.load(cli.store.as_deref())?.to_toml())?;
             Ok(0)
         }
         Command::Audit(AuditCommand::Verify { expect_head }) => {

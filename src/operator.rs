@@ -108,26 +108,14 @@ pub fn impaired(reports: &[TldReport]) -> bool {
     reports.len() >= 4 && outages * 2 > reports.len()
 }
 
-/// Probes every approved ccTLD (as approved: a suspension's withholding is
-/// not what is judged) and records the sweep.
-pub async fn sweep(
-    ledger: &mut Ledger,
-    probe: ProbeConfig,
-    profile: &Profile,
-    at: i64,
-) -> Result<SweepSummary, OperatorError> {
-    let delegations: Vec<_> = ledger
-        .world()
-        .approved
-        .values()
-        .map(|a| a.delegation())
-        .collect();
+/// Probes delegations and evaluates them (no record is touched).
+pub async fn probe_delegations(delegations: &[crate::zone::Delegation], probe: ProbeConfig, profile: &Profile, at: i64) -> Vec<TldReport> {
     let resolver = HostResolver::new(probe.resolver);
     let prober = Prober::new(probe);
-    let report = run_checks(
+    run_checks(
         &prober,
         &resolver,
-        &delegations,
+        delegations,
         profile,
         at as u32,
         RootZoneInfo {
@@ -135,27 +123,42 @@ pub async fn sweep(
             serial: 0,
         },
     )
-    .await;
-    let impaired = impaired(&report.tlds);
+    .await
+    .tlds
+}
+
+/// Whether the vantage point is impaired: the general rule of [`impaired`],
+/// or every configured canary TLD in total outage at once.
+pub fn impaired_with_canaries(reports: &[TldReport], canaries: &[String]) -> bool {
+    let canary_down = !canaries.is_empty()
+        && canaries.iter().all(|c| {
+            reports
+                .iter()
+                .find(|r| r.tld == *c)
+                .is_some_and(|r| r.threats.iter().any(|t| t.kind == ThreatKind::TotalOutage))
+        });
+    canary_down || impaired(reports)
+}
+
+/// Records a sweep's results, one event per TLD.
+pub fn record_sweep(ledger: &mut Ledger, reports: &[TldReport], impaired: bool, at: i64) -> Result<Vec<Recorded>, OperatorError> {
     let when = crate::policy::rfc3339(at);
     let mut recorded = Vec::new();
-    for r in &report.tlds {
+    for r in reports {
         let facts = SweepFacts::from_report(r, &when, impaired);
-        recorded.push(ledger.submit(
-            "rootguard",
-            Role::Guard,
-            at,
-            Action::Sweep {
-                tld: r.tld.clone(),
-                facts,
-            },
-        )?);
+        recorded.push(ledger.submit("rootguard", Role::Guard, at, Action::Sweep { tld: r.tld.clone(), facts })?);
     }
-    Ok(SweepSummary {
-        impaired,
-        reports: report.tlds,
-        recorded,
-    })
+    Ok(recorded)
+}
+
+/// Probes every approved ccTLD (as approved: a suspension's withholding is
+/// not what is judged) and records the sweep.
+pub async fn sweep(ledger: &mut Ledger, probe: ProbeConfig, profile: &Profile, at: i64) -> Result<SweepSummary, OperatorError> {
+    let delegations: Vec<_> = ledger.world().approved.values().map(|a| a.delegation()).collect();
+    let reports = probe_delegations(&delegations, probe, profile, at).await;
+    let impaired = impaired(&reports);
+    let recorded = record_sweep(ledger, &reports, impaired, at)?;
+    Ok(SweepSummary { impaired, reports, recorded })
 }
 
 /// Probes one delegation and evaluates it: the threat, if any, and a

@@ -1,0 +1,89 @@
+//! Who is asking: a bearer token, matched by its SHA-256 hash against the
+//! configured tokens; none is the public role.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+
+use super::ApiError;
+use crate::daemon::Shared;
+use crate::ledger::Role;
+
+/// The authenticated principal.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    /// Token name (the actor recorded).
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// ccTLDs a manager manages.
+    pub tlds: Vec<String>,
+    /// The case a panel member sits on.
+    pub case: Option<u64>,
+}
+
+impl Principal {
+    /// The public.
+    pub fn public() -> Principal {
+        Principal {
+            name: "public".into(),
+            role: Role::Public,
+            tlds: Vec::new(),
+            case: None,
+        }
+    }
+
+    /// Refuses unless the role is one of `roles`.
+    pub fn require_any(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else if self.role == Role::Public {
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, "this resource needs a bearer token"))
+        } else {
+            Err(ApiError::new(StatusCode::FORBIDDEN, format!("the {} role may not use this resource", self.role)))
+        }
+    }
+
+    /// Whether the principal sees the private details of `tld`.
+    pub fn sees_tld(&self, tld: &str) -> bool {
+        self.role == Role::Operator || (self.role == Role::Manager && self.tlds.iter().any(|t| t == tld))
+    }
+}
+
+/// SHA-256 of a token, lower-case hex.
+pub fn token_hash(token: &str) -> String {
+    crate::zone::index::hex_upper(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref()).to_ascii_lowercase()
+}
+
+impl FromRequestParts<Arc<Shared>> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<Shared>) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            return Ok(Principal::public());
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Authorization must be 'Bearer TOKEN'"))?;
+        let hash = token_hash(token.trim());
+        let found = state
+            .config
+            .http
+            .tokens
+            .iter()
+            .find(|t| t.sha256.eq_ignore_ascii_case(&hash));
+        match found {
+            Some(t) => Ok(Principal {
+                name: t.name.clone(),
+                role: t.role,
+                tlds: t.tlds.clone(),
+                case: t.case,
+            }),
+            None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unknown token")),
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! The HTTP edge: the JSON API under `/api/v1`, `/metrics` and `/healthz`.
+//! Handlers reach state only through axum `State`, hold no lock across an
+//! `.await`, and convert every error to a JSON response here, at one edge.
+//!
+//! Authentication: `Authorization: Bearer TOKEN`; the SHA-256 of the token
+//! is looked up among the configured hashes. No token: the public role,
+//! which reads technical status and nothing private. Tokens never appear in
+//! logs.
+
+pub mod auth;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::daemon::Shared;
+use crate::ledger::{LedgerError, Role};
+use crate::operator::{self, OperatorError};
+use crate::policy::gate::ChangeRequest;
+use auth::Principal;
+
+/// An API error: status, message and, for refusals, the section cited.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+    section: Option<String>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            section: None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": self.message, "section": self.section});
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<OperatorError> for ApiError {
+    fn from(e: OperatorError) -> ApiError {
+        match e {
+            OperatorError::Ledger(LedgerError::Refused(r)) => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                message: r.reason,
+                section: Some(r.section),
+            },
+            other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
+        }
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+fn ok(v: Value) -> ApiResult {
+    Ok(axum::Json(v).into_response())
+}
+
+/// The router.
+pub fn router(shared: Arc<Shared>) -> Router {
+    let limit = shared.config.http.body_limit_bytes;
+    let timeout = Duration::from_secs(shared.config.http.request_timeout_secs.max(1));
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/status", get(status))
+        .route("/api/v1/tlds", get(tlds))
+        .route("/api/v1/tlds/{tld}", get(tld))
+        .route("/api/v1/complaints", get(complaints))
+        .route("/api/v1/suspensions", get(suspensions))
+        .route("/api/v1/cases", get(cases))
+        .route("/api/v1/change-requests", post(change_request).get(decisions))
+        .route("/api/v1/drift", get(drift))
+        .route("/api/v1/effective-zone", get(effective_zone))
+        .route("/api/v1/audit/export", get(audit_export))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such resource: see /api/v1/") })
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .with_state(shared)
+}
+
+async fn metrics(State(s): State<Arc<Shared>>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
+}
+
+async fn status(State(s): State<Arc<Shared>>) -> ApiResult {
+    let st = s.status();
+    ok(json!({"zone": st.zone, "alarms": st.alarms, "last_sweep": st.last_sweep.as_ref().map(|l| json!({"at": l.at, "impaired": l.impaired, "tlds": l.reports.len()}))}))
+}
+
+/// Public technical status of every watched ccTLD.
+async fn tlds(State(s): State<Arc<Shared>>) -> ApiResult {
+    let world = s.world();
+    let st = s.status();
+    let reports = st.last_sweep.map(|l| l.reports).unwrap_or_default();
+    let list: Vec<Value> = world
+        .approved
+        .keys()
+        .map(|tld| {
+            let r = reports.iter().find(|r| r.tld == *tld);
+            let t = world.technical.get(tld);
+            json!({
+                "tld": tld,
+                "verdict": r.map(|r| r.verdict),
+                "findings": r.map(|r| r.findings.len()).unwrap_or(0),
+                "suspension": t.and_then(|t| t.active_measure()),
+                "open_complaints": t.map(|t| t.tracks.values().filter(|x| matches!(x, crate::policy::technical::Track::Open { .. })).count()).unwrap_or(0),
+                "drift": st.drift.iter().filter(|d| drift_tld(d) == tld).count(),
+            })
+        })
+        .collect();
+    ok(json!(list))
+}
+
+fn drift_tld(d: &crate::policy::registry::Drift) -> &str {
+    use crate::policy::registry::Drift;
+    match d {
+        Drift::Changed { change } => &change.tld,
+        Drift::Missing { tld } | Drift::PublishedWhileHeld { tld } | Drift::NotApproved { tld } => tld,
+    }
+}
+
+async fn tld(State(s): State<Arc<Shared>>, who: Principal, Path(tld): Path<String>) -> ApiResult {
+    let tld = tld.trim_end_matches('.').to_ascii_lowercase();
+    let world = s.world();
+    let Some(a) = world.approved.get(&tld) else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, format!("{tld} is not a watched ccTLD")));
+    };
+    let report = s.status().last_sweep.and_then(|l| l.reports.into_iter().find(|r| r.tld == tld));
+    let mut v = json!({
+        "tld": tld,
+        "delegation": {"ns": a.ns, "glue": a.glue, "ds": a.ds, "manager": a.manager},
+        "report": report,
+        "technical": world.technical.get(&tld),
+    });
+    if who.sees_tld(&tld) {
+        let complaints: Vec<_> = world.complaints.values().filter(|c| c.tld == tld).collect();
+        v["complaints"] = json!(complaints);
+    }
+    ok(v)
+}
+
+async fn complaints(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
+    who.require_any(&[Role::Operator, Role::Manager])?;
+    let world = s.world();
+    let list: Vec<_> = world.complaints.values().filter(|c| who.sees_tld(&c.tld)).collect();
+    ok(json!(list))
+}
+
+async fn suspensions(State(s): State<Arc<Shared>>) -> ApiResult {
+    let world = s.world();
+    let list: Vec<Value> = world
+        .technical
+        .iter()
+        .filter(|(_, t)| !matches!(t.suspension, crate::policy::technical::Suspension::None))
+        .map(|(tld, t)| json!({"tld": tld, "suspension": t.suspension}))
+        .collect();
+    ok(json!(list))
+}
+
+/// Cases: operators see all; a panel member the one case they sit on;
+/// a manager the cases of its ccTLD, with the record only once it is open
+/// to the parties (BP §6.3.4); the public none.
+async fn cases(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
+    who.require_any(&[Role::Operator, Role::Manager, Role::PanelMember])?;
+    let world = s.world();
+    let list: Vec<Value> = world
+        .cases
+        .values()
+        .filter_map(|c| match who.role {
+            Role::Operator => Some(json!(c)),
+            Role::PanelMember if who.case == Some(c.id) => Some(json!(c)),
+            Role::Manager if who.tlds.contains(&c.tld) => Some(if c.record_visible_to_parties() {
+                json!(c)
+            } else {
+                json!({"id": c.id, "tld": c.tld, "stage": c.stage_name(), "record": "private until completion or appeal (BP §6.3.4)"})
+            }),
+            _ => None,
+        })
+        .collect();
+    ok(json!(list))
+}
+
+async fn change_request(State(s): State<Arc<Shared>>, who: Principal, body: Bytes) -> ApiResult {
+    who.require_any(&[Role::Operator, Role::Manager])?;
+    let request: ChangeRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("request body line {} column {}: not a valid change request (docs/change-request.schema.json): {e}", e.line(), e.column()),
+        )
+    })?;
+    if who.role == Role::Manager && !who.tlds.contains(&request.tld) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, format!("{} does not manage .{}", who.name, request.tld)));
+    }
+    let at = jiff::Timestamp::now().as_second();
+    // The pre-check probes without holding the record.
+    let approved = s.world().approved.get(&request.tld).cloned();
+    let precheck = match &approved {
+        Some(a) if request.changes_delegation(a) => {
+            let reports = operator::probe_delegations(&[request.applied_to(a).delegation()], s.config.probe.clone(), &s.profile, at).await;
+            reports.first().map(|t| crate::policy::gate::Precheck {
+                threat: t.threats.first().map(|x| x.kind),
+                summary: format!("verdict {}, {} finding(s)", t.verdict, t.findings.len()),
+            })
+        }
+        _ => None,
+    };
+    let recorded = {
+        let mut ledger = match s.ledger.lock() {
+            Ok(l) => l,
+            Err(p) => p.into_inner(),
+        };
+        let r = ledger.submit(&who.name, who.role, at, crate::ledger::Action::Gate { request: Box::new(request), precheck });
+        s.metrics.observe_world(ledger.world());
+        r
+    }
+    .map_err(OperatorError::from)?;
+    let decision = recorded.result["decision"].clone();
+    let outcome = if decision["allowed"].as_bool() == Some(true) { "allowed" } else { "blocked" };
+    s.metrics
+        .gate_decisions
+        .with_label_values(&[outcome, decision["kind"].as_str().unwrap_or("other")])
+        .inc();
+    ok(json!({"event": recorded.event.seq, "decision": decision}))
+}
+
+async fn decisions(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
+    who.require_any(&[Role::Operator, Role::Manager])?;
+    let world = s.world();
+    let list: Vec<Value> = world
+        .decisions
+        .iter()
+        .filter(|(_, (r, _))| who.sees_tld(&r.tld))
+        .map(|(seq, (r, d))| json!({"event": seq, "request": r, "decision": d}))
+        .collect();
+    ok(json!(list))
+}
+
+async fn drift(State(s): State<Arc<Shared>>) -> ApiResult {
+    ok(json!(s.status().drift))
+}
+
+async fn effective_zone(State(s): State<Arc<Shared>>) -> Response {
+    ([(header::CONTENT_TYPE, "text/dns; charset=utf-8")], crate::daemon::effective_zone(&s.world())).into_response()
+}
+
+async fn audit_export(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
+    who.require_any(&[Role::Operator])?;
+    let mut out = Vec::new();
+    {
+        let ledger = match s.ledger.lock() {
+            Ok(l) => l,
+            Err(p) => p.into_inner(),
+        };
+        ledger
+            .store()
+            .export(&mut out)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    }
+    Ok(([(header::CONTENT_TYPE, "application/jsonl")], out).into_response())
+}
