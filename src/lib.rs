@@ -8,13 +8,13 @@
 
 pub mod checks;
 pub mod config;
+pub mod daemon;
+pub mod http;
 pub mod lab;
 pub mod ledger;
+pub mod metrics;
 pub mod operator;
 pub mod policy;
 pub mod probe;
 pub mod store;
 pub mod zone;
-pub mod metrics;
-pub mod daemon;
-pub mod http;

@@ -74,7 +74,11 @@ impl ConfigArgs {
         if let Some(l) = self.listen {
             sets.push(format!("http.listen={:?}", l.to_string()));
         }
-        Ok(rootguard::config::Config::load(self.config.as_deref(), std::env::vars(), &sets)?)
+        Ok(rootguard::config::Config::load(
+            self.config.as_deref(),
+            std::env::vars(),
+            &sets,
+        )?)
     }
 }
 
@@ -560,10 +564,12 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Serve { config } => {
             let config = config.load(cli.store.as_deref())?;
             let shutdown = async {
-                let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(t) => t,
-                    Err(_) => return std::future::pending().await,
-                };
+                let mut term =
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(t) => t,
+                        Err(_) => return std::future::pending().await,
+                    };
                 tokio::select! {
                     _ = term.recv() => {}
                     _ = tokio::signal::ctrl_c() => {}

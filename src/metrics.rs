@@ -2,7 +2,10 @@
 //! `rootguard_` prefix; counters end in `_total`; every handle is created
 //! once, in [`Metrics::new`].
 
-use prometheus::{Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 use crate::checks::{TldReport, Verdict};
 use crate::ledger::World;
@@ -91,19 +94,29 @@ impl Metrics {
     pub fn new() -> Metrics {
         let r = Registry::new();
         let build_info = gauge_vec(&r, BUILD_INFO, "Build information, always 1.", &["version"]);
-        build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
         let ns_rtt = HistogramVec::new(
-            HistogramOpts::new(NS_RTT_SECONDS, "Round-trip time of SOA queries per NS address and transport.")
-                .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 3.0]),
+            HistogramOpts::new(
+                NS_RTT_SECONDS,
+                "Round-trip time of SOA queries per NS address and transport.",
+            )
+            .buckets(vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 3.0,
+            ]),
             &["tld", "address", "transport"],
         )
         .expect("valid metric");
-        r.register(Box::new(ns_rtt.clone())).expect("registered once");
+        r.register(Box::new(ns_rtt.clone()))
+            .expect("registered once");
         let sweep_duration = Histogram::with_opts(
-            HistogramOpts::new(SWEEP_DURATION_SECONDS, "Duration of sweeps.").buckets(vec![0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0]),
+            HistogramOpts::new(SWEEP_DURATION_SECONDS, "Duration of sweeps.")
+                .buckets(vec![0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0]),
         )
         .expect("valid metric");
-        r.register(Box::new(sweep_duration.clone())).expect("registered once");
+        r.register(Box::new(sweep_duration.clone()))
+            .expect("registered once");
         let gauge = |name: &str, help: &str| {
             let g = IntGauge::new(name, help).expect("valid metric");
             r.register(Box::new(g.clone())).expect("registered once");
@@ -114,24 +127,62 @@ impl Metrics {
             r.register(Box::new(c.clone())).expect("registered once");
             c
         };
-        let gate_decisions = IntCounterVec::new(Opts::new(GATE_DECISIONS_TOTAL, "Gate decisions by outcome and kind."), &["outcome", "kind"])
-            .expect("valid metric");
-        r.register(Box::new(gate_decisions.clone())).expect("registered once");
+        let gate_decisions = IntCounterVec::new(
+            Opts::new(GATE_DECISIONS_TOTAL, "Gate decisions by outcome and kind."),
+            &["outcome", "kind"],
+        )
+        .expect("valid metric");
+        r.register(Box::new(gate_decisions.clone()))
+            .expect("registered once");
         Metrics {
-            tld_status: gauge_vec(&r, TLD_STATUS, "Per-TLD status: 0 ok, 1 degraded, 2 threat.", &["tld"]),
-            check_failures: gauge_vec(&r, CHECK_FAILURES, "Failed checks per TLD and check in the latest sweep.", &["tld", "check"]),
-            ns_up: gauge_vec(&r, NS_UP, "Whether an NS address answered SOA (1) or not (0), per transport.", &["tld", "host", "address", "transport"]),
+            tld_status: gauge_vec(
+                &r,
+                TLD_STATUS,
+                "Per-TLD status: 0 ok, 1 degraded, 2 threat.",
+                &["tld"],
+            ),
+            check_failures: gauge_vec(
+                &r,
+                CHECK_FAILURES,
+                "Failed checks per TLD and check in the latest sweep.",
+                &["tld", "check"],
+            ),
+            ns_up: gauge_vec(
+                &r,
+                NS_UP,
+                "Whether an NS address answered SOA (1) or not (0), per transport.",
+                &["tld", "host", "address", "transport"],
+            ),
             ns_rtt,
             sweep_duration,
-            sweep_last_success: gauge(SWEEP_LAST_SUCCESS, "Time of the latest completed sweep (Unix seconds)."),
+            sweep_last_success: gauge(
+                SWEEP_LAST_SUCCESS,
+                "Time of the latest completed sweep (Unix seconds).",
+            ),
             sweeps: counter(SWEEPS_TOTAL, "Sweeps completed."),
-            complaints_open: gauge_vec(&r, COMPLAINTS_OPEN, "Open complaints by category.", &["category"]),
-            suspensions_active: gauge_vec(&r, SUSPENSIONS_ACTIVE, "Active suspensions by measure.", &["measure"]),
+            complaints_open: gauge_vec(
+                &r,
+                COMPLAINTS_OPEN,
+                "Open complaints by category.",
+                &["category"],
+            ),
+            suspensions_active: gauge_vec(
+                &r,
+                SUSPENSIONS_ACTIVE,
+                "Active suspensions by measure.",
+                &["measure"],
+            ),
             gate_decisions,
             drift: gauge_vec(&r, DRIFT, "Unauthorised differences per TLD.", &["tld"]),
-            vantage_impaired: gauge(VANTAGE_IMPAIRED, "Whether the latest sweep found the vantage point impaired."),
+            vantage_impaired: gauge(
+                VANTAGE_IMPAIRED,
+                "Whether the latest sweep found the vantage point impaired.",
+            ),
             zone_serial: gauge(ZONE_SERIAL, "Serial of the root zone in use."),
-            zone_rejected: counter(ZONE_REJECTED_TOTAL, "Root zones refused (not authentic or unreadable)."),
+            zone_rejected: counter(
+                ZONE_REJECTED_TOTAL,
+                "Root zones refused (not authentic or unreadable).",
+            ),
             build_info,
             registry: r,
         }
@@ -156,16 +207,26 @@ impl Metrics {
             };
             self.tld_status.with_label_values(&[&r.tld]).set(status);
             for f in &r.findings {
-                self.check_failures.with_label_values(&[&r.tld, f.check]).inc();
+                self.check_failures
+                    .with_label_values(&[&r.tld, f.check])
+                    .inc();
             }
             for s in &r.servers {
                 let addr = s.address.to_string();
                 let udp_up = s.udp.starts_with("NOERROR") && s.authoritative;
                 let tcp_up = s.tcp.starts_with("NOERROR") && s.authoritative;
-                self.ns_up.with_label_values(&[&r.tld, &s.host, &addr, "udp"]).set(i64::from(udp_up));
-                self.ns_up.with_label_values(&[&r.tld, &s.host, &addr, "tcp"]).set(i64::from(tcp_up));
-                self.ns_rtt.with_label_values(&[&r.tld, &addr, "udp"]).observe(s.udp_rtt_ms / 1000.0);
-                self.ns_rtt.with_label_values(&[&r.tld, &addr, "tcp"]).observe(s.tcp_rtt_ms / 1000.0);
+                self.ns_up
+                    .with_label_values(&[&r.tld, &s.host, &addr, "udp"])
+                    .set(i64::from(udp_up));
+                self.ns_up
+                    .with_label_values(&[&r.tld, &s.host, &addr, "tcp"])
+                    .set(i64::from(tcp_up));
+                self.ns_rtt
+                    .with_label_values(&[&r.tld, &addr, "udp"])
+                    .observe(s.udp_rtt_ms / 1000.0);
+                self.ns_rtt
+                    .with_label_values(&[&r.tld, &addr, "tcp"])
+                    .observe(s.tcp_rtt_ms / 1000.0);
             }
         }
         self.vantage_impaired.set(i64::from(impaired));
@@ -186,7 +247,14 @@ impl Metrics {
         }
         use crate::policy::complaint::Stage;
         for c in world.complaints.values() {
-            let open = !matches!(c.stage, Stage::Dismissed | Stage::Cured | Stage::Resolved | Stage::Closed | Stage::MediationFailed);
+            let open = !matches!(
+                c.stage,
+                Stage::Dismissed
+                    | Stage::Cured
+                    | Stage::Resolved
+                    | Stage::Closed
+                    | Stage::MediationFailed
+            );
             if open {
                 let cat = match c.category {
                     crate::policy::complaint::Category::Technical => "technical",
@@ -196,8 +264,14 @@ impl Metrics {
             }
         }
         for t in world.technical.values() {
-            let open = t.tracks.values().filter(|tr| matches!(tr, crate::policy::technical::Track::Open { .. })).count();
-            self.complaints_open.with_label_values(&["technical"]).add(open as i64);
+            let open = t
+                .tracks
+                .values()
+                .filter(|tr| matches!(tr, crate::policy::technical::Track::Open { .. }))
+                .count();
+            self.complaints_open
+                .with_label_values(&["technical"])
+                .add(open as i64);
             if let Some(m) = t.active_measure() {
                 let label = match m {
                     crate::policy::technical::Measure::WithholdDs => "withhold-ds",
@@ -223,13 +297,19 @@ mod tests {
     fn names_are_prefixed_and_counters_end_in_total() {
         let m = Metrics::new();
         m.observe_world(&World::default());
-        m.gate_decisions.with_label_values(&["allowed", "technical-change"]).inc();
+        m.gate_decisions
+            .with_label_values(&["allowed", "technical-change"])
+            .inc();
         let text = m.render();
         for line in text.lines().filter(|l| l.starts_with("# TYPE")) {
             let mut parts = line.split_whitespace().skip(2);
             let (name, kind) = (parts.next().unwrap(), parts.next().unwrap());
             assert!(name.starts_with("rootguard_"), "{name}");
-            assert_eq!(kind == "counter", name.ends_with("_total"), "{name} is a {kind}");
+            assert_eq!(
+                kind == "counter",
+                name.ends_with("_total"),
+                "{name} is a {kind}"
+            );
         }
         assert!(text.contains("rootguard_build_info{version="));
     }

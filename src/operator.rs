@@ -109,7 +109,12 @@ pub fn impaired(reports: &[TldReport]) -> bool {
 }
 
 /// Probes delegations and evaluates them (no record is touched).
-pub async fn probe_delegations(delegations: &[crate::zone::Delegation], probe: ProbeConfig, profile: &Profile, at: i64) -> Vec<TldReport> {
+pub async fn probe_delegations(
+    delegations: &[crate::zone::Delegation],
+    probe: ProbeConfig,
+    profile: &Profile,
+    at: i64,
+) -> Vec<TldReport> {
     let resolver = HostResolver::new(probe.resolver);
     let prober = Prober::new(probe);
     run_checks(
@@ -141,24 +146,51 @@ pub fn impaired_with_canaries(reports: &[TldReport], canaries: &[String]) -> boo
 }
 
 /// Records a sweep's results, one event per TLD.
-pub fn record_sweep(ledger: &mut Ledger, reports: &[TldReport], impaired: bool, at: i64) -> Result<Vec<Recorded>, OperatorError> {
+pub fn record_sweep(
+    ledger: &mut Ledger,
+    reports: &[TldReport],
+    impaired: bool,
+    at: i64,
+) -> Result<Vec<Recorded>, OperatorError> {
     let when = crate::policy::rfc3339(at);
     let mut recorded = Vec::new();
     for r in reports {
         let facts = SweepFacts::from_report(r, &when, impaired);
-        recorded.push(ledger.submit("rootguard", Role::Guard, at, Action::Sweep { tld: r.tld.clone(), facts })?);
+        recorded.push(ledger.submit(
+            "rootguard",
+            Role::Guard,
+            at,
+            Action::Sweep {
+                tld: r.tld.clone(),
+                facts,
+            },
+        )?);
     }
     Ok(recorded)
 }
 
 /// Probes every approved ccTLD (as approved: a suspension's withholding is
 /// not what is judged) and records the sweep.
-pub async fn sweep(ledger: &mut Ledger, probe: ProbeConfig, profile: &Profile, at: i64) -> Result<SweepSummary, OperatorError> {
-    let delegations: Vec<_> = ledger.world().approved.values().map(|a| a.delegation()).collect();
+pub async fn sweep(
+    ledger: &mut Ledger,
+    probe: ProbeConfig,
+    profile: &Profile,
+    at: i64,
+) -> Result<SweepSummary, OperatorError> {
+    let delegations: Vec<_> = ledger
+        .world()
+        .approved
+        .values()
+        .map(|a| a.delegation())
+        .collect();
     let reports = probe_delegations(&delegations, probe, profile, at).await;
     let impaired = impaired(&reports);
     let recorded = record_sweep(ledger, &reports, impaired, at)?;
-    Ok(SweepSummary { impaired, reports, recorded })
+    Ok(SweepSummary {
+        impaired,
+        reports,
+        recorded,
+    })
 }
 
 /// Probes one delegation and evaluates it: the threat, if any, and a

@@ -44,7 +44,9 @@ pub enum DaemonError {
         source: std::io::Error,
     },
     /// The record is empty and no root zone file is configured to seed it.
-    #[error("the record {0} is not seeded and no zone.file is configured: run `rootguard import` or set zone.file")]
+    #[error(
+        "the record {0} is not seeded and no zone.file is configured: run `rootguard import` or set zone.file"
+    )]
     NotSeeded(String),
 }
 
@@ -89,19 +91,27 @@ pub struct Shared {
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared").field("config", &self.config).finish()
+        f.debug_struct("Shared")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
 impl Shared {
     /// A copy of the current policy state.
     pub fn world(&self) -> World {
-        self.ledger.lock().map(|l| l.world().clone()).unwrap_or_else(|p| p.into_inner().world().clone())
+        self.ledger
+            .lock()
+            .map(|l| l.world().clone())
+            .unwrap_or_else(|p| p.into_inner().world().clone())
     }
 
     /// A copy of the status.
     pub fn status(&self) -> Status {
-        self.status.read().map(|s| s.clone()).unwrap_or_else(|p| p.into_inner().clone())
+        self.status
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
     }
 
     fn set_status(&self, f: impl FnOnce(&mut Status)) {
@@ -116,7 +126,9 @@ impl Shared {
 /// 5: the approved delegation, less what suspensions withhold).
 pub fn effective_zone(world: &World) -> String {
     let measures = world.measures();
-    let mut text = String::from("; effective ccTLD delegations published by rootguard: approved, less what suspensions withhold\n");
+    let mut text = String::from(
+        "; effective ccTLD delegations published by rootguard: approved, less what suspensions withhold\n",
+    );
     for (tld, a) in &world.approved {
         let m = measures.get(tld).copied();
         let Some(d) = a.effective(m) else {
@@ -145,7 +157,10 @@ pub fn effective_zone(world: &World) -> String {
 }
 
 /// Runs the daemon until `shutdown` completes.
-pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), DaemonError> {
+pub async fn run(
+    config: Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), DaemonError> {
     let mut ledger = Ledger::open(&config.store)?;
     let now = || jiff::Timestamp::now().as_second();
     if !ledger.world().seeded {
@@ -156,7 +171,14 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
             policy: config.policy.clone(),
             appeal_window_days: config.appeal_window_days,
         };
-        operator::import(&mut ledger, file, config.zone.registry.as_deref(), settings, "rootguard (first start)", now())?;
+        operator::import(
+            &mut ledger,
+            file,
+            config.zone.registry.as_deref(),
+            settings,
+            "rootguard (first start)",
+            now(),
+        )?;
         tracing::warn!(store = %config.store.display(), "record seeded from {}", file.display());
     }
     let profile = match &config.profile {
@@ -167,8 +189,16 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
     metrics.observe_world(ledger.world());
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await
-        .map_err(|source| DaemonError::Listen { address: config.http.listen, source })?;
-    let address = listener.local_addr().map_err(|source| DaemonError::Listen { address: config.http.listen, source })?;
+        .map_err(|source| DaemonError::Listen {
+            address: config.http.listen,
+            source,
+        })?;
+    let address = listener
+        .local_addr()
+        .map_err(|source| DaemonError::Listen {
+            address: config.http.listen,
+            source,
+        })?;
     let shared = Arc::new(Shared {
         config: config.clone(),
         profile,
@@ -230,12 +260,17 @@ async fn cycle(shared: &Arc<Shared>, source: &mut ZoneSource) {
     for d in &drift {
         let tld = match d {
             Drift::Changed { change } => &change.tld,
-            Drift::Missing { tld } | Drift::PublishedWhileHeld { tld } | Drift::NotApproved { tld } => tld,
+            Drift::Missing { tld }
+            | Drift::PublishedWhileHeld { tld }
+            | Drift::NotApproved { tld } => tld,
         };
         shared.metrics.drift.with_label_values(&[tld]).inc();
     }
     if !drift.is_empty() {
-        tracing::warn!(count = drift.len(), "unauthorised delegation changes in the published root zone");
+        tracing::warn!(
+            count = drift.len(),
+            "unauthorised delegation changes in the published root zone"
+        );
     }
 
     // The sweep: probe without holding any lock.
@@ -246,10 +281,18 @@ async fn cycle(shared: &Arc<Shared>, source: &mut ZoneSource) {
         .filter(|a| watched.is_empty() || watched.contains(&a.tld))
         .map(|a| a.delegation())
         .collect();
-    let reports = operator::probe_delegations(&delegations, shared.config.probe.clone(), &shared.profile, at).await;
+    let reports = operator::probe_delegations(
+        &delegations,
+        shared.config.probe.clone(),
+        &shared.profile,
+        at,
+    )
+    .await;
     let impaired = operator::impaired_with_canaries(&reports, &shared.config.sweep.canaries);
     if impaired {
-        tracing::error!("VANTAGE POINT IMPAIRED: most monitored TLDs or the canaries fail at once; no complaint or suspension until it recovers");
+        tracing::error!(
+            "VANTAGE POINT IMPAIRED: most monitored TLDs or the canaries fail at once; no complaint or suspension until it recovers"
+        );
     }
     // Record: a short critical section with no await inside.
     let recorded = {
@@ -269,13 +312,18 @@ async fn cycle(shared: &Arc<Shared>, source: &mut ZoneSource) {
     if impaired {
         alarms.push("vantage point impaired".into());
     }
-    shared.metrics.observe_sweep(&reports, impaired, started.elapsed().as_secs_f64(), at);
+    shared
+        .metrics
+        .observe_sweep(&reports, impaired, started.elapsed().as_secs_f64(), at);
     let world = shared.world();
     if let Some(path) = &shared.config.effective_zone {
         let tmp = path.with_extension("tmp");
         let text = effective_zone(&world);
         if let Err(e) = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path)) {
-            alarms.push(format!("cannot publish the effective zone to {}: {e}", path.display()));
+            alarms.push(format!(
+                "cannot publish the effective zone to {}: {e}",
+                path.display()
+            ));
         }
     }
     shared.set_status(|s| {

@@ -63,7 +63,12 @@ impl ZoneSource {
         self.seen = mtime;
         let zone = match Zone::from_file(&file) {
             Ok(z) => z,
-            Err(e) => return (None, Some(format!("root zone refused, keeping the last good one: {e}"))),
+            Err(e) => {
+                return (
+                    None,
+                    Some(format!("root zone refused, keeping the last good one: {e}")),
+                );
+            }
         };
         let anchor = match &self.trust_anchor {
             Some(p) => match TrustAnchor::from_file(p) {
@@ -73,7 +78,8 @@ impl ZoneSource {
             None => TrustAnchor::builtin(at as u32),
         };
         let auth = verify_zone(&zone, &anchor, at as u32);
-        let authentic = auth.status == AuthStatus::Verified && auth.zonemd.outcome != ZonemdOutcome::Mismatch;
+        let authentic =
+            auth.status == AuthStatus::Verified && auth.zonemd.outcome != ZonemdOutcome::Mismatch;
         if self.require_authentic && !authentic {
             return (
                 None,
@@ -83,11 +89,17 @@ impl ZoneSource {
                     zone.serial,
                     auth.status,
                     auth.zonemd.outcome,
-                    auth.failures.first().map(|f| f.reason.clone()).unwrap_or(auth.zonemd.detail.clone())
+                    auth.failures
+                        .first()
+                        .map(|f| f.reason.clone())
+                        .unwrap_or(auth.zonemd.detail.clone())
                 )),
             );
         }
-        let registry = self.registry.as_deref().and_then(|p| Registry::from_file(p).ok());
+        let registry = self
+            .registry
+            .as_deref()
+            .and_then(|p| Registry::from_file(p).ok());
         self.index = Some(ZoneIndex::build(&zone, registry.as_ref()));
         (
             Some(ZoneStatus {

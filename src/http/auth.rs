@@ -40,27 +40,40 @@ impl Principal {
         if roles.contains(&self.role) {
             Ok(())
         } else if self.role == Role::Public {
-            Err(ApiError::new(StatusCode::UNAUTHORIZED, "this resource needs a bearer token"))
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "this resource needs a bearer token",
+            ))
         } else {
-            Err(ApiError::new(StatusCode::FORBIDDEN, format!("the {} role may not use this resource", self.role)))
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!("the {} role may not use this resource", self.role),
+            ))
         }
     }
 
     /// Whether the principal sees the private details of `tld`.
     pub fn sees_tld(&self, tld: &str) -> bool {
-        self.role == Role::Operator || (self.role == Role::Manager && self.tlds.iter().any(|t| t == tld))
+        self.role == Role::Operator
+            || (self.role == Role::Manager && self.tlds.iter().any(|t| t == tld))
     }
 }
 
 /// SHA-256 of a token, lower-case hex.
 pub fn token_hash(token: &str) -> String {
-    crate::zone::index::hex_upper(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref()).to_ascii_lowercase()
+    crate::zone::index::hex_upper(
+        ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref(),
+    )
+    .to_ascii_lowercase()
 }
 
 impl FromRequestParts<Arc<Shared>> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<Shared>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<Shared>,
+    ) -> Result<Self, Self::Rejection> {
         let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
             return Ok(Principal::public());
         };
@@ -68,7 +81,12 @@ impl FromRequestParts<Arc<Shared>> for Principal {
             .to_str()
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Authorization must be 'Bearer TOKEN'"))?;
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "Authorization must be 'Bearer TOKEN'",
+                )
+            })?;
         let hash = token_hash(token.trim());
         let found = state
             .config

@@ -5,7 +5,8 @@
 //! Authentication: `Authorization: Bearer TOKEN`; the SHA-256 of the token
 //! is looked up among the configured hashes. No token: the public role,
 //! which reads technical status and nothing private. Tokens never appear in
-//! logs.
+//! logs. A token that matches none is refused (401) everywhere, even where
+//! the public may read.
 
 pub mod auth;
 
@@ -85,27 +86,41 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/complaints", get(complaints))
         .route("/api/v1/suspensions", get(suspensions))
         .route("/api/v1/cases", get(cases))
-        .route("/api/v1/change-requests", post(change_request).get(decisions))
+        .route(
+            "/api/v1/change-requests",
+            post(change_request).get(decisions),
+        )
         .route("/api/v1/drift", get(drift))
         .route("/api/v1/effective-zone", get(effective_zone))
         .route("/api/v1/audit/export", get(audit_export))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such resource: see /api/v1/") })
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "no such resource: see /api/v1/")
+        })
         .layer(RequestBodyLimitLayer::new(limit))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .with_state(shared)
 }
 
 async fn metrics(State(s): State<Arc<Shared>>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
+        .into_response()
 }
 
-async fn status(State(s): State<Arc<Shared>>) -> ApiResult {
+async fn status(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult {
     let st = s.status();
-    ok(json!({"zone": st.zone, "alarms": st.alarms, "last_sweep": st.last_sweep.as_ref().map(|l| json!({"at": l.at, "impaired": l.impaired, "tlds": l.reports.len()}))}))
+    ok(
+        json!({"zone": st.zone, "alarms": st.alarms, "last_sweep": st.last_sweep.as_ref().map(|l| json!({"at": l.at, "impaired": l.impaired, "tlds": l.reports.len()}))}),
+    )
 }
 
 /// Public technical status of every watched ccTLD.
-async fn tlds(State(s): State<Arc<Shared>>) -> ApiResult {
+async fn tlds(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult {
     let world = s.world();
     let st = s.status();
     let reports = st.last_sweep.map(|l| l.reports).unwrap_or_default();
@@ -132,7 +147,9 @@ fn drift_tld(d: &crate::policy::registry::Drift) -> &str {
     use crate::policy::registry::Drift;
     match d {
         Drift::Changed { change } => &change.tld,
-        Drift::Missing { tld } | Drift::PublishedWhileHeld { tld } | Drift::NotApproved { tld } => tld,
+        Drift::Missing { tld } | Drift::PublishedWhileHeld { tld } | Drift::NotApproved { tld } => {
+            tld
+        }
     }
 }
 
@@ -140,9 +157,15 @@ async fn tld(State(s): State<Arc<Shared>>, who: Principal, Path(tld): Path<Strin
     let tld = tld.trim_end_matches('.').to_ascii_lowercase();
     let world = s.world();
     let Some(a) = world.approved.get(&tld) else {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, format!("{tld} is not a watched ccTLD")));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("{tld} is not a watched ccTLD"),
+        ));
     };
-    let report = s.status().last_sweep.and_then(|l| l.reports.into_iter().find(|r| r.tld == tld));
+    let report = s
+        .status()
+        .last_sweep
+        .and_then(|l| l.reports.into_iter().find(|r| r.tld == tld));
     let mut v = json!({
         "tld": tld,
         "delegation": {"ns": a.ns, "glue": a.glue, "ds": a.ds, "manager": a.manager},
@@ -159,11 +182,15 @@ async fn tld(State(s): State<Arc<Shared>>, who: Principal, Path(tld): Path<Strin
 async fn complaints(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
     who.require_any(&[Role::Operator, Role::Manager])?;
     let world = s.world();
-    let list: Vec<_> = world.complaints.values().filter(|c| who.sees_tld(&c.tld)).collect();
+    let list: Vec<_> = world
+        .complaints
+        .values()
+        .filter(|c| who.sees_tld(&c.tld))
+        .collect();
     ok(json!(list))
 }
 
-async fn suspensions(State(s): State<Arc<Shared>>) -> ApiResult {
+async fn suspensions(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult {
     let world = s.world();
     let list: Vec<Value> = world
         .technical
@@ -206,14 +233,23 @@ async fn change_request(State(s): State<Arc<Shared>>, who: Principal, body: Byte
         )
     })?;
     if who.role == Role::Manager && !who.tlds.contains(&request.tld) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, format!("{} does not manage .{}", who.name, request.tld)));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("{} does not manage .{}", who.name, request.tld),
+        ));
     }
     let at = jiff::Timestamp::now().as_second();
     // The pre-check probes without holding the record.
     let approved = s.world().approved.get(&request.tld).cloned();
     let precheck = match &approved {
         Some(a) if request.changes_delegation(a) => {
-            let reports = operator::probe_delegations(&[request.applied_to(a).delegation()], s.config.probe.clone(), &s.profile, at).await;
+            let reports = operator::probe_delegations(
+                &[request.applied_to(a).delegation()],
+                s.config.probe.clone(),
+                &s.profile,
+                at,
+            )
+            .await;
             reports.first().map(|t| crate::policy::gate::Precheck {
                 threat: t.threats.first().map(|x| x.kind),
                 summary: format!("verdict {}, {} finding(s)", t.verdict, t.findings.len()),
@@ -226,13 +262,25 @@ async fn change_request(State(s): State<Arc<Shared>>, who: Principal, body: Byte
             Ok(l) => l,
             Err(p) => p.into_inner(),
         };
-        let r = ledger.submit(&who.name, who.role, at, crate::ledger::Action::Gate { request: Box::new(request), precheck });
+        let r = ledger.submit(
+            &who.name,
+            who.role,
+            at,
+            crate::ledger::Action::Gate {
+                request: Box::new(request),
+                precheck,
+            },
+        );
         s.metrics.observe_world(ledger.world());
         r
     }
     .map_err(OperatorError::from)?;
     let decision = recorded.result["decision"].clone();
-    let outcome = if decision["allowed"].as_bool() == Some(true) { "allowed" } else { "blocked" };
+    let outcome = if decision["allowed"].as_bool() == Some(true) {
+        "allowed"
+    } else {
+        "blocked"
+    };
     s.metrics
         .gate_decisions
         .with_label_values(&[outcome, decision["kind"].as_str().unwrap_or("other")])
@@ -252,12 +300,16 @@ async fn decisions(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
     ok(json!(list))
 }
 
-async fn drift(State(s): State<Arc<Shared>>) -> ApiResult {
+async fn drift(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult {
     ok(json!(s.status().drift))
 }
 
 async fn effective_zone(State(s): State<Arc<Shared>>) -> Response {
-    ([(header::CONTENT_TYPE, "text/dns; charset=utf-8")], crate::daemon::effective_zone(&s.world())).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/dns; charset=utf-8")],
+        crate::daemon::effective_zone(&s.world()),
+    )
+        .into_response()
 }
 
 async fn audit_export(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
