@@ -212,6 +212,15 @@ enum Command {
         #[command(flatten)]
         config: ConfigArgs,
     },
+    /// The demo: the lab in zones/lab served in-process, watched by the daemon (http://127.0.0.1:8080/).
+    Demo {
+        /// Lab directory.
+        #[arg(long, default_value = "zones/lab")]
+        lab: PathBuf,
+        /// HTTP listen address.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
     /// Print the effective configuration (defaults < file < ROOTGUARD_* < --set).
     Config {
         #[command(flatten)]
@@ -576,6 +585,19 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 }
             };
             rootguard::daemon::run(config, shutdown).await?;
+            Ok(0)
+        }
+        Command::Demo { lab, listen } => {
+            let store = cli.store.clone().unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("rootguard-demo-{}.sqlite", std::process::id()))
+            });
+            eprintln!(
+                "rootguard demo: API at http://{listen}/api/v1/tlds, metrics at http://{listen}/metrics; Ctrl-C to stop"
+            );
+            rootguard::daemon::demo::run(&lab, &store, listen, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
             Ok(0)
         }
         Command::Config { config } => {

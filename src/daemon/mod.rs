@@ -7,6 +7,7 @@
 //! abandon a sweep in progress (nothing of it is recorded), stop the HTTP
 //! server and exit; a restart resumes from the record.
 
+pub mod demo;
 pub mod zone_source;
 
 use std::fmt::Write as _;
@@ -156,10 +157,77 @@ pub fn effective_zone(world: &World) -> String {
     text
 }
 
+/// Pre-checks and decides a change request, as the HTTP API and the demo
+/// do: the probing holds no lock; the decision is recorded under it.
+pub async fn gate_request(
+    shared: &Shared,
+    actor: &str,
+    role: crate::ledger::Role,
+    request: crate::policy::gate::ChangeRequest,
+) -> Result<crate::ledger::Recorded, operator::OperatorError> {
+    let at = jiff::Timestamp::now().as_second();
+    let approved = shared.world().approved.get(&request.tld).cloned();
+    let precheck = match &approved {
+        Some(a) if request.changes_delegation(a) => {
+            let reports = operator::probe_delegations(
+                &[request.applied_to(a).delegation()],
+                shared.config.probe.clone(),
+                &shared.profile,
+                at,
+            )
+            .await;
+            reports.first().map(|t| crate::policy::gate::Precheck {
+                threat: t.threats.first().map(|x| x.kind),
+                summary: format!("verdict {}, {} finding(s)", t.verdict, t.findings.len()),
+            })
+        }
+        _ => None,
+    };
+    let recorded = {
+        let mut ledger = match shared.ledger.lock() {
+            Ok(l) => l,
+            Err(p) => p.into_inner(),
+        };
+        let r = ledger.submit(
+            actor,
+            role,
+            at,
+            crate::ledger::Action::Gate {
+                request: Box::new(request),
+                precheck,
+            },
+        );
+        shared.metrics.observe_world(ledger.world());
+        r
+    }?;
+    let decision = &recorded.result["decision"];
+    let outcome = if decision["allowed"].as_bool() == Some(true) {
+        "allowed"
+    } else {
+        "blocked"
+    };
+    shared
+        .metrics
+        .gate_decisions
+        .with_label_values(&[outcome, decision["kind"].as_str().unwrap_or("other")])
+        .inc();
+    Ok(recorded)
+}
+
 /// Runs the daemon until `shutdown` completes.
 pub async fn run(
     config: Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), DaemonError> {
+    run_with(config, shutdown, |_| {}).await
+}
+
+/// Runs the daemon until `shutdown` completes, handing the shared state to
+/// `on_ready` once the HTTP server listens (the demo's scenario uses it).
+pub async fn run_with(
+    config: Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(Arc<Shared>),
 ) -> Result<(), DaemonError> {
     let mut ledger = Ledger::open(&config.store)?;
     let now = || jiff::Timestamp::now().as_second();
@@ -207,6 +275,7 @@ pub async fn run(
         status: RwLock::new(Status::default()),
     });
     eprintln!("rootguard: listening on http://{address}");
+    on_ready(shared.clone());
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let app = crate::http::router(shared.clone());
     let mut http_stop = stop_rx.clone();

@@ -25,7 +25,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::daemon::Shared;
 use crate::ledger::{LedgerError, Role};
-use crate::operator::{self, OperatorError};
+use crate::operator::OperatorError;
 use crate::policy::gate::ChangeRequest;
 use auth::Principal;
 
@@ -238,53 +238,8 @@ async fn change_request(State(s): State<Arc<Shared>>, who: Principal, body: Byte
             format!("{} does not manage .{}", who.name, request.tld),
         ));
     }
-    let at = jiff::Timestamp::now().as_second();
-    // The pre-check probes without holding the record.
-    let approved = s.world().approved.get(&request.tld).cloned();
-    let precheck = match &approved {
-        Some(a) if request.changes_delegation(a) => {
-            let reports = operator::probe_delegations(
-                &[request.applied_to(a).delegation()],
-                s.config.probe.clone(),
-                &s.profile,
-                at,
-            )
-            .await;
-            reports.first().map(|t| crate::policy::gate::Precheck {
-                threat: t.threats.first().map(|x| x.kind),
-                summary: format!("verdict {}, {} finding(s)", t.verdict, t.findings.len()),
-            })
-        }
-        _ => None,
-    };
-    let recorded = {
-        let mut ledger = match s.ledger.lock() {
-            Ok(l) => l,
-            Err(p) => p.into_inner(),
-        };
-        let r = ledger.submit(
-            &who.name,
-            who.role,
-            at,
-            crate::ledger::Action::Gate {
-                request: Box::new(request),
-                precheck,
-            },
-        );
-        s.metrics.observe_world(ledger.world());
-        r
-    }
-    .map_err(OperatorError::from)?;
+    let recorded = crate::daemon::gate_request(&s, &who.name, who.role, request).await?;
     let decision = recorded.result["decision"].clone();
-    let outcome = if decision["allowed"].as_bool() == Some(true) {
-        "allowed"
-    } else {
-        "blocked"
-    };
-    s.metrics
-        .gate_decisions
-        .with_label_values(&[outcome, decision["kind"].as_str().unwrap_or("other")])
-        .inc();
     ok(json!({"event": recorded.event.seq, "decision": decision}))
 }
 

@@ -1,0 +1,147 @@
+//! `rootguard demo`: the demo lab (`zones/lab/`) served in-process and the
+//! daemon watching it, with a scripted scenario: .xg's servers are silent
+//! from the start and come back after two minutes; .xh is DNSSEC-bogus (its
+//! zone is signed with a new key the root's DS does not name) until, after
+//! ninety seconds, its manager's change request replaces the DS. With
+//! sweeps every 10 s and K = R = 3, a complaint and a suspension appear
+//! within a minute and the suspensions are lifted by themselves within
+//! about three minutes. Progress is printed as it happens.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{DaemonError, Shared, gate_request, run_with};
+use crate::config::Config;
+use crate::lab::{Faults, Lab, LabKey, load_dir};
+use crate::ledger::Role;
+use crate::policy::gate::{ChangeRequest, Confirmations};
+
+/// Why the demo could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The lab could not start.
+    #[error(transparent)]
+    Lab(#[from] crate::lab::LabError),
+    /// The daemon failed.
+    #[error(transparent)]
+    Daemon(#[from] DaemonError),
+}
+
+/// Seconds after start when .xh's manager submits the DS fix.
+pub const DS_FIX_AFTER: u64 = 90;
+/// Seconds after start when .xg's servers come back.
+pub const SERVERS_BACK_AFTER: u64 = 120;
+
+/// The demo's configuration for `lab_dir`, with the record in `store`.
+pub fn config(lab_dir: &Path, store: &Path, listen: std::net::SocketAddr, port: u16) -> Config {
+    let mut c = Config {
+        store: store.to_path_buf(),
+        ..Config::default()
+    };
+    c.zone.file = Some(lab_dir.join("root.zone"));
+    let registry = lab_dir.join("registry.json");
+    c.zone.registry = registry.exists().then_some(registry);
+    c.profile = Some(lab_dir.join("profile.toml"));
+    c.sweep.interval_secs = 10;
+    c.probe.port = port;
+    c.probe.udp_timeout_ms = 1000;
+    c.probe.tcp_timeout_ms = 1500;
+    c.http.listen = listen;
+    c
+}
+
+/// Runs the demo until `shutdown`.
+pub async fn run(
+    lab_dir: &Path,
+    store: &Path,
+    listen: std::net::SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), DemoError> {
+    let (spec, zone) = load_dir(lab_dir)?;
+    let port = spec.port;
+    let lab = Arc::new(Lab::start(spec, &zone).await?);
+    eprintln!(
+        "rootguard demo: lab of {} ccTLDs on 127.0.0.0/8 port {port}; record in {}",
+        lab.index.delegations.len(),
+        store.display()
+    );
+    let config = config(lab_dir, store, listen, port);
+    let scenario_lab = lab.clone();
+    run_with(config, shutdown, move |shared| {
+        tokio::spawn(scenario(shared.clone(), scenario_lab));
+        tokio::spawn(narrate(shared));
+    })
+    .await?;
+    Ok(())
+}
+
+async fn scenario(shared: Arc<Shared>, lab: Arc<Lab>) {
+    tokio::time::sleep(Duration::from_secs(DS_FIX_AFTER)).await;
+    let world = shared.world();
+    if let Some(xh) = world.approved.get("xh") {
+        let request = ChangeRequest {
+            tld: "xh".into(),
+            submitted_by: "xh-manager".into(),
+            on_behalf_of: xh.manager.clone(),
+            manager: None,
+            ns: None,
+            glue: None,
+            ds: Some(vec![LabKey::derive("xh", 2).ds()]),
+            admin_contact: None,
+            tech_contact: None,
+            confirmations: Confirmations {
+                admin_contact: true,
+                tech_contact: true,
+            },
+        };
+        eprintln!(
+            "demo: .xh's manager submits a change request replacing its DS with the new key's"
+        );
+        match gate_request(&shared, "xh-manager (demo)", Role::Manager, request).await {
+            Ok(r) => eprintln!(
+                "demo: change request decided: {} (event {})",
+                if r.result["decision"]["allowed"] == true {
+                    "ALLOWED"
+                } else {
+                    "BLOCKED"
+                },
+                r.event.seq
+            ),
+            Err(e) => eprintln!("demo: change request failed: {e}"),
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(SERVERS_BACK_AFTER - DS_FIX_AFTER)).await;
+    eprintln!("demo: .xg's name servers come back");
+    lab.set_faults("ns1.xg.", Faults::default());
+    lab.set_faults("ns2.xg.", Faults::default());
+}
+
+/// Prints complaints and suspensions as they open and close.
+async fn narrate(shared: Arc<Shared>) {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let world = shared.world();
+        for (tld, t) in &world.technical {
+            let complaints: Vec<String> = t
+                .tracks
+                .iter()
+                .filter(|(_, tr)| matches!(tr, crate::policy::technical::Track::Open { .. }))
+                .map(|(f, _)| format!("{f:?}"))
+                .collect();
+            let now = format!(
+                "complaints {complaints:?}, suspension {:?}",
+                t.active_measure()
+            );
+            if seen.get(tld) != Some(&now) {
+                if seen.contains_key(tld) || !complaints.is_empty() || t.active_measure().is_some()
+                {
+                    eprintln!("demo: .{tld}: open {now}");
+                }
+                seen.insert(tld.clone(), now);
+            }
+        }
+    }
+}
