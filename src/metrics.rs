@@ -17,9 +17,9 @@ pub const TLD_STATUS: &str = "rootguard_tld_status";
 /// Failed checks per TLD and check ID in the latest sweep.
 pub const CHECK_FAILURES: &str = "rootguard_check_failures";
 /// Whether an NS address answered SOA, per transport (1 up, 0 down).
-pub const NS_UP: &str = "rootguard_ns_up";
+pub const NS_UP: &str = "rootguard_nameserver_up";
 /// Round-trip times of SOA queries per NS address and transport.
-pub const NS_RTT_SECONDS: &str = "rootguard_ns_rtt_seconds";
+pub const NS_RTT_SECONDS: &str = "rootguard_nameserver_rtt_seconds";
 /// Duration of sweeps.
 pub const SWEEP_DURATION_SECONDS: &str = "rootguard_sweep_duration_seconds";
 /// Time of the latest completed sweep (Unix seconds).

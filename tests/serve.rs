@@ -336,7 +336,7 @@ case = 1
         "rootguard_build_info",
         "rootguard_tld_status",
         "rootguard_sweeps_total",
-        "rootguard_ns_rtt_seconds_bucket",
+        "rootguard_nameserver_rtt_seconds_bucket",
         "rootguard_suspensions_active",
         "rootguard_complaints_open",
         "rootguard_vantage_impaired",
@@ -344,6 +344,40 @@ case = 1
         "rootguard_drift",
     ] {
         assert!(metrics.contains(name), "{name} missing");
+    }
+
+    // promtool accepts the real scrape.
+    if Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        use std::io::Write;
+        let mut child = Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(metrics.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "promtool check metrics: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "promtool is missing in CI"
+        );
+        eprintln!("SKIPPED: promtool check metrics (promtool not installed)");
     }
 
     // Drift: an unapproved edit of the watched zone file.
