@@ -9,6 +9,7 @@
 //! the public may read.
 
 pub mod auth;
+pub mod pages;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,6 +79,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
     let limit = shared.config.http.body_limit_bytes;
     let timeout = Duration::from_secs(shared.config.http.request_timeout_secs.max(1));
     Router::new()
+        .route("/", get(pages::overview))
+        .route("/tld/{tld}", get(pages::tld))
+        .route("/cases/{id}", get(pages::case))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
         .route("/api/v1/status", get(status))
@@ -143,7 +147,7 @@ async fn tlds(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult {
     ok(json!(list))
 }
 
-fn drift_tld(d: &crate::policy::registry::Drift) -> &str {
+pub(crate) fn drift_tld(d: &crate::policy::registry::Drift) -> &str {
     use crate::policy::registry::Drift;
     match d {
         Drift::Changed { change } => &change.tld,

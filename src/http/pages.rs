@@ -1,0 +1,331 @@
+//! Server-rendered HTML pages (askama templates in `templates/`), usable
+//! without JavaScript: the overview of every ccTLD with filters, the
+//! compliance page of one ccTLD a manager can act on (each failing check,
+//! which server, since when, what to fix; complaint and suspension
+//! history), and public case pages (stage and remaining steps only).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::daemon::Shared;
+use crate::policy::technical::{Family, Track};
+
+struct Row {
+    tld: String,
+    verdict: String,
+    findings: usize,
+    complaints: usize,
+    suspension: String,
+    drift: usize,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct Overview {
+    summary: String,
+    rows: Vec<Row>,
+    verdicts: Vec<String>,
+    filter_verdict: String,
+    filter_q: String,
+}
+
+struct FindingRow {
+    check: String,
+    severity: String,
+    server: String,
+    message: String,
+    since: String,
+    fix: String,
+}
+
+struct ServerRow {
+    host: String,
+    address: String,
+    udp: String,
+    udp_rtt_ms: f64,
+    tcp: String,
+    tcp_rtt_ms: f64,
+    serial: String,
+}
+
+struct History {
+    at: String,
+    what: String,
+    section: String,
+}
+
+#[derive(Template)]
+#[template(path = "tld.html")]
+struct TldPage {
+    tld: String,
+    verdict: String,
+    manager: String,
+    swept_at: String,
+    threats: Vec<String>,
+    suspension: String,
+    findings: Vec<FindingRow>,
+    servers: Vec<ServerRow>,
+    ns: Vec<String>,
+    ds: Vec<String>,
+    history: Vec<History>,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    id: u64,
+    tld: String,
+    stage: String,
+    remaining: Vec<String>,
+}
+
+fn render(t: impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("page rendering failed: {e}"),
+        )
+            .into_response(),
+    }
+}
+
+fn not_found(what: String) -> Response {
+    (StatusCode::NOT_FOUND, Html(format!("<!DOCTYPE html><title>not found</title><p>{what}</p><p><a href=\"/\">All ccTLDs</a></p>"))).into_response()
+}
+
+/// Overview filters.
+#[derive(Debug, Default, Deserialize)]
+pub struct Filters {
+    verdict: Option<String>,
+    q: Option<String>,
+}
+
+/// `GET /`.
+pub async fn overview(State(s): State<Arc<Shared>>, Query(f): Query<Filters>) -> Response {
+    let world = s.world();
+    let status = s.status();
+    let reports = status
+        .last_sweep
+        .as_ref()
+        .map(|l| l.reports.clone())
+        .unwrap_or_default();
+    let verdict_filter = f.verdict.clone().unwrap_or_default();
+    let q = f.q.clone().unwrap_or_default().to_ascii_lowercase();
+    let mut rows = Vec::new();
+    for tld in world.approved.keys() {
+        let r = reports.iter().find(|r| r.tld == *tld);
+        let verdict = r
+            .map(|r| r.verdict.to_string())
+            .unwrap_or_else(|| "not yet swept".into());
+        if !verdict_filter.is_empty() && verdict != verdict_filter {
+            continue;
+        }
+        if !q.is_empty() && !tld.contains(q.trim_start_matches('.')) {
+            continue;
+        }
+        let t = world.technical.get(tld);
+        rows.push(Row {
+            tld: tld.clone(),
+            verdict,
+            findings: r.map(|r| r.findings.len()).unwrap_or(0),
+            complaints: t
+                .map(|t| {
+                    t.tracks
+                        .values()
+                        .filter(|x| matches!(x, Track::Open { .. }))
+                        .count()
+                })
+                .unwrap_or(0),
+            suspension: t
+                .and_then(|t| t.active_measure())
+                .map(|m| format!("{m:?}"))
+                .unwrap_or_else(|| "none".into()),
+            drift: status
+                .drift
+                .iter()
+                .filter(|d| crate::http::drift_tld(d) == tld)
+                .count(),
+        });
+    }
+    let summary = match &status.last_sweep {
+        Some(l) => format!(
+            "{} ccTLDs; latest sweep {}{}",
+            world.approved.len(),
+            l.at,
+            if l.impaired {
+                " (vantage point impaired)"
+            } else {
+                ""
+            }
+        ),
+        None => format!(
+            "{} ccTLDs; the first sweep is running",
+            world.approved.len()
+        ),
+    };
+    render(Overview {
+        summary,
+        rows,
+        verdicts: ["ok", "degraded", "threat"].map(String::from).to_vec(),
+        filter_verdict: verdict_filter,
+        filter_q: f.q.unwrap_or_default(),
+    })
+}
+
+/// `GET /tld/{tld}`.
+pub async fn tld(State(s): State<Arc<Shared>>, Path(tld): Path<String>) -> Response {
+    let tld = tld.trim_end_matches('.').to_ascii_lowercase();
+    let world = s.world();
+    let Some(a) = world.approved.get(&tld) else {
+        return not_found(format!(".{tld} is not a watched ccTLD"));
+    };
+    let status = s.status();
+    let report = status
+        .last_sweep
+        .as_ref()
+        .and_then(|l| l.reports.iter().find(|r| r.tld == tld).cloned());
+    let technical = world.technical.get(&tld).cloned().unwrap_or_default();
+    let since = |check: &str| match technical.tracks.get(&Family::of(check)) {
+        Some(Track::Open { opened, .. }) => format!("complaint since {opened}"),
+        Some(Track::Pending { since, .. }) => since.clone(),
+        None => "this sweep".into(),
+    };
+    let findings = report
+        .as_ref()
+        .map(|r| {
+            r.findings
+                .iter()
+                .map(|f| FindingRow {
+                    check: f.check.to_string(),
+                    severity: f.severity.to_string(),
+                    server: f.server.clone().unwrap_or_else(|| "all".into()),
+                    message: f.message.clone(),
+                    since: since(f.check),
+                    fix: f.fix.to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let events = {
+        let ledger = match s.ledger.lock() {
+            Ok(l) => l,
+            Err(p) => p.into_inner(),
+        };
+        ledger
+            .store()
+            .events_for(&format!("tld:{tld}"))
+            .unwrap_or_default()
+    };
+    let mut history = Vec::new();
+    for e in events {
+        let effects = e.event.payload["result"]["effects"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for fx in effects {
+            let kind = fx["effect"].as_str().unwrap_or("");
+            if matches!(
+                kind,
+                "evidence-appended" | "suspension-reassessed" | "sweep-ignored"
+            ) {
+                continue;
+            }
+            let detail = fx
+                .get("family")
+                .or(fx.get("measure"))
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            let section = serde_json::from_value::<crate::policy::technical::Effect>(fx.clone())
+                .map(|x| x.section().to_string())
+                .unwrap_or_else(|_| e.event.section.clone());
+            history.push(History {
+                at: e.event.at.clone(),
+                what: format!("{} {detail}", kind.replace('-', " ")),
+                section,
+            });
+        }
+        if e.event.kind == "gate" {
+            let allowed = e.event.payload["result"]["decision"]["allowed"] == true;
+            history.push(History {
+                at: e.event.at.clone(),
+                what: format!(
+                    "change request by {}: {}",
+                    e.event.actor,
+                    if allowed { "allowed" } else { "blocked" }
+                ),
+                section: e.event.section.clone(),
+            });
+        }
+    }
+    render(TldPage {
+        verdict: report
+            .as_ref()
+            .map(|r| r.verdict.to_string())
+            .unwrap_or_else(|| "not yet swept".into()),
+        manager: a.manager.clone(),
+        swept_at: status
+            .last_sweep
+            .as_ref()
+            .map(|l| l.at.clone())
+            .unwrap_or_else(|| "none yet".into()),
+        threats: report
+            .as_ref()
+            .map(|r| {
+                r.threats
+                    .iter()
+                    .map(|t| format!("{:?}: {}", t.kind, t.detail))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        suspension: match technical.active_measure() {
+            Some(m) => {
+                format!("{m:?} in force (lifted by itself once the threat is gone for R sweeps)")
+            }
+            None => "none".into(),
+        },
+        findings,
+        servers: report
+            .map(|r| {
+                r.servers
+                    .into_iter()
+                    .map(|x| ServerRow {
+                        host: x.host,
+                        address: x.address.to_string(),
+                        udp: x.udp,
+                        udp_rtt_ms: x.udp_rtt_ms,
+                        tcp: x.tcp,
+                        tcp_rtt_ms: x.tcp_rtt_ms,
+                        serial: x
+                            .serial
+                            .map(|n| n.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        ns: a.ns.clone(),
+        ds: a.ds.iter().map(|d| d.to_string()).collect(),
+        history,
+        tld,
+    })
+}
+
+/// `GET /cases/{id}`: the public view of a case.
+pub async fn case(State(s): State<Arc<Shared>>, Path(id): Path<u64>) -> Response {
+    let world = s.world();
+    match world.cases.get(&id) {
+        Some(c) => render(CasePage {
+            id,
+            tld: c.tld.clone(),
+            stage: c.stage_name().to_string(),
+            remaining: c.remaining_steps(),
+        }),
+        None => not_found(format!("no case {id}")),
+    }
+}
