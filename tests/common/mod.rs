@@ -158,3 +158,37 @@ pub fn assert_clean(t: &TldReport) {
     );
     assert!(t.threats.is_empty(), "{}: {:#?}", t.tld, t.threats);
 }
+
+/// A `rootguard serve` child process, killed when dropped.
+pub struct Daemon {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `rootguard serve --config CONFIG` and waits for its address.
+pub fn start_daemon(config: &Path) -> Daemon {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rootguard"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .env_remove("ROOTGUARD_STORE")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first
+        .strip_prefix("rootguard: listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .to_string();
+    std::thread::spawn(move || for _ in lines {});
+    Daemon { child, base }
+}

@@ -1,0 +1,168 @@
+//! The HTML pages in headless Chromium (Debian's `chromium`): the overview
+//! and a ccTLD page load, every link on them works, and the test produces
+//! screenshots of both (in `target/screenshots/`). `tests/run` installs
+//! Chromium; without it this test skips, saying so, except in CI.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+use rootguard::lab::{Lab, load_dir};
+
+fn chromium() -> Option<&'static str> {
+    for c in ["chromium", "chromium-browser"] {
+        if Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return Some(c);
+        }
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "chromium is missing in CI: tests/run installs it"
+    );
+    eprintln!("SKIPPED: chromium is not installed (bash tests/run installs it)");
+    None
+}
+
+fn headless(browser: &str, profile: &Path, args: &[&str], url: &str) -> std::process::Output {
+    Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(url)
+        .output()
+        .unwrap()
+}
+
+fn hrefs(dom: &str) -> Vec<String> {
+    dom.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_load_links_work_and_screenshots_are_taken() {
+    let Some(browser) = chromium() else { return };
+    let root = RootZone::new()
+        .tld("xa", &[("ns1", "127.90.1.1"), ("ns2", "127.91.1.1")])
+        .tld("xg", &[("ns1", "127.90.2.1"), ("ns2", "127.91.2.1")]);
+    let (dir, port) = lab_dir(
+        &root,
+        "[server.\"ns1.xg.\"]\nsilent = true\n[server.\"ns2.xg.\"]\nsilent = true\n",
+        None,
+    );
+    let (spec, zone) = load_dir(dir.path()).unwrap();
+    let lab = Lab::start(spec, &zone).await.unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("profile.toml"), "disable = [\"ADDRESS-SCOPE\"]\n").unwrap();
+    let config = d.join("rootguard.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "store = \"{}\"\nprofile = \"{}\"\n[zone]\nfile = \"{}\"\n[sweep]\ninterval_secs = 1\n[probe]\nport = {port}\nudp_timeout_ms = 300\nudp_retries = 1\ntcp_timeout_ms = 400\n[policy]\npersist_sweeps = 2\nclear_sweeps = 2\n[http]\nlisten = \"127.0.0.1:0\"\n",
+            d.join("r.sqlite").display(),
+            d.join("profile.toml").display(),
+            d.join("root.zone").display()
+        ),
+    )
+    .unwrap();
+    let daemon = start_daemon(&config);
+    let base = daemon.base.clone();
+    let client = reqwest::Client::new();
+    // Wait until .xg is suspended, so the pages show a complaint and a suspension.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let body = client
+            .get(format!("{base}/api/v1/suspensions"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if body.contains("hold-delegation") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no suspension: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let profile = tempfile::tempdir().unwrap();
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    for (page, name, must) in [
+        ("/", "overview", ".xg"),
+        ("/tld/xg", "tld-xg", "HoldDelegation"),
+    ] {
+        let url = format!("{base}{page}");
+        let dom = headless(browser, profile.path(), &["--dump-dom"], &url);
+        let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
+        assert!(dom.contains(must), "{page} lacks {must}: {dom}");
+        let links = hrefs(&dom);
+        assert!(!links.is_empty(), "{page} has no links");
+        for link in links {
+            let target = if link.starts_with('/') {
+                format!("{base}{link}")
+            } else {
+                link.clone()
+            };
+            let status = client.get(&target).send().await.unwrap().status();
+            assert!(status.is_success(), "{page}: link {link} gives {status}");
+        }
+        let file = shots.join(format!("{name}.png"));
+        let _ = std::fs::remove_file(&file);
+        let out = headless(
+            browser,
+            profile.path(),
+            &[
+                "--window-size=1280,900",
+                &format!("--screenshot={}", file.display()),
+            ],
+            &url,
+        );
+        let png = std::fs::read(&file).unwrap_or_else(|_| {
+            panic!(
+                "no screenshot of {page}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 5_000,
+            "{page}: screenshot of {} bytes",
+            png.len()
+        );
+        eprintln!("screenshot of {page}: {}", file.display());
+    }
+    // The filters work without JavaScript.
+    let filtered = client
+        .get(format!("{base}/?verdict=threat"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        filtered.contains("/tld/xg") && !filtered.contains("/tld/xa\""),
+        "{filtered}"
+    );
+    drop(daemon);
+    lab.shutdown().await;
+}
