@@ -658,38 +658,12 @@ impl World {
                 w.technical.insert(tld.clone(), next);
                 json!({"effects": effects})
             }
-            Action::SuspensionConfirm { tld } => {
-                self.approved(tld)?;
-                let (next, effect) = self
-                    .technical
-                    .get(tld)
-                    .cloned()
-                    .unwrap_or_default()
-                    .confirm(&now)?;
-                w.technical.insert(tld.clone(), next);
-                json!({"effects": [effect]})
-            }
+            Action::SuspensionConfirm { tld } => w.update_technical(tld, |t| t.confirm(&now))?,
             Action::SuspensionImpose { tld, measure } => {
-                self.approved(tld)?;
-                let (next, effect) = self
-                    .technical
-                    .get(tld)
-                    .cloned()
-                    .unwrap_or_default()
-                    .impose(*measure, &now)?;
-                w.technical.insert(tld.clone(), next);
-                json!({"effects": [effect]})
+                w.update_technical(tld, |t| t.impose(*measure, &now))?
             }
             Action::SuspensionLift { tld, reason } => {
-                self.approved(tld)?;
-                let (next, effect) = self
-                    .technical
-                    .get(tld)
-                    .cloned()
-                    .unwrap_or_default()
-                    .lift(reason)?;
-                w.technical.insert(tld.clone(), next);
-                json!({"effects": [effect]})
+                w.update_technical(tld, |t| t.lift(reason))?
             }
             Action::ComplaintLodge {
                 tld,
@@ -856,6 +830,20 @@ impl World {
             }
         };
         Ok((w, result))
+    }
+
+    /// Applies an operator's suspension action to a TLD's technical state.
+    fn update_technical(
+        &mut self,
+        tld: &str,
+        f: impl FnOnce(
+            &TldTechnical,
+        ) -> Result<(TldTechnical, crate::policy::technical::Effect), Refusal>,
+    ) -> Result<Value, Refusal> {
+        self.approved(tld)?;
+        let (next, effect) = f(&self.technical.get(tld).cloned().unwrap_or_default())?;
+        self.technical.insert(tld.to_string(), next);
+        Ok(json!({"effects": [effect]}))
     }
 
     /// Keeps a gate decision under its event number.

@@ -390,14 +390,18 @@ impl Case {
         Ok(case)
     }
 
+    fn wrong_stage(&self, what: &str, section: &str) -> Refusal {
+        Refusal::new(
+            format!("case {} is {}: cannot {what}", self.id, self.stage_name()),
+            section,
+        )
+    }
+
     fn expect(&self, ok: bool, what: &str, section: &str) -> Result<(), Refusal> {
         if ok {
             Ok(())
         } else {
-            refuse(
-                format!("case {} is {}: cannot {what}", self.id, self.stage_name()),
-                section,
-            )
+            Err(self.wrong_stage(what, section))
         }
     }
 
@@ -636,9 +640,7 @@ impl Case {
             at: decided,
         } = &self.stage
         else {
-            return self
-                .expect(false, "be appealed", section::APPEAL)
-                .map(|_| self.clone());
+            return Err(self.wrong_stage("be appealed", section::APPEAL));
         };
         let closes = decided + window_days * 86_400;
         if at > closes {
@@ -687,9 +689,7 @@ impl Case {
     /// the appeal concludes as soon as the outcome is settled (§6.4).
     pub fn tribunal_vote(&self, member: &str, uphold: bool, at: i64) -> Result<Case, Refusal> {
         let Stage::Appealed { outcome, .. } = &self.stage else {
-            return self
-                .expect(false, "take tribunal votes", section::APPEAL)
-                .map(|_| self.clone());
+            return Err(self.wrong_stage("take tribunal votes", section::APPEAL));
         };
         if self.tribunal.len() < 6 {
             return refuse(
@@ -745,9 +745,7 @@ impl Case {
             at: decided,
         } = &self.stage
         else {
-            return self
-                .expect(false, "be made final", section::APPEAL)
-                .map(|_| self.clone());
+            return Err(self.wrong_stage("be made final", section::APPEAL));
         };
         if at <= decided + window_days * 86_400 {
             return refuse(
