@@ -120,3 +120,56 @@ impl ZoneSource {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unverifiable_zone_is_refused_and_the_last_good_one_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("root.zone");
+        let good = ". 1 IN SOA a. b. 1 1 1 1 1\nxa. 1 IN NS ns1.xa.\nns1.xa. 1 IN A 192.0.2.1\n";
+        std::fs::write(&file, good).unwrap();
+        let mut lenient = ZoneSource::new(&ZoneConfig {
+            file: Some(file.clone()),
+            ..Default::default()
+        });
+        let (status, alarm) = lenient.refresh(1_800_000_000);
+        assert!(alarm.is_none() && status.unwrap().serial == 1);
+
+        let mut strict = ZoneSource::new(&ZoneConfig {
+            file: Some(file.clone()),
+            require_authentic: true,
+            ..Default::default()
+        });
+        let (status, alarm) = strict.refresh(1_800_000_000);
+        assert!(status.is_none());
+        assert!(
+            alarm
+                .unwrap()
+                .contains("refused, keeping the last good one")
+        );
+
+        // A good zone, then a broken file: the broken one is refused, the index kept.
+        let world = crate::ledger::World::default();
+        std::fs::write(&file, "this is not a zone\n").unwrap();
+        // Make sure the modification time differs.
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        let (status, alarm) = lenient.refresh(1_800_000_100);
+        assert!(status.is_none());
+        assert!(alarm.unwrap().contains("root.zone:1"));
+        assert!(lenient.index.is_some(), "the last good zone is kept");
+        // Drift is computed against the kept zone (an empty record approves nothing).
+        assert_eq!(
+            lenient.drift(&world),
+            vec![Drift::NotApproved { tld: "xa".into() }]
+        );
+    }
+}
