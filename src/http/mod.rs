@@ -175,12 +175,81 @@ async fn tld(State(s): State<Arc<Shared>>, who: Principal, Path(tld): Path<Strin
         "delegation": {"ns": a.ns, "glue": a.glue, "ds": a.ds, "manager": a.manager},
         "report": report,
         "technical": world.technical.get(&tld),
+        "history": history(&s, &tld),
     });
     if who.sees_tld(&tld) {
         let complaints: Vec<_> = world.complaints.values().filter(|c| c.tld == tld).collect();
         v["complaints"] = json!(complaints);
     }
     ok(v)
+}
+
+/// One entry of a ccTLD's complaint, suspension and change-request history.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct HistoryEntry {
+    /// When (RFC 3339).
+    pub at: String,
+    /// What happened.
+    pub what: String,
+    /// The rules applied.
+    pub section: String,
+}
+
+/// The complaint, suspension and change-request history of `tld`, from
+/// the journal (evidence and re-assessments left out).
+pub fn history(s: &Shared, tld: &str) -> Vec<HistoryEntry> {
+    let events = {
+        let ledger = match s.ledger.lock() {
+            Ok(l) => l,
+            Err(p) => p.into_inner(),
+        };
+        ledger
+            .store()
+            .events_for(&format!("tld:{tld}"))
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for e in events {
+        for fx in e.event.payload["result"]["effects"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let kind = fx["effect"].as_str().unwrap_or("");
+            if matches!(
+                kind,
+                "evidence-appended" | "suspension-reassessed" | "sweep-ignored"
+            ) {
+                continue;
+            }
+            let detail = fx
+                .get("family")
+                .or(fx.get("measure"))
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            let section = serde_json::from_value::<crate::policy::technical::Effect>(fx.clone())
+                .map(|x| x.section().to_string())
+                .unwrap_or_else(|_| e.event.section.clone());
+            out.push(HistoryEntry {
+                at: e.event.at.clone(),
+                what: format!("{} {detail}", kind.replace('-', " ")),
+                section,
+            });
+        }
+        if e.event.kind == "gate" {
+            let allowed = e.event.payload["result"]["decision"]["allowed"] == true;
+            out.push(HistoryEntry {
+                at: e.event.at.clone(),
+                what: format!(
+                    "change request by {}: {}",
+                    e.event.actor,
+                    if allowed { "allowed" } else { "blocked" }
+                ),
+                section: e.event.section.clone(),
+            });
+        }
+    }
+    out
 }
 
 async fn complaints(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {

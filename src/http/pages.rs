@@ -212,57 +212,14 @@ pub async fn tld(State(s): State<Arc<Shared>>, Path(tld): Path<String>) -> Respo
                 .collect()
         })
         .unwrap_or_default();
-    let events = {
-        let ledger = match s.ledger.lock() {
-            Ok(l) => l,
-            Err(p) => p.into_inner(),
-        };
-        ledger
-            .store()
-            .events_for(&format!("tld:{tld}"))
-            .unwrap_or_default()
-    };
-    let mut history = Vec::new();
-    for e in events {
-        let effects = e.event.payload["result"]["effects"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        for fx in effects {
-            let kind = fx["effect"].as_str().unwrap_or("");
-            if matches!(
-                kind,
-                "evidence-appended" | "suspension-reassessed" | "sweep-ignored"
-            ) {
-                continue;
-            }
-            let detail = fx
-                .get("family")
-                .or(fx.get("measure"))
-                .and_then(|v| v.as_str())
-                .unwrap_or_default();
-            let section = serde_json::from_value::<crate::policy::technical::Effect>(fx.clone())
-                .map(|x| x.section().to_string())
-                .unwrap_or_else(|_| e.event.section.clone());
-            history.push(History {
-                at: e.event.at.clone(),
-                what: format!("{} {detail}", kind.replace('-', " ")),
-                section,
-            });
-        }
-        if e.event.kind == "gate" {
-            let allowed = e.event.payload["result"]["decision"]["allowed"] == true;
-            history.push(History {
-                at: e.event.at.clone(),
-                what: format!(
-                    "change request by {}: {}",
-                    e.event.actor,
-                    if allowed { "allowed" } else { "blocked" }
-                ),
-                section: e.event.section.clone(),
-            });
-        }
-    }
+    let history = super::history(&s, &tld)
+        .into_iter()
+        .map(|h| History {
+            at: h.at,
+            what: h.what,
+            section: h.section,
+        })
+        .collect();
     render(TldPage {
         verdict: report
             .as_ref()
