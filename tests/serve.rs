@@ -302,6 +302,54 @@ case = 1
     let (_, body) = get(&base, "/api/v1/change-requests", Some(XA)).await;
     assert_eq!(body, "[]");
 
+    // Responses conform to the OpenAPI document generated from the code.
+    let (status, doc) = get(&base, "/api/v1/openapi.json", None).await;
+    assert_eq!(status, 200);
+    let doc: Value = serde_json::from_str(&doc).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let mut checked = 0;
+    for (path, concrete) in [
+        ("/api/v1/status", "/api/v1/status"),
+        ("/api/v1/tlds", "/api/v1/tlds"),
+        ("/api/v1/tlds/{tld}", "/api/v1/tlds/xg"),
+        ("/api/v1/complaints", "/api/v1/complaints"),
+        ("/api/v1/suspensions", "/api/v1/suspensions"),
+        ("/api/v1/cases", "/api/v1/cases"),
+        ("/api/v1/change-requests", "/api/v1/change-requests"),
+        ("/api/v1/drift", "/api/v1/drift"),
+    ] {
+        let schema =
+            doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+                .clone();
+        assert!(schema.is_object(), "no 200 schema for {path}");
+        let mut root = schema;
+        root["components"] = doc["components"].clone();
+        let validator = jsonschema::validator_for(&root).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let (_, body) = get(&base, concrete, Some(OP)).await;
+        let instance: Value = serde_json::from_str(&body).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&instance)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{concrete} does not match its schema: {errors:?}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 8);
+    // The check can fail: a summary with a numeric label does not conform.
+    let mut tlds_schema = doc["paths"]["/api/v1/tlds"]["get"]["responses"]["200"]["content"]["application/json"]["schema"].clone();
+    tlds_schema["components"] = doc["components"].clone();
+    assert!(!jsonschema::is_valid(
+        &tlds_schema,
+        &json!([{"tld": 5, "findings": 0, "open_complaints": 0, "drift": 0}])
+    ));
+    // A refusal's body matches the error schema.
+    let err_schema = doc["components"]["schemas"]["ErrorBody"].clone();
+    let (_, v) = post(&base, "/api/v1/change-requests", Some(OP), "{".into()).await;
+    assert!(jsonschema::is_valid(&err_schema, &v), "{v}");
+
     // Metrics from a real scrape.
     let (_, metrics) = get(&base, "/metrics", None).await;
     for name in [

@@ -9,6 +9,7 @@
 //! the public may read.
 
 pub mod auth;
+pub mod openapi;
 pub mod pages;
 
 use std::sync::Arc;
@@ -84,6 +85,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/cases/{id}", get(pages::case))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { axum::Json(<openapi::ApiDoc as utoipa::OpenApi>::openapi()) }),
+        )
         .route("/api/v1/status", get(status))
         .route("/api/v1/tlds", get(tlds))
         .route("/api/v1/tlds/{tld}", get(tld))
@@ -116,6 +121,7 @@ async fn metrics(State(s): State<Arc<Shared>>) -> Response {
         .into_response()
 }
 
+#[utoipa::path(get, path = "/api/v1/status", responses((status = 200, body = openapi::StatusView)))]
 async fn status(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult {
     let st = s.status();
     ok(
@@ -124,24 +130,37 @@ async fn status(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult {
 }
 
 /// Public technical status of every watched ccTLD.
+#[utoipa::path(get, path = "/api/v1/tlds", responses((status = 200, body = Vec<openapi::TldSummary>)))]
 async fn tlds(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult {
     let world = s.world();
     let st = s.status();
     let reports = st.last_sweep.map(|l| l.reports).unwrap_or_default();
-    let list: Vec<Value> = world
+    let list: Vec<openapi::TldSummary> = world
         .approved
         .keys()
         .map(|tld| {
             let r = reports.iter().find(|r| r.tld == *tld);
             let t = world.technical.get(tld);
-            json!({
-                "tld": tld,
-                "verdict": r.map(|r| r.verdict),
-                "findings": r.map(|r| r.findings.len()).unwrap_or(0),
-                "suspension": t.and_then(|t| t.active_measure()),
-                "open_complaints": t.map(|t| t.tracks.values().filter(|x| matches!(x, crate::policy::technical::Track::Open { .. })).count()).unwrap_or(0),
-                "drift": st.drift.iter().filter(|d| drift_tld(d) == tld).count(),
-            })
+            openapi::TldSummary {
+                tld: tld.clone(),
+                verdict: r.map(|r| r.verdict.to_string()),
+                findings: r.map(|r| r.findings.len()).unwrap_or(0),
+                suspension: t.and_then(|t| t.active_measure()).map(|m| {
+                    serde_json::to_value(m)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                }),
+                open_complaints: t
+                    .map(|t| {
+                        t.tracks
+                            .values()
+                            .filter(|x| matches!(x, crate::policy::technical::Track::Open { .. }))
+                            .count()
+                    })
+                    .unwrap_or(0),
+                drift: st.drift.iter().filter(|d| drift_tld(d) == tld).count(),
+            }
         })
         .collect();
     ok(json!(list))
@@ -157,6 +176,7 @@ pub(crate) fn drift_tld(d: &crate::policy::registry::Drift) -> &str {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/tlds/{tld}", params(("tld" = String, Path, description = "ccTLD label")), responses((status = 200, body = openapi::TldDetail), (status = 404, body = openapi::ErrorBody)))]
 async fn tld(State(s): State<Arc<Shared>>, who: Principal, Path(tld): Path<String>) -> ApiResult {
     let tld = tld.trim_end_matches('.').to_ascii_lowercase();
     let world = s.world();
@@ -170,22 +190,35 @@ async fn tld(State(s): State<Arc<Shared>>, who: Principal, Path(tld): Path<Strin
         .status()
         .last_sweep
         .and_then(|l| l.reports.into_iter().find(|r| r.tld == tld));
-    let mut v = json!({
-        "tld": tld,
-        "delegation": {"ns": a.ns, "glue": a.glue, "ds": a.ds, "manager": a.manager},
-        "report": report,
-        "technical": world.technical.get(&tld),
-        "history": history(&s, &tld),
+    let complaints = who.sees_tld(&tld).then(|| {
+        world
+            .complaints
+            .values()
+            .filter(|c| c.tld == tld)
+            .filter_map(|c| serde_json::to_value(c).ok())
+            .collect()
     });
-    if who.sees_tld(&tld) {
-        let complaints: Vec<_> = world.complaints.values().filter(|c| c.tld == tld).collect();
-        v["complaints"] = json!(complaints);
-    }
-    ok(v)
+    let v = openapi::TldDetail {
+        tld: tld.clone(),
+        delegation: openapi::DelegationView {
+            ns: a.ns.clone(),
+            glue: json!(a.glue),
+            ds: a.ds.clone(),
+            manager: a.manager.clone(),
+        },
+        report: report.and_then(|r| serde_json::to_value(r).ok()),
+        technical: world
+            .technical
+            .get(&tld)
+            .and_then(|t| serde_json::to_value(t).ok()),
+        history: history(&s, &tld),
+        complaints,
+    };
+    ok(json!(v))
 }
 
 /// One entry of a ccTLD's complaint, suspension and change-request history.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     /// When (RFC 3339).
     pub at: String,
@@ -252,6 +285,7 @@ pub fn history(s: &Shared, tld: &str) -> Vec<HistoryEntry> {
     out
 }
 
+#[utoipa::path(get, path = "/api/v1/complaints", security(("bearer" = [])), responses((status = 200, body = Vec<Object>), (status = 401, body = openapi::ErrorBody), (status = 403, body = openapi::ErrorBody)))]
 async fn complaints(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
     who.require_any(&[Role::Operator, Role::Manager])?;
     let world = s.world();
@@ -263,6 +297,7 @@ async fn complaints(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
     ok(json!(list))
 }
 
+#[utoipa::path(get, path = "/api/v1/suspensions", responses((status = 200, body = Vec<openapi::SuspensionView>)))]
 async fn suspensions(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult {
     let world = s.world();
     let list: Vec<Value> = world
@@ -277,6 +312,7 @@ async fn suspensions(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult
 /// Cases: operators see all; a panel member the one case they sit on;
 /// a manager the cases of its ccTLD, with the record only once it is open
 /// to the parties (BP §6.3.4); the public none.
+#[utoipa::path(get, path = "/api/v1/cases", security(("bearer" = [])), responses((status = 200, body = Vec<Object>), (status = 401, body = openapi::ErrorBody)))]
 async fn cases(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
     who.require_any(&[Role::Operator, Role::Manager, Role::PanelMember])?;
     let world = s.world();
@@ -297,6 +333,7 @@ async fn cases(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
     ok(json!(list))
 }
 
+#[utoipa::path(post, path = "/api/v1/change-requests", security(("bearer" = [])), request_body = crate::policy::gate::ChangeRequest, responses((status = 200, body = openapi::GateResponse), (status = 400, body = openapi::ErrorBody), (status = 401, body = openapi::ErrorBody), (status = 403, body = openapi::ErrorBody), (status = 422, body = openapi::ErrorBody)))]
 async fn change_request(State(s): State<Arc<Shared>>, who: Principal, body: Bytes) -> ApiResult {
     who.require_any(&[Role::Operator, Role::Manager])?;
     let request: ChangeRequest = serde_json::from_slice(&body).map_err(|e| {
@@ -316,6 +353,7 @@ async fn change_request(State(s): State<Arc<Shared>>, who: Principal, body: Byte
     ok(json!({"event": recorded.event.seq, "decision": decision}))
 }
 
+#[utoipa::path(get, path = "/api/v1/change-requests", security(("bearer" = [])), responses((status = 200, body = Vec<openapi::DecisionView>), (status = 401, body = openapi::ErrorBody)))]
 async fn decisions(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
     who.require_any(&[Role::Operator, Role::Manager])?;
     let world = s.world();
@@ -328,10 +366,12 @@ async fn decisions(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
     ok(json!(list))
 }
 
+#[utoipa::path(get, path = "/api/v1/drift", responses((status = 200, body = Vec<Object>)))]
 async fn drift(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult {
     ok(json!(s.status().drift))
 }
 
+#[utoipa::path(get, path = "/api/v1/effective-zone", responses((status = 200, content_type = "text/dns", body = String)))]
 async fn effective_zone(State(s): State<Arc<Shared>>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/dns; charset=utf-8")],
@@ -340,6 +380,7 @@ async fn effective_zone(State(s): State<Arc<Shared>>) -> Response {
         .into_response()
 }
 
+#[utoipa::path(get, path = "/api/v1/audit/export", security(("bearer" = [])), responses((status = 200, content_type = "application/jsonl", body = String), (status = 401, body = openapi::ErrorBody), (status = 403, body = openapi::ErrorBody)))]
 async fn audit_export(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
     who.require_any(&[Role::Operator])?;
     let mut out = Vec::new();

@@ -35,7 +35,7 @@ pub mod section {
 }
 
 /// Confirmations attached to a request.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Confirmations {
     /// Confirmed by the incumbent's administrative contact.
@@ -47,7 +47,7 @@ pub struct Confirmations {
 }
 
 /// A root zone change request (documented by `docs/change-request.schema.json`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRequest {
     /// The ccTLD.
@@ -64,6 +64,7 @@ pub struct ChangeRequest {
     pub ns: Option<Vec<String>>,
     /// Glue after the change, per NS host (absent: unchanged).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub glue: Option<BTreeMap<String, Vec<IpAddr>>>,
     /// DS set after the change (absent: unchanged).
     #[serde(default)]
@@ -80,7 +81,7 @@ pub struct ChangeRequest {
 }
 
 /// How a request is classified.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RequestKind {
     /// Changes only NS, glue or DS, for and confirmed by the incumbent.
@@ -92,7 +93,7 @@ pub enum RequestKind {
 }
 
 /// One reason of a decision.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reason {
     /// What.
     pub text: String,
@@ -101,7 +102,7 @@ pub struct Reason {
 }
 
 /// The gate's answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GateDecision {
     /// Classification.
     pub kind: RequestKind,

@@ -15,7 +15,7 @@ use crate::zone::diff::{TldChange, diff_delegation};
 use crate::zone::{Delegation, DsRecord, Registry, TldKind, ZoneIndex};
 
 /// A contact as the record keeps it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactRecord {
     /// Name or role.

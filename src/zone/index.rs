@@ -43,7 +43,9 @@ impl TldKind {
 }
 
 /// A DS record (RFC 4034 §5) in a comparable, printable form.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 pub struct DsRecord {
     /// Key tag of the DNSKEY it points to.
     pub key_tag: u16,
