@@ -49,6 +49,9 @@ pub enum ConfigError {
 pub struct ZoneConfig {
     /// A root zone file, re-read when it changes.
     pub file: Option<PathBuf>,
+    /// Or a server to transfer the root zone from (AXFR, RFC 5936),
+    /// when its SOA serial changes.
+    pub axfr: Option<SocketAddr>,
     /// Registry file (tld-managers.json format) for IDN ccTLDs, managers, contacts.
     pub registry: Option<PathBuf>,
     /// Trust anchor file (DS or DNSKEY for `.`); default the built-in IANA anchors.

@@ -293,3 +293,83 @@ ns2.{tld}. 3600 IN A {a2}
     let idx = ZoneIndex::build(&Zone::from_file(&d.join("root.zone")).unwrap(), None);
     assert_eq!(idx.get("xz").unwrap().ds.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_transfers_a_signed_root_zone_from_nsd_and_verifies_it() {
+    if !have("nsd") || !have("ldns-signzone") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = unique_port();
+    let addr = "127.0.46.1";
+    std::fs::write(
+        d.join("root.zone"),
+        ". 86400 IN SOA a.root-servers.net. nstld.verisign-grs.com. 2026112301 1800 900 604800 86400
+. 518400 IN NS a.root-servers.net.
+a.root-servers.net. 518400 IN A 198.41.0.4
+xy. 172800 IN NS ns1.xy.
+ns1.xy. 172800 IN A 192.0.2.1
+",
+    )
+    .unwrap();
+    let key = keygen(d, ".");
+    let mut args = vec!["-z", "1:1"];
+    args.extend(SIGN_WINDOW);
+    args.extend(["root.zone", key.as_str()]);
+    run(d, "ldns-signzone", &args);
+    let p = d.display();
+    std::fs::write(
+        d.join("nsd.conf"),
+        format!(
+            "server:\n  ip-address: {addr}\n  port: {port}\n  username: \"\"\n  chroot: \"\"\n  zonesdir: \"{p}\"\n  pidfile: \"{p}/nsd.pid\"\n  xfrdfile: \"{p}/xfrd.state\"\n  zonelistfile: \"{p}/zone.list\"\n  database: \"\"\n  logfile: \"{p}/nsd.log\"\n  server-count: 1\nremote-control:\n  control-enable: no\nzone:\n  name: \".\"\n  zonefile: \"root.zone.signed\"\n  provide-xfr: 127.0.0.0/8 NOKEY\n"
+        ),
+    )
+    .unwrap();
+    let nsd = Command::new(if Path::new("/usr/sbin/nsd").exists() {
+        "/usr/sbin/nsd"
+    } else {
+        "nsd"
+    })
+    .args(["-d", "-c"])
+    .arg(d.join("nsd.conf"))
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let _nsd = Nsd(nsd);
+    for _ in 0..100 {
+        if std::net::TcpStream::connect((addr, port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let server: std::net::SocketAddr = format!("{addr}:{port}").parse().unwrap();
+    let zone = rootguard::probe::xfr::axfr_root(server, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(zone.serial, 2026112301);
+    let anchor = TrustAnchor::from_file(&d.join(format!("{key}.ds"))).unwrap();
+    let auth = verify_zone(&zone, &anchor, now());
+    assert_eq!(auth.status, AuthStatus::Verified, "{:?}", auth.failures);
+    assert_eq!(
+        auth.zonemd.outcome,
+        ZonemdOutcome::Verified,
+        "{}",
+        auth.zonemd.detail
+    );
+
+    // The daemon's source: transferred, verified, adopted once per serial.
+    let mut source =
+        rootguard::daemon::zone_source::ZoneSource::new(&rootguard::config::ZoneConfig {
+            axfr: Some(server),
+            trust_anchor: Some(d.join(format!("{key}.ds"))),
+            require_authentic: true,
+            ..Default::default()
+        });
+    let (status, alarm) = source.refresh(now() as i64).await;
+    assert!(alarm.is_none(), "{alarm:?}");
+    assert_eq!(status.unwrap().serial, 2026112301);
+    let (again, _) = source.refresh(now() as i64).await;
+    assert!(again.is_none(), "same serial: no second transfer");
+}

@@ -313,7 +313,7 @@ async fn cycle(shared: &Arc<Shared>, source: &mut ZoneSource) {
     let started = Instant::now();
     let at = jiff::Timestamp::now().as_second();
     // The root zone and drift.
-    let (zone_status, alarm) = source.refresh(at);
+    let (zone_status, alarm) = source.refresh(at).await;
     if alarm.is_some() {
         shared.metrics.zone_rejected.inc();
     }

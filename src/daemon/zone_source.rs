@@ -1,5 +1,6 @@
 //! The daemon's root zone source: a file, re-read when its modification
-//! time changes. A zone that cannot be read, or (with
+//! time changes, or a server to transfer it from (AXFR), when its SOA
+//! serial changes. A zone that cannot be read, or (with
 //! `zone.require_authentic`) whose signatures or ZONEMD do not verify, is
 //! refused with an alarm and the last good one is kept.
 
@@ -30,6 +31,8 @@ pub struct ZoneStatus {
 /// Watches the configured zone file.
 pub struct ZoneSource {
     file: Option<PathBuf>,
+    axfr: Option<std::net::SocketAddr>,
+    last_serial: Option<u32>,
     registry: Option<PathBuf>,
     trust_anchor: Option<PathBuf>,
     require_authentic: bool,
@@ -42,6 +45,8 @@ impl ZoneSource {
     pub fn new(config: &ZoneConfig) -> ZoneSource {
         ZoneSource {
             file: config.file.clone(),
+            axfr: config.axfr,
+            last_serial: None,
             registry: config.registry.clone(),
             trust_anchor: config.trust_anchor.clone(),
             require_authentic: config.require_authentic,
@@ -50,26 +55,69 @@ impl ZoneSource {
         }
     }
 
-    /// Re-reads the file when it changed; returns the new status (when a
-    /// zone was loaded) and an alarm (when one was refused).
-    pub fn refresh(&mut self, at: i64) -> (Option<ZoneStatus>, Option<String>) {
-        let Some(file) = self.file.clone() else {
-            return (None, None);
-        };
-        let mtime = std::fs::metadata(&file).and_then(|m| m.modified()).ok();
-        if mtime.is_some() && mtime == self.seen {
-            return (None, None);
-        }
-        self.seen = mtime;
-        let zone = match Zone::from_file(&file) {
-            Ok(z) => z,
-            Err(e) => {
-                return (
+    /// Re-reads the file (or transfers the zone) when it changed; returns
+    /// the new status (when a zone was loaded) and an alarm (when one was
+    /// refused).
+    pub async fn refresh(&mut self, at: i64) -> (Option<ZoneStatus>, Option<String>) {
+        if let Some(file) = self.file.clone() {
+            let mtime = std::fs::metadata(&file).and_then(|m| m.modified()).ok();
+            if mtime.is_some() && mtime == self.seen {
+                return (None, None);
+            }
+            self.seen = mtime;
+            return match Zone::from_file(&file) {
+                Ok(zone) => self.accept(zone, at),
+                Err(e) => (
                     None,
                     Some(format!("root zone refused, keeping the last good one: {e}")),
-                );
-            }
+                ),
+            };
+        }
+        let Some(server) = self.axfr else {
+            return (None, None);
         };
+        let prober = crate::probe::Prober::new(crate::probe::ProbeConfig {
+            port: server.port(),
+            ..Default::default()
+        });
+        let soa = prober
+            .query(
+                server,
+                ".",
+                hickory_proto::rr::RecordType::SOA,
+                crate::probe::Transport::Tcp,
+                Default::default(),
+            )
+            .await;
+        let serial = soa.outcome.reply().and_then(|r| {
+            r.answer.iter().find_map(|rr| match rr.data() {
+                domain::rdata::ZoneRecordData::Soa(s) => Some(s.serial().into_int()),
+                _ => None,
+            })
+        });
+        if serial.is_some() && serial == self.last_serial {
+            return (None, None);
+        }
+        match crate::probe::xfr::axfr_root(server, std::time::Duration::from_secs(10)).await {
+            Ok(zone) => {
+                let result = self.accept(zone, at);
+                if result.0.is_some() {
+                    self.last_serial = serial;
+                }
+                result
+            }
+            Err(e) => (
+                None,
+                Some(format!(
+                    "root zone transfer failed, keeping the last good one: {e}"
+                )),
+            ),
+        }
+    }
+
+    /// Verifies and adopts `zone`, or refuses it.
+    fn accept(&mut self, zone: Zone, at: i64) -> (Option<ZoneStatus>, Option<String>) {
+        let file = PathBuf::from(&zone.source);
         let anchor = match &self.trust_anchor {
             Some(p) => match TrustAnchor::from_file(p) {
                 Ok(a) => a,
@@ -125,8 +173,8 @@ impl ZoneSource {
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_unverifiable_zone_is_refused_and_the_last_good_one_kept() {
+    #[tokio::test]
+    async fn an_unverifiable_zone_is_refused_and_the_last_good_one_kept() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("root.zone");
         let good = ". 1 IN SOA a. b. 1 1 1 1 1\nxa. 1 IN NS ns1.xa.\nns1.xa. 1 IN A 192.0.2.1\n";
@@ -135,7 +183,7 @@ mod tests {
             file: Some(file.clone()),
             ..Default::default()
         });
-        let (status, alarm) = lenient.refresh(1_800_000_000);
+        let (status, alarm) = lenient.refresh(1_800_000_000).await;
         assert!(alarm.is_none() && status.unwrap().serial == 1);
 
         let mut strict = ZoneSource::new(&ZoneConfig {
@@ -143,7 +191,7 @@ mod tests {
             require_authentic: true,
             ..Default::default()
         });
-        let (status, alarm) = strict.refresh(1_800_000_000);
+        let (status, alarm) = strict.refresh(1_800_000_000).await;
         assert!(status.is_none());
         assert!(
             alarm
@@ -162,7 +210,7 @@ mod tests {
             .unwrap()
             .set_modified(later)
             .unwrap();
-        let (status, alarm) = lenient.refresh(1_800_000_100);
+        let (status, alarm) = lenient.refresh(1_800_000_100).await;
         assert!(status.is_none());
         assert!(alarm.unwrap().contains("root.zone:1"));
         assert!(lenient.index.is_some(), "the last good zone is kept");

@@ -13,6 +13,7 @@
 
 pub mod delegation;
 pub mod resolve;
+pub mod xfr;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -129,6 +129,25 @@ impl Zone {
         })
     }
 
+    /// A zone from records obtained otherwise (a zone transfer); `source`
+    /// names it in messages.
+    pub fn from_records(records: Vec<Rr>, source: &str) -> Result<Zone, ZoneError> {
+        let serial = records
+            .iter()
+            .find_map(|rr| match rr.data() {
+                ZoneRecordData::Soa(soa) if rr.owner().is_root() => Some(soa.serial().into_int()),
+                _ => None,
+            })
+            .ok_or_else(|| ZoneError::NoSoa {
+                file: PathBuf::from(source),
+            })?;
+        Ok(Zone {
+            source: source.to_string(),
+            records,
+            serial,
+        })
+    }
+
     /// Records of type `rtype` owned by `owner`.
     pub fn rrset<'a>(
         &'a self,

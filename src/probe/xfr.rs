@@ -1,0 +1,51 @@
+//! Zone transfer (AXFR, RFC 5936) of the root zone over TCP with
+//! hickory-net, for the daemon's `zone.axfr` source. Each message's records
+//! are parsed into `domain` records, so that the transferred zone is
+//! verified exactly like a zone file.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures::StreamExt;
+use hickory_net::client::{Client, ClientHandle};
+use hickory_net::runtime::TokioRuntimeProvider;
+use hickory_net::tcp::TcpClientStream;
+use hickory_proto::rr::Name;
+
+use super::{Outcome, parse_reply};
+use crate::zone::{Rr, Zone};
+
+/// Transfers the root zone from `server`; the closing SOA is dropped.
+pub async fn axfr_root(server: SocketAddr, timeout: Duration) -> Result<Zone, String> {
+    let work = async {
+        let provider = TokioRuntimeProvider::new();
+        let (connect, sender) = TcpClientStream::new(server, None, Some(timeout), provider);
+        let stream = connect
+            .await
+            .map_err(|e| format!("AXFR from {server}: cannot connect: {e}"))?;
+        let (mut client, background) = Client::<TokioRuntimeProvider>::new(stream, sender);
+        tokio::spawn(background);
+        let mut responses = client.zone_transfer(Name::root(), None);
+        let mut records: Vec<Rr> = Vec::new();
+        while let Some(response) = responses.next().await {
+            let response = response.map_err(|e| format!("AXFR from {server}: {e}"))?;
+            match parse_reply(response.as_buffer()) {
+                Outcome::Reply(reply) if reply.is_noerror() => records.extend(reply.answer),
+                Outcome::Reply(reply) => {
+                    return Err(format!("AXFR from {server}: refused with {}", reply.rcode));
+                }
+                other => return Err(format!("AXFR from {server}: {}", other.describe())),
+            }
+        }
+        // The transfer ends with the SOA it began with (RFC 5936 §2.2).
+        if records.len() > 1
+            && records.last().map(|r| r.rtype()) == Some(domain::base::iana::Rtype::SOA)
+        {
+            records.pop();
+        }
+        Zone::from_records(records, &format!("AXFR from {server}")).map_err(|e| e.to_string())
+    };
+    tokio::time::timeout(timeout * 20, work)
+        .await
+        .unwrap_or_else(|_| Err(format!("AXFR from {server}: timed out")))
+}
