@@ -52,6 +52,11 @@ pub struct ZoneConfig {
     /// Or a server to transfer the root zone from (AXFR, RFC 5936),
     /// when its SOA serial changes.
     pub axfr: Option<SocketAddr>,
+    /// Or an HTTPS URL to download the root zone from every cycle (adopted
+    /// when its serial changes).
+    pub url: Option<String>,
+    /// Extra CA certificate (PEM) trusted for `url`.
+    pub ca_file: Option<PathBuf>,
     /// Registry file (tld-managers.json format) for IDN ccTLDs, managers, contacts.
     pub registry: Option<PathBuf>,
     /// Trust anchor file (DS or DNSKEY for `.`); default the built-in IANA anchors.

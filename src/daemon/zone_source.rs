@@ -32,6 +32,8 @@ pub struct ZoneStatus {
 pub struct ZoneSource {
     file: Option<PathBuf>,
     axfr: Option<std::net::SocketAddr>,
+    url: Option<String>,
+    ca_file: Option<PathBuf>,
     last_serial: Option<u32>,
     registry: Option<PathBuf>,
     trust_anchor: Option<PathBuf>,
@@ -46,6 +48,8 @@ impl ZoneSource {
         ZoneSource {
             file: config.file.clone(),
             axfr: config.axfr,
+            url: config.url.clone(),
+            ca_file: config.ca_file.clone(),
             last_serial: None,
             registry: config.registry.clone(),
             trust_anchor: config.trust_anchor.clone(),
@@ -70,6 +74,25 @@ impl ZoneSource {
                 Err(e) => (
                     None,
                     Some(format!("root zone refused, keeping the last good one: {e}")),
+                ),
+            };
+        }
+        if let Some(url) = self.url.clone() {
+            return match self.download(&url).await {
+                Ok(zone) if Some(zone.serial) == self.last_serial => (None, None),
+                Ok(zone) => {
+                    let serial = zone.serial;
+                    let result = self.accept(zone, at);
+                    if result.0.is_some() {
+                        self.last_serial = Some(serial);
+                    }
+                    result
+                }
+                Err(e) => (
+                    None,
+                    Some(format!(
+                        "root zone download failed, keeping the last good one: {e}"
+                    )),
                 ),
             };
         }
@@ -113,6 +136,31 @@ impl ZoneSource {
                 )),
             ),
         }
+    }
+
+    /// Downloads and parses the zone at `url` (HTTPS only).
+    async fn download(&self, url: &str) -> Result<Zone, String> {
+        if !url.starts_with("https://") {
+            return Err(format!("{url}: only https:// URLs are accepted"));
+        }
+        let mut builder = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60));
+        if let Some(ca) = &self.ca_file {
+            let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+            let cert = reqwest::Certificate::from_pem(&pem)
+                .map_err(|e| format!("{}: {e}", ca.display()))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let client = builder.build().map_err(|e| e.to_string())?;
+        let response = client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        if !response.status().is_success() {
+            return Err(format!("{url}: HTTP {}", response.status()));
+        }
+        let body = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
+        Zone::from_bytes(&body, std::path::Path::new(url)).map_err(|e| e.to_string())
     }
 
     /// Verifies and adopts `zone`, or refuses it.
