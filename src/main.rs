@@ -220,6 +220,15 @@ enum Command {
         /// HTTP listen address.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
+        /// Seconds between sweeps.
+        #[arg(long, default_value_t = 10)]
+        sweep_secs: u64,
+        /// Seconds until .xh's manager fixes its DS.
+        #[arg(long, default_value_t = 90)]
+        ds_fix_after: u64,
+        /// Seconds until .xg's servers come back.
+        #[arg(long, default_value_t = 120)]
+        servers_back_after: u64,
     },
     /// Print the effective configuration (defaults < file < ROOTGUARD_* < --set).
     Config {
@@ -587,14 +596,25 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             rootguard::daemon::run(config, shutdown).await?;
             Ok(0)
         }
-        Command::Demo { lab, listen } => {
+        Command::Demo {
+            lab,
+            listen,
+            sweep_secs,
+            ds_fix_after,
+            servers_back_after,
+        } => {
             let store = cli.store.clone().unwrap_or_else(|| {
                 std::env::temp_dir().join(format!("rootguard-demo-{}.sqlite", std::process::id()))
             });
             eprintln!(
                 "rootguard demo: API at http://{listen}/api/v1/tlds, metrics at http://{listen}/metrics; Ctrl-C to stop"
             );
-            rootguard::daemon::demo::run(&lab, &store, listen, async {
+            let timeline = rootguard::daemon::demo::Timeline {
+                sweep_secs,
+                ds_fix_after,
+                servers_back_after,
+            };
+            rootguard::daemon::demo::run(&lab, &store, listen, timeline, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await?;

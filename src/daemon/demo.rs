@@ -29,10 +29,26 @@ pub enum DemoError {
     Daemon(#[from] DaemonError),
 }
 
-/// Seconds after start when .xh's manager submits the DS fix.
-pub const DS_FIX_AFTER: u64 = 90;
-/// Seconds after start when .xg's servers come back.
-pub const SERVERS_BACK_AFTER: u64 = 120;
+/// The demo's timeline.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeline {
+    /// Seconds between sweeps (default 10).
+    pub sweep_secs: u64,
+    /// Seconds after start when .xh's manager submits the DS fix (default 90).
+    pub ds_fix_after: u64,
+    /// Seconds after start when .xg's servers come back (default 120).
+    pub servers_back_after: u64,
+}
+
+impl Default for Timeline {
+    fn default() -> Self {
+        Timeline {
+            sweep_secs: 10,
+            ds_fix_after: 90,
+            servers_back_after: 120,
+        }
+    }
+}
 
 /// The demo's configuration for `lab_dir`, with the record in `store`.
 pub fn config(lab_dir: &Path, store: &Path, listen: std::net::SocketAddr, port: u16) -> Config {
@@ -44,7 +60,7 @@ pub fn config(lab_dir: &Path, store: &Path, listen: std::net::SocketAddr, port: 
     let registry = lab_dir.join("registry.json");
     c.zone.registry = registry.exists().then_some(registry);
     c.profile = Some(lab_dir.join("profile.toml"));
-    c.sweep.interval_secs = 10;
+    c.sweep.interval_secs = Timeline::default().sweep_secs;
     c.probe.port = port;
     c.probe.udp_timeout_ms = 1000;
     c.probe.tcp_timeout_ms = 1500;
@@ -57,6 +73,7 @@ pub async fn run(
     lab_dir: &Path,
     store: &Path,
     listen: std::net::SocketAddr,
+    timeline: Timeline,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), DemoError> {
     let (spec, zone) = load_dir(lab_dir)?;
@@ -67,18 +84,25 @@ pub async fn run(
         lab.index.delegations.len(),
         store.display()
     );
-    let config = config(lab_dir, store, listen, port);
+    let mut config = config(lab_dir, store, listen, port);
+    config.sweep.interval_secs = timeline.sweep_secs.max(1);
     let scenario_lab = lab.clone();
+    let started = std::time::Instant::now();
     run_with(config, shutdown, move |shared| {
-        tokio::spawn(scenario(shared.clone(), scenario_lab));
-        tokio::spawn(narrate(shared));
+        tokio::spawn(scenario(shared.clone(), scenario_lab, timeline, started));
+        tokio::spawn(narrate(shared, started));
     })
     .await?;
     Ok(())
 }
 
-async fn scenario(shared: Arc<Shared>, lab: Arc<Lab>) {
-    tokio::time::sleep(Duration::from_secs(DS_FIX_AFTER)).await;
+async fn scenario(
+    shared: Arc<Shared>,
+    lab: Arc<Lab>,
+    timeline: Timeline,
+    started: std::time::Instant,
+) {
+    tokio::time::sleep(Duration::from_secs(timeline.ds_fix_after)).await;
     let world = shared.world();
     if let Some(xh) = world.approved.get("xh") {
         let request = ChangeRequest {
@@ -112,14 +136,22 @@ async fn scenario(shared: Arc<Shared>, lab: Arc<Lab>) {
             Err(e) => eprintln!("demo: change request failed: {e}"),
         }
     }
-    tokio::time::sleep(Duration::from_secs(SERVERS_BACK_AFTER - DS_FIX_AFTER)).await;
-    eprintln!("demo: .xg's name servers come back");
+    tokio::time::sleep(Duration::from_secs(
+        timeline
+            .servers_back_after
+            .saturating_sub(timeline.ds_fix_after),
+    ))
+    .await;
+    eprintln!(
+        "demo [+{}s]: .xg's name servers come back",
+        started.elapsed().as_secs()
+    );
     lab.set_faults("ns1.xg.", Faults::default());
     lab.set_faults("ns2.xg.", Faults::default());
 }
 
 /// Prints complaints and suspensions as they open and close.
-async fn narrate(shared: Arc<Shared>) {
+async fn narrate(shared: Arc<Shared>, started: std::time::Instant) {
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     loop {
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -138,7 +170,10 @@ async fn narrate(shared: Arc<Shared>) {
             if seen.get(tld) != Some(&now) {
                 if seen.contains_key(tld) || !complaints.is_empty() || t.active_measure().is_some()
                 {
-                    eprintln!("demo: .{tld}: open {now}");
+                    eprintln!(
+                        "demo [+{}s]: .{tld}: open {now}",
+                        started.elapsed().as_secs()
+                    );
                 }
                 seen.insert(tld.clone(), now);
             }

@@ -188,10 +188,14 @@ pub async fn gate_request(
             Ok(l) => l,
             Err(p) => p.into_inner(),
         };
+        // Sweeps may have been recorded while the pre-check was probing.
+        let recorded_at = jiff::Timestamp::now()
+            .as_second()
+            .max(ledger.world().last_at);
         let r = ledger.submit(
             actor,
             role,
-            at,
+            recorded_at,
             crate::ledger::Action::Gate {
                 request: Box::new(request),
                 precheck,
@@ -369,7 +373,12 @@ async fn cycle(shared: &Arc<Shared>, source: &mut ZoneSource) {
             Ok(l) => l,
             Err(p) => p.into_inner(),
         };
-        let r = operator::record_sweep(&mut ledger, &reports, impaired, at);
+        // Recorded at the time of recording: other actions (a change
+        // request) may have been recorded while the sweep was probing.
+        let recorded_at = jiff::Timestamp::now()
+            .as_second()
+            .max(ledger.world().last_at);
+        let r = operator::record_sweep(&mut ledger, &reports, impaired, recorded_at);
         shared.metrics.observe_world(ledger.world());
         r
     };
