@@ -894,6 +894,37 @@ pub struct Recorded {
 pub struct Ledger {
     store: Store,
     world: World,
+    /// The last journal event applied to `world`.
+    seen: i64,
+}
+
+/// Applies one journal event to `world` (refusal records change nothing).
+fn replay(world: &mut World, e: &Event) -> Result<(), LedgerError> {
+    if e.event.kind == "refused" {
+        return Ok(());
+    }
+    let fail = |reason: String| LedgerError::Replay {
+        seq: e.seq,
+        kind: e.event.kind.clone(),
+        reason,
+    };
+    let action: Action = serde_json::from_value(
+        e.event
+            .payload
+            .get("action")
+            .cloned()
+            .unwrap_or(Value::Null),
+    )
+    .map_err(|err| fail(err.to_string()))?;
+    let role: Role = serde_json::from_value(Value::String(e.event.role.clone()))
+        .map_err(|err| fail(err.to_string()))?;
+    let at = parse_time(&e.event.at).map_err(|r| fail(r.to_string()))?;
+    let (next, result) = world
+        .apply(&e.event.actor, role, &action, at)
+        .map_err(|r| fail(r.to_string()))?;
+    *world = next;
+    world.note_decision(e.seq, &action, &result);
+    Ok(())
 }
 
 impl std::fmt::Debug for Ledger {
@@ -909,33 +940,12 @@ impl Ledger {
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
         let store = Store::open(path)?;
         let mut world = World::default();
+        let mut seen = 0;
         for e in store.events()? {
-            if e.event.kind == "refused" {
-                continue;
-            }
-            let replay = |reason: String| LedgerError::Replay {
-                seq: e.seq,
-                kind: e.event.kind.clone(),
-                reason,
-            };
-            let action: Action = serde_json::from_value(
-                e.event
-                    .payload
-                    .get("action")
-                    .cloned()
-                    .unwrap_or(Value::Null),
-            )
-            .map_err(|err| replay(err.to_string()))?;
-            let role: Role = serde_json::from_value(Value::String(e.event.role.clone()))
-                .map_err(|err| replay(err.to_string()))?;
-            let at = parse_time(&e.event.at).map_err(|r| replay(r.to_string()))?;
-            let (next, result) = world
-                .apply(&e.event.actor, role, &action, at)
-                .map_err(|r| replay(r.to_string()))?;
-            world = next;
-            world.note_decision(e.seq, &action, &result);
+            replay(&mut world, &e)?;
+            seen = e.seq;
         }
-        Ok(Ledger { store, world })
+        Ok(Ledger { store, world, seen })
     }
 
     /// The current state.
@@ -949,7 +959,9 @@ impl Ledger {
     }
 
     /// Applies and records an action; a refusal writes nothing, except
-    /// where the rules say refusals are recorded.
+    /// where the rules say refusals are recorded. Under the write lock, the
+    /// events other writers appended since are applied first, so that
+    /// several processes on one record decide on the same state.
     pub fn submit(
         &mut self,
         actor: &str,
@@ -958,41 +970,56 @@ impl Ledger {
         action: Action,
     ) -> Result<Recorded, LedgerError> {
         let when = crate::policy::rfc3339(at);
-        match self.world.apply(actor, role, &action, at) {
-            Ok((next, result)) => {
-                let section = match (&action, result.get("decision")) {
-                    (Action::Gate { .. }, Some(d)) => {
-                        let kind: Option<RequestKind> = d
-                            .get("kind")
-                            .and_then(|k| serde_json::from_value(k.clone()).ok());
-                        match kind {
-                            Some(RequestKind::TechnicalChange) => {
-                                crate::policy::gate::section::TECHNICAL
-                            }
-                            Some(RequestKind::Redelegation) => {
-                                crate::policy::gate::section::REDELEGATION
-                            }
-                            _ => crate::policy::gate::section::OTHER,
+        let Ledger { store, world, seen } = self;
+        let mut applied: Option<(World, Value)> = None;
+        let appended = store.append_after(*seen, |fresh| {
+            for e in &fresh {
+                replay(world, e)?;
+                *seen = e.seq;
+            }
+            let (next, result) = world
+                .apply(actor, role, &action, at)
+                .map_err(LedgerError::Refused)?;
+            let section = match (&action, result.get("decision")) {
+                (Action::Gate { .. }, Some(d)) => {
+                    let kind: Option<RequestKind> = d
+                        .get("kind")
+                        .and_then(|k| serde_json::from_value(k.clone()).ok());
+                    match kind {
+                        Some(RequestKind::TechnicalChange) => {
+                            crate::policy::gate::section::TECHNICAL
                         }
+                        Some(RequestKind::Redelegation) => {
+                            crate::policy::gate::section::REDELEGATION
+                        }
+                        _ => crate::policy::gate::section::OTHER,
                     }
-                    _ => action.section(),
-                };
-                let event = self.store.append(NewEvent {
-                    at: when,
-                    actor: actor.to_string(),
-                    role: role.to_string(),
-                    kind: action.kind(),
-                    subject: action.subject(),
-                    section: section.to_string(),
-                    payload: json!({"action": action, "result": result}),
-                })?;
-                self.world = next;
-                self.world.note_decision(event.seq, &action, &result);
+                }
+                _ => action.section(),
+            };
+            let event = NewEvent {
+                at: when.clone(),
+                actor: actor.to_string(),
+                role: role.to_string(),
+                kind: action.kind(),
+                subject: action.subject(),
+                section: section.to_string(),
+                payload: json!({"action": action, "result": result}),
+            };
+            applied = Some((next, result));
+            Ok::<NewEvent, LedgerError>(event)
+        })?;
+        match appended {
+            Ok(event) => {
+                let (next, result) = applied.unwrap_or_default();
+                *world = next;
+                world.note_decision(event.seq, &action, &result);
+                *seen = event.seq;
                 Ok(Recorded { event, result })
             }
-            Err(refusal) => {
+            Err(LedgerError::Refused(refusal)) => {
                 if action.refusal_recorded() {
-                    self.store.append(NewEvent {
+                    let record = NewEvent {
                         at: when,
                         actor: actor.to_string(),
                         role: role.to_string(),
@@ -1000,10 +1027,19 @@ impl Ledger {
                         subject: action.subject(),
                         section: refusal.section.clone(),
                         payload: json!({"action": action, "refusal": refusal}),
+                    };
+                    let appended = store.append_after(*seen, |fresh| {
+                        for e in &fresh {
+                            replay(world, e)?;
+                            *seen = e.seq;
+                        }
+                        Ok::<NewEvent, LedgerError>(record)
                     })?;
+                    *seen = appended?.seq;
                 }
                 Err(LedgerError::Refused(refusal))
             }
+            Err(other) => Err(other),
         }
     }
 }
@@ -1384,6 +1420,47 @@ mod tests {
                 .reason
                 .contains("still open")
         );
+    }
+
+    #[test]
+    fn two_writers_on_one_record_decide_on_the_same_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sqlite");
+        let mut a = Ledger::open(&path).unwrap();
+        let import = Action::Import {
+            delegations: vec![approved()],
+            policy: PolicyConfig::default(),
+            appeal_window_days: 30,
+        };
+        a.submit("op", Role::Operator, 1, import).unwrap();
+        let mut b = Ledger::open(&path).unwrap();
+        let lodge = Action::ComplaintLodge {
+            tld: "xa".into(),
+            category: Category::NonTechnical,
+            text: "t".into(),
+        };
+        assert_eq!(
+            a.submit("x", Role::Public, 2, lodge.clone())
+                .unwrap()
+                .result["complaint"],
+            1
+        );
+        // b opened before a's complaint; it catches up under the write lock.
+        assert_eq!(
+            b.submit("y", Role::Public, 3, lodge).unwrap().result["complaint"],
+            2
+        );
+        let assess = Action::ComplaintAssess {
+            id: 1,
+            serious: true,
+            reason: "r".into(),
+        };
+        b.submit("op", Role::Operator, 4, assess.clone()).unwrap();
+        // a has not seen the assessment: it is refused on the fresh state, not the stale one.
+        let err = a.submit("op", Role::Operator, 5, assess).unwrap_err();
+        assert!(err.to_string().contains("Assessed"), "{err}");
+        assert_eq!(a.world(), Ledger::open(&path).unwrap().world());
+        assert!(a.store().verify().unwrap().first_bad.is_none());
     }
 
     #[test]

@@ -333,3 +333,58 @@ pub fn zone_drift(
     let w = ledger.world();
     Ok(drift(&w.approved, &w.measures(), &index))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{Threat, Verdict};
+
+    fn report(tld: &str, outage: bool) -> TldReport {
+        TldReport {
+            tld: tld.into(),
+            kind: crate::zone::TldKind::CountryCode,
+            verdict: if outage { Verdict::Threat } else { Verdict::Ok },
+            threats: if outage {
+                vec![Threat {
+                    kind: ThreatKind::TotalOutage,
+                    detail: String::new(),
+                    rule: "",
+                }]
+            } else {
+                vec![]
+            },
+            findings: vec![],
+            servers: vec![],
+            probe_ms: 0.0,
+        }
+    }
+
+    #[test]
+    fn impairment_by_majority_or_by_canaries() {
+        let most = [
+            report("a", true),
+            report("b", true),
+            report("c", true),
+            report("d", false),
+        ];
+        assert!(impaired(&most));
+        let few = [
+            report("a", true),
+            report("b", false),
+            report("c", false),
+            report("d", false),
+        ];
+        assert!(!impaired(&few));
+        assert!(!impaired(&most[..2]), "too few TLDs to judge");
+        let canaries = vec!["b".to_string(), "c".to_string()];
+        let both_down = [
+            report("a", false),
+            report("b", true),
+            report("c", true),
+            report("d", false),
+            report("e", false),
+        ];
+        assert!(impaired_with_canaries(&both_down, &canaries));
+        assert!(!impaired_with_canaries(&few, &canaries));
+    }
+}

@@ -261,6 +261,14 @@ case = 1
     let (status, _) = post(
         &base,
         "/api/v1/change-requests",
+        Some(PANEL),
+        request(ds_json(2)),
+    )
+    .await;
+    assert_eq!(status, 403, "panel members do not submit change requests");
+    let (status, _) = post(
+        &base,
+        "/api/v1/change-requests",
         Some(OP),
         "x".repeat(100_000),
     )

@@ -156,6 +156,62 @@ pub fn event_hash(seq: i64, e: &NewEvent, prev_hash: &str) -> String {
     crate::zone::index::hex_upper(ctx.finish().as_ref()).to_ascii_lowercase()
 }
 
+/// Reads events with `sql` (selecting the ten event columns in order).
+fn read_events<P: rusqlite::Params>(
+    conn: &Connection,
+    file: &Path,
+    sql: &str,
+    p: P,
+) -> Result<Vec<Event>, StoreError> {
+    let err = |source| StoreError::Sqlite {
+        file: file.to_path_buf(),
+        context: "reading the journal",
+        source,
+    };
+    let mut stmt = conn.prepare(sql).map_err(err)?;
+    let rows = stmt
+        .query_map(p, |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, String>(8)?,
+                r.get::<_, String>(9)?,
+            ))
+        })
+        .map_err(err)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, at, actor, role, kind, subject, section, payload, prev_hash, hash) =
+            row.map_err(err)?;
+        let payload = serde_json::from_str(&payload).map_err(|e| StoreError::Payload {
+            file: file.to_path_buf(),
+            seq,
+            message: e.to_string(),
+        })?;
+        out.push(Event {
+            seq,
+            event: NewEvent {
+                at,
+                actor,
+                role,
+                kind,
+                subject,
+                section,
+                payload,
+            },
+            prev_hash,
+            hash,
+        });
+    }
+    Ok(out)
+}
+
 /// The store.
 pub struct Store {
     conn: Connection,
@@ -220,6 +276,20 @@ impl Store {
 
     /// Appends an event; returns it once durably committed.
     pub fn append(&mut self, event: NewEvent) -> Result<Event, StoreError> {
+        let appended: Result<Event, std::convert::Infallible> =
+            self.append_after(i64::MAX, |_| Ok(event))?;
+        Ok(appended.unwrap_or_else(|never| match never {}))
+    }
+
+    /// Appends one event decided under the write lock: `decide` receives
+    /// the events appended after `seen` (by this or another process) and
+    /// returns the event to append, or an error, in which case nothing is
+    /// written. This is how several writers on one file stay consistent.
+    pub fn append_after<E>(
+        &mut self,
+        seen: i64,
+        decide: impl FnOnce(Vec<Event>) -> Result<NewEvent, E>,
+    ) -> Result<Result<Event, E>, StoreError> {
         let file = self.file.clone();
         let err = |context: &'static str| {
             let file = file.clone();
@@ -233,6 +303,20 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err("starting an append"))?;
+        let fresh = if seen == i64::MAX {
+            Vec::new()
+        } else {
+            read_events(
+                &tx,
+                &self.file,
+                "SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash, hash FROM events WHERE seq > ?1 ORDER BY seq",
+                [seen],
+            )?
+        };
+        let event = match decide(fresh) {
+            Ok(e) => e,
+            Err(e) => return Ok(Err(e)),
+        };
         let last: Option<(i64, String)> = tx
             .query_row(
                 "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
@@ -264,12 +348,12 @@ impl Store {
         )
         .map_err(err("appending an event"))?;
         tx.commit().map_err(err("committing an event"))?;
-        Ok(Event {
+        Ok(Ok(Event {
             seq,
             event,
             prev_hash,
             hash,
-        })
+        }))
     }
 
     /// Every event in sequence order.
@@ -286,51 +370,7 @@ impl Store {
     }
 
     fn query_events<P: rusqlite::Params>(&self, sql: &str, p: P) -> Result<Vec<Event>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(sql)
-            .map_err(self.err("reading the journal"))?;
-        let rows = stmt
-            .query_map(p, |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, String>(8)?,
-                    r.get::<_, String>(9)?,
-                ))
-            })
-            .map_err(self.err("reading the journal"))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, at, actor, role, kind, subject, section, payload, prev_hash, hash) =
-                row.map_err(self.err("reading the journal"))?;
-            let payload = serde_json::from_str(&payload).map_err(|e| StoreError::Payload {
-                file: self.file.clone(),
-                seq,
-                message: e.to_string(),
-            })?;
-            out.push(Event {
-                seq,
-                event: NewEvent {
-                    at,
-                    actor,
-                    role,
-                    kind,
-                    subject,
-                    section,
-                    payload,
-                },
-                prev_hash,
-                hash,
-            });
-        }
-        Ok(out)
+        read_events(&self.conn, &self.file, sql, p)
     }
 
     /// Checks the whole chain: contiguous sequence numbers, each event's
