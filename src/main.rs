@@ -223,6 +223,12 @@ enum Command {
         /// Seconds between sweeps.
         #[arg(long, default_value_t = 10)]
         sweep_secs: u64,
+        /// Seconds until .xg's servers go silent.
+        #[arg(long, default_value_t = 20)]
+        silent_after: u64,
+        /// Seconds until .xh rolls to a key its DS does not name.
+        #[arg(long, default_value_t = 30)]
+        key_roll_after: u64,
         /// Seconds until .xh's manager fixes its DS.
         #[arg(long, default_value_t = 90)]
         ds_fix_after: u64,
@@ -600,6 +606,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             lab,
             listen,
             sweep_secs,
+            silent_after,
+            key_roll_after,
             ds_fix_after,
             servers_back_after,
         } => {
@@ -611,6 +619,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             );
             let timeline = rootguard::daemon::demo::Timeline {
                 sweep_secs,
+                silent_after,
+                key_roll_after,
                 ds_fix_after,
                 servers_back_after,
             };

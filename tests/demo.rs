@@ -31,10 +31,14 @@ async fn demo_shows_suspensions_imposed_and_lifted() {
             "127.0.0.1:0",
             "--sweep-secs",
             "1",
+            "--silent-after",
+            "2",
+            "--key-roll-after",
+            "3",
             "--ds-fix-after",
-            "10",
-            "--servers-back-after",
             "12",
+            "--servers-back-after",
+            "14",
         ])
         .arg("--lab")
         .arg(&lab)
@@ -88,6 +92,10 @@ async fn demo_shows_suspensions_imposed_and_lifted() {
     assert!(page.status().is_success());
     let text = log.lock().unwrap().clone();
     assert!(text.contains("change request decided: ALLOWED"), "{text}");
+    assert!(text.contains(".xg's name servers go silent"), "{text}");
+    assert!(text.contains(".xh rolls to a new key"), "{text}");
+    assert!(text.contains(".xg's name servers go silent"), "{text}");
+    assert!(text.contains(".xh rolls to a new key"), "{text}");
     assert!(text.contains(".xg's name servers come back"), "{text}");
     let _ = child.kill();
     let _ = child.wait();

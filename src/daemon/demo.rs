@@ -1,11 +1,11 @@
 //! `rootguard demo`: the demo lab (`zones/lab/`) served in-process and the
-//! daemon watching it, with a scripted scenario: .xg's servers are silent
-//! from the start and come back after two minutes; .xh is DNSSEC-bogus (its
-//! zone is signed with a new key the root's DS does not name) until, after
-//! ninety seconds, its manager's change request replaces the DS. With
-//! sweeps every 10 s and K = R = 3, a complaint and a suspension appear
-//! within a minute and the suspensions are lifted by themselves within
-//! about three minutes. Progress is printed as it happens.
+//! daemon watching it, with a scripted scenario: .xg and .xh start
+//! healthy; after 20 s .xg's servers go silent, and after 30 s .xh rolls to
+//! a new key the root's DS does not name (DNSSEC-bogus); after 90 s .xh's
+//! manager submits a change request replacing the DS, and after 120 s .xg's
+//! servers come back. With sweeps every 10 s and K = R = 3, complaints and
+//! suspensions appear within about a minute and the suspensions are lifted
+//! by themselves within about three. Progress is printed as it happens.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -34,6 +34,10 @@ pub enum DemoError {
 pub struct Timeline {
     /// Seconds between sweeps (default 10).
     pub sweep_secs: u64,
+    /// Seconds after start when .xg's servers go silent (default 20).
+    pub silent_after: u64,
+    /// Seconds after start when .xh rolls to a key its DS does not name (default 30).
+    pub key_roll_after: u64,
     /// Seconds after start when .xh's manager submits the DS fix (default 90).
     pub ds_fix_after: u64,
     /// Seconds after start when .xg's servers come back (default 120).
@@ -44,6 +48,8 @@ impl Default for Timeline {
     fn default() -> Self {
         Timeline {
             sweep_secs: 10,
+            silent_after: 20,
+            key_roll_after: 30,
             ds_fix_after: 90,
             servers_back_after: 120,
         }
@@ -78,10 +84,15 @@ pub async fn run(
 ) -> Result<(), DemoError> {
     let (spec, zone) = load_dir(lab_dir)?;
     let port = spec.port;
-    let lab = Arc::new(Lab::start(spec, &zone).await?);
+    let mut lab = Lab::start(spec, &zone).await?;
+    // Both start healthy, whatever lab.toml says for `check --lab`.
+    lab.set_faults("ns1.xg.", Faults::default());
+    lab.set_faults("ns2.xg.", Faults::default());
+    lab.set_key_generation("xh", 1);
+    let lab = Arc::new(std::sync::Mutex::new(lab));
     eprintln!(
         "rootguard demo: lab of {} ccTLDs on 127.0.0.0/8 port {port}; record in {}",
-        lab.index.delegations.len(),
+        lab.lock().map(|l| l.index.delegations.len()).unwrap_or(0),
         store.display()
     );
     let mut config = config(lab_dir, store, listen, port);
@@ -96,13 +107,46 @@ pub async fn run(
     Ok(())
 }
 
+async fn at(started: std::time::Instant, secs: u64) {
+    let target = started + Duration::from_secs(secs);
+    tokio::time::sleep_until(tokio::time::Instant::from_std(target)).await;
+}
+
+fn with_lab(lab: &std::sync::Mutex<Lab>, f: impl FnOnce(&mut Lab)) {
+    match lab.lock() {
+        Ok(mut l) => f(&mut l),
+        Err(p) => f(&mut p.into_inner()),
+    }
+}
+
 async fn scenario(
     shared: Arc<Shared>,
-    lab: Arc<Lab>,
+    lab: Arc<std::sync::Mutex<Lab>>,
     timeline: Timeline,
     started: std::time::Instant,
 ) {
-    tokio::time::sleep(Duration::from_secs(timeline.ds_fix_after)).await;
+    at(started, timeline.silent_after).await;
+    eprintln!(
+        "demo [+{}s]: .xg's name servers go silent",
+        started.elapsed().as_secs()
+    );
+    let silent = Faults {
+        silent: true,
+        ..Faults::default()
+    };
+    with_lab(&lab, |l| {
+        l.set_faults("ns1.xg.", silent.clone());
+        l.set_faults("ns2.xg.", silent.clone());
+    });
+    at(started, timeline.key_roll_after).await;
+    eprintln!(
+        "demo [+{}s]: .xh rolls to a new key; the root's DS still names the old one",
+        started.elapsed().as_secs()
+    );
+    with_lab(&lab, |l| {
+        l.set_key_generation("xh", 2);
+    });
+    at(started, timeline.ds_fix_after).await;
     let world = shared.world();
     if let Some(xh) = world.approved.get("xh") {
         let request = ChangeRequest {
@@ -121,7 +165,8 @@ async fn scenario(
             },
         };
         eprintln!(
-            "demo: .xh's manager submits a change request replacing its DS with the new key's"
+            "demo [+{}s]: .xh's manager submits a change request replacing its DS with the new key's",
+            started.elapsed().as_secs()
         );
         match gate_request(&shared, "xh-manager (demo)", Role::Manager, request).await {
             Ok(r) => eprintln!(
@@ -136,18 +181,15 @@ async fn scenario(
             Err(e) => eprintln!("demo: change request failed: {e}"),
         }
     }
-    tokio::time::sleep(Duration::from_secs(
-        timeline
-            .servers_back_after
-            .saturating_sub(timeline.ds_fix_after),
-    ))
-    .await;
+    at(started, timeline.servers_back_after).await;
     eprintln!(
         "demo [+{}s]: .xg's name servers come back",
         started.elapsed().as_secs()
     );
-    lab.set_faults("ns1.xg.", Faults::default());
-    lab.set_faults("ns2.xg.", Faults::default());
+    with_lab(&lab, |l| {
+        l.set_faults("ns1.xg.", Faults::default());
+        l.set_faults("ns2.xg.", Faults::default());
+    });
 }
 
 /// Prints complaints and suspensions as they open and close.

@@ -23,7 +23,7 @@ use std::time::Duration;
 use hickory_server::Server;
 
 use crate::zone::{Delegation, Rr, Zone, ZoneIndex, parse_records};
-pub use server::{ChildZone, LabHandler};
+pub use server::{ChildZone, LabHandler, ZoneSlot};
 pub use sign::LabKey;
 pub use spec::{Faults, LabError, LabSpec, TldSpec};
 
@@ -35,6 +35,10 @@ pub struct Lab {
     pub index: ZoneIndex,
     /// Faults per NS host, shared with the running servers.
     faults: HashMap<String, Arc<RwLock<Faults>>>,
+    /// Child zones by TLD, shared with the running servers.
+    zones: HashMap<String, ZoneSlot>,
+    /// Addresses of every NS host.
+    host_addrs: BTreeMap<String, Vec<IpAddr>>,
     /// Addresses served.
     pub addresses: Vec<IpAddr>,
     servers: Vec<Server<LabHandler>>,
@@ -154,13 +158,15 @@ impl Lab {
                 host_addrs.entry(host.clone()).or_insert(addrs);
             }
         }
-        let mut per_address: BTreeMap<IpAddr, (String, Vec<Arc<ChildZone>>)> = BTreeMap::new();
+        let mut per_address: BTreeMap<IpAddr, (String, Vec<ZoneSlot>)> = BTreeMap::new();
+        let mut zones: HashMap<String, ZoneSlot> = HashMap::new();
         for d in index.delegations.values() {
             let apex = format!("{}.", d.tld);
-            let child = Arc::new(ChildZone::from_records(
+            let child: ZoneSlot = Arc::new(RwLock::new(Arc::new(ChildZone::from_records(
                 &apex,
                 &child_records(d, &spec, &host_addrs),
-            ));
+            ))));
+            zones.insert(d.tld.clone(), child.clone());
             for host in &d.ns {
                 for a in host_addrs.get(host).into_iter().flatten() {
                     per_address
@@ -180,6 +186,8 @@ impl Lab {
             spec,
             index,
             faults,
+            zones,
+            host_addrs: host_addrs.clone(),
             addresses: Vec::new(),
             servers: Vec::new(),
         };
@@ -259,6 +267,26 @@ impl Lab {
             }
             None => false,
         }
+    }
+
+    /// Re-signs the child zone of `tld` with key `generation` while
+    /// serving (a key roll: with a generation the root's DS does not name,
+    /// the TLD becomes DNSSEC-bogus). Returns false for an unknown TLD.
+    pub fn set_key_generation(&mut self, tld: &str, generation: u32) -> bool {
+        let tld = tld.trim_end_matches('.').to_ascii_lowercase();
+        let (Some(d), Some(slot)) = (self.index.delegations.get(&tld), self.zones.get(&tld)) else {
+            return false;
+        };
+        self.spec.tld.entry(tld.clone()).or_default().key_generation = Some(generation);
+        let zone = Arc::new(ChildZone::from_records(
+            &format!("{tld}."),
+            &child_records(d, &self.spec, &self.host_addrs),
+        ));
+        match slot.write() {
+            Ok(mut z) => *z = zone,
+            Err(p) => *p.into_inner() = zone,
+        }
+        true
     }
 
     /// The lab resolver's address, if it runs one.

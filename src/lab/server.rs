@@ -81,10 +81,13 @@ fn lower(name: &Name) -> String {
     s
 }
 
+/// A child zone that can be replaced while serving (a key roll).
+pub type ZoneSlot = Arc<RwLock<Arc<ChildZone>>>;
+
 /// The request handler of one lab address.
 pub struct LabHandler {
     /// Zones served at this address.
-    pub zones: Vec<Arc<ChildZone>>,
+    pub zones: Vec<ZoneSlot>,
     /// Faults, changeable while serving.
     pub faults: Arc<RwLock<Faults>>,
     /// When set, this handler is the lab resolver answering for these hosts.
@@ -92,9 +95,13 @@ pub struct LabHandler {
 }
 
 impl LabHandler {
-    fn zone_for(&self, qname: &str) -> Option<&Arc<ChildZone>> {
+    fn zone_for(&self, qname: &str) -> Option<Arc<ChildZone>> {
         self.zones
             .iter()
+            .map(|slot| match slot.read() {
+                Ok(z) => z.clone(),
+                Err(p) => p.into_inner().clone(),
+            })
             .filter(|z| qname == z.apex || qname.ends_with(&format!(".{}", z.apex)))
             .max_by_key(|z| z.apex.len())
     }
