@@ -191,6 +191,47 @@ fn ldns_verify_zone_agrees_on_the_2018_root_zone() {
 /// A real NSD, stopped when dropped.
 struct Nsd(Child);
 
+/// Writes `nsd.conf` in `dir` (listening on `addresses` at `port`, with
+/// the `zone:` clauses given) and starts NSD in the foreground; returns once
+/// it accepts TCP connections.
+async fn start_nsd(dir: &Path, addresses: &[&str], port: u16, zones: &str) -> Nsd {
+    let p = dir.display();
+    let listen: String = addresses
+        .iter()
+        .map(|a| format!("  ip-address: {a}\n"))
+        .collect();
+    std::fs::write(
+        dir.join("nsd.conf"),
+        format!(
+            "server:\n{listen}  port: {port}\n  username: \"\"\n  chroot: \"\"\n  zonesdir: \"{p}\"\n  pidfile: \"{p}/nsd.pid\"\n  xfrdfile: \"{p}/xfrd.state\"\n  zonelistfile: \"{p}/zone.list\"\n  database: \"\"\n  logfile: \"{p}/nsd.log\"\n  server-count: 1\n  verbosity: 1\nremote-control:\n  control-enable: no\n{zones}"
+        ),
+    )
+    .unwrap();
+    let child = Command::new(if Path::new("/usr/sbin/nsd").exists() {
+        "/usr/sbin/nsd"
+    } else {
+        "nsd"
+    })
+    .args(["-d", "-c"])
+    .arg(dir.join("nsd.conf"))
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("start nsd");
+    let nsd = Nsd(child);
+    for _ in 0..100 {
+        if addresses
+            .iter()
+            .all(|a| std::net::TcpStream::connect((*a, port)).is_ok())
+        {
+            return nsd;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log = std::fs::read_to_string(dir.join("nsd.log")).unwrap_or_default();
+    panic!("nsd did not start: {log}");
+}
+
 impl Drop for Nsd {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -241,37 +282,7 @@ ns2.{tld}. 3600 IN A {a2}
         ));
     }
     std::fs::write(d.join("root.zone"), &root).unwrap();
-    let p = d.display();
-    std::fs::write(
-        d.join("nsd.conf"),
-        format!(
-            "server:\n  ip-address: {a1}\n  ip-address: {a2}\n  port: {port}\n  username: \"\"\n  chroot: \"\"\n  zonesdir: \"{p}\"\n  pidfile: \"{p}/nsd.pid\"\n  xfrdfile: \"{p}/xfrd.state\"\n  zonelistfile: \"{p}/zone.list\"\n  database: \"\"\n  logfile: \"{p}/nsd.log\"\n  server-count: 1\n  verbosity: 1\nremote-control:\n  control-enable: no\n{zones_conf}"
-        ),
-    )
-    .unwrap();
-    let nsd = Command::new(if Path::new("/usr/sbin/nsd").exists() {
-        "/usr/sbin/nsd"
-    } else {
-        "nsd"
-    })
-    .args(["-d", "-c"])
-    .arg(d.join("nsd.conf"))
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("start nsd");
-    let _nsd = Nsd(nsd);
-    // Wait until NSD answers over TCP.
-    let mut ready = false;
-    for _ in 0..100 {
-        if std::net::TcpStream::connect((a2, port)).is_ok() {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let log = std::fs::read_to_string(d.join("nsd.log")).unwrap_or_default();
-    assert!(ready, "nsd did not start: {log}");
+    let _nsd = start_nsd(d, &[a1, a2], port, &zones_conf).await;
     std::fs::write(d.join("profile.toml"), "disable = [\"ADDRESS-SCOPE\"]\n").unwrap();
     let opts = CheckOptions {
         tlds: vec!["xy".into(), "xz".into()],
@@ -318,32 +329,7 @@ ns1.xy. 172800 IN A 192.0.2.1
     args.extend(SIGN_WINDOW);
     args.extend(["root.zone", key.as_str()]);
     run(d, "ldns-signzone", &args);
-    let p = d.display();
-    std::fs::write(
-        d.join("nsd.conf"),
-        format!(
-            "server:\n  ip-address: {addr}\n  port: {port}\n  username: \"\"\n  chroot: \"\"\n  zonesdir: \"{p}\"\n  pidfile: \"{p}/nsd.pid\"\n  xfrdfile: \"{p}/xfrd.state\"\n  zonelistfile: \"{p}/zone.list\"\n  database: \"\"\n  logfile: \"{p}/nsd.log\"\n  server-count: 1\nremote-control:\n  control-enable: no\nzone:\n  name: \".\"\n  zonefile: \"root.zone.signed\"\n  provide-xfr: 127.0.0.0/8 NOKEY\n"
-        ),
-    )
-    .unwrap();
-    let nsd = Command::new(if Path::new("/usr/sbin/nsd").exists() {
-        "/usr/sbin/nsd"
-    } else {
-        "nsd"
-    })
-    .args(["-d", "-c"])
-    .arg(d.join("nsd.conf"))
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let _nsd = Nsd(nsd);
-    for _ in 0..100 {
-        if std::net::TcpStream::connect((addr, port)).is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let _nsd = start_nsd(d, &[addr], port, "zone:\n  name: \".\"\n  zonefile: \"root.zone.signed\"\n  provide-xfr: 127.0.0.0/8 NOKEY\n").await;
     let server: std::net::SocketAddr = format!("{addr}:{port}").parse().unwrap();
     let zone = rootguard::probe::xfr::axfr_root(server, Duration::from_secs(5))
         .await
