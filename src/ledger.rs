@@ -1049,27 +1049,11 @@ mod tests {
     use super::*;
     use crate::policy::case::{ProposedDelegation, Stage};
     use crate::policy::gate::Confirmations;
-    use crate::policy::registry::ContactRecord;
-    use crate::zone::TldKind;
     use proptest::prelude::*;
 
     const DAY: i64 = 86_400;
 
-    fn approved() -> Approved {
-        Approved {
-            tld: "xa".into(),
-            kind: TldKind::CountryCode,
-            manager: "Old NIC".into(),
-            admin_contact: ContactRecord {
-                country: "Examplia".into(),
-                ..Default::default()
-            },
-            tech_contact: ContactRecord::default(),
-            ns: vec!["ns1.xa.".into(), "ns2.xa.".into()],
-            glue: BTreeMap::new(),
-            ds: vec![],
-        }
-    }
+    use crate::policy::gate::tests::approved;
 
     fn member(id: &str, gov: Option<&str>, ttp: bool) -> Member {
         Member {

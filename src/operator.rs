@@ -195,7 +195,7 @@ pub async fn sweep(
 
 /// Probes one delegation and evaluates it: the threat, if any, and a
 /// one-line summary.
-async fn precheck(
+pub async fn precheck(
     delegation: crate::zone::Delegation,
     probe: ProbeConfig,
     profile: &Profile,

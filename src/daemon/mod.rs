@@ -169,17 +169,13 @@ pub async fn gate_request(
     let approved = shared.world().approved.get(&request.tld).cloned();
     let precheck = match &approved {
         Some(a) if request.changes_delegation(a) => {
-            let reports = operator::probe_delegations(
-                &[request.applied_to(a).delegation()],
+            operator::precheck(
+                request.applied_to(a).delegation(),
                 shared.config.probe.clone(),
                 &shared.profile,
                 at,
             )
-            .await;
-            reports.first().map(|t| crate::policy::gate::Precheck {
-                threat: t.threats.first().map(|x| x.kind),
-                summary: format!("verdict {}, {} finding(s)", t.verdict, t.findings.len()),
-            })
+            .await
         }
         _ => None,
     };

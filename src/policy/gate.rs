@@ -333,7 +333,7 @@ pub fn decide(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::policy::case::{EntryPath, Outcome};
     use crate::zone::TldKind;
