@@ -30,6 +30,9 @@ pub enum LedgerError {
     /// The rules refuse it.
     #[error("{0}")]
     Refused(Refusal),
+    /// The input is not valid (bad input, never recorded).
+    #[error(transparent)]
+    Invalid(#[from] crate::policy::gate::InvalidRequest),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -969,6 +972,18 @@ impl Ledger {
         at: i64,
         action: Action,
     ) -> Result<Recorded, LedgerError> {
+        // Change requests are validated as DNS data before anything is
+        // decided (docs/RULES.md#change-request-data).
+        let action = match action {
+            Action::Gate { request, precheck } => {
+                let approved = self.world.approved.get(&request.tld);
+                Action::Gate {
+                    request: Box::new(crate::policy::gate::validate(&request, approved)?),
+                    precheck,
+                }
+            }
+            other => other,
+        };
         let when = crate::policy::rfc3339(at);
         let Ledger { store, world, seen } = self;
         let mut applied: Option<(World, Value)> = None;

@@ -44,6 +44,9 @@ pub enum OperatorError {
         /// What is wrong.
         message: String,
     },
+    /// A change request is not valid input.
+    #[error(transparent)]
+    Invalid(#[from] crate::policy::gate::InvalidRequest),
     /// A file could not be read.
     #[error("{file}: cannot read: {source}")]
     Io {
@@ -72,8 +75,21 @@ pub fn import(
     at: i64,
 ) -> Result<Recorded, OperatorError> {
     let zone = Zone::from_file(root_zone)?;
+    import_zone(ledger, &zone, registry, settings, actor, at)
+}
+
+/// Seeds the approved record from an already read (and, where required,
+/// verified) root zone and a registry file.
+pub fn import_zone(
+    ledger: &mut Ledger,
+    zone: &Zone,
+    registry: Option<&Path>,
+    settings: Settings,
+    actor: &str,
+    at: i64,
+) -> Result<Recorded, OperatorError> {
     let registry = registry.map(Registry::from_file).transpose()?;
-    let index = ZoneIndex::build(&zone, registry.as_ref());
+    let index = ZoneIndex::build(zone, registry.as_ref());
     let delegations = seed(&index, registry.as_ref());
     Ok(ledger.submit(
         actor,
@@ -296,6 +312,8 @@ pub async fn gate(
     role: Role,
     at: i64,
 ) -> Result<(Recorded, GateDecision), OperatorError> {
+    let approved = ledger.world().approved.get(&request.tld).cloned();
+    let request = crate::policy::gate::validate(&request, approved.as_ref())?;
     let approved = ledger.world().approved.get(&request.tld).cloned();
     let precheck = match approved {
         Some(a) if request.changes_delegation(&a) => {

@@ -166,3 +166,42 @@ async fn pages_load_links_work_and_screenshots_are_taken() {
     drop(daemon);
     lab.shutdown().await;
 }
+
+/// Reflected markup (docs/RULES.md#pages): a URL whose path carries an
+/// element with an event handler loads in Chromium as text; the handler,
+/// which would replace the page's body, never runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflected_markup_runs_no_script_in_chromium() {
+    let Some(browser) = chromium() else { return };
+    let root = RootZone::new().tld("xa", &[("ns1", "127.92.1.1"), ("ns2", "127.93.1.1")]);
+    let (dir, port) = lab_dir(&root, "", None);
+    let d = dir.path();
+    let config = d.join("rootguard.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "store = \"{}\"\n[zone]\nfile = \"{}\"\n[sweep]\ninterval_secs = 60\n[probe]\nport = {port}\nudp_timeout_ms = 200\nudp_retries = 1\ntcp_timeout_ms = 200\n[http]\nlisten = \"127.0.0.1:0\"\n",
+            d.join("r.sqlite").display(),
+            d.join("root.zone").display()
+        ),
+    )
+    .unwrap();
+    let daemon = start_daemon(&config);
+    let profile = tempfile::tempdir().unwrap();
+    for payload in [
+        "%3Cimg%20src=x%20onerror=%22document.body.innerHTML='XSS-RAN'%22%3E",
+        "%3Cscript%3Edocument.body.innerHTML='XSS-RAN'%3C%2Fscript%3E",
+    ] {
+        let url = format!("{}/tld/{payload}", daemon.base);
+        let out = headless(browser, profile.path(), &["--dump-dom"], &url);
+        let dom = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            dom.contains("is not a watched ccTLD"),
+            "{url}: the page did not load or a script replaced it: {dom}"
+        );
+        assert!(
+            !dom.contains("<img") && !dom.contains("<script"),
+            "{url}: markup from the URL became an element: {dom}"
+        );
+    }
+}

@@ -49,6 +49,10 @@ pub enum DaemonError {
         "the record {0} is not seeded and no zone.file is configured: run `rootguard import` or set zone.file"
     )]
     NotSeeded(String),
+    /// `zone.require_authentic` is set and the zone that would seed the
+    /// record does not verify (docs/RULES.md#authentic-root-zone).
+    #[error("the record is not seeded: {0}")]
+    UnverifiedSeed(String),
 }
 
 /// The latest sweep.
@@ -139,19 +143,11 @@ pub fn effective_zone(world: &World) -> String {
         if m.is_some() {
             let _ = writeln!(text, "; {tld}. DS withheld by a suspension");
         }
-        for ns in &d.ns {
-            let _ = writeln!(text, "{tld}. 172800 IN NS {ns}");
-        }
-        for ds in &d.ds {
-            let _ = writeln!(text, "{tld}. 86400 IN DS {ds}");
-        }
-        for (host, addrs) in &d.glue {
-            if d.in_bailiwick(host) {
-                for addr in addrs {
-                    let t = if addr.is_ipv4() { "A" } else { "AAAA" };
-                    let _ = writeln!(text, "{host} 172800 IN {t} {addr}");
-                }
-            }
+        // Typed records written by the zone library
+        // (docs/RULES.md#change-request-data).
+        if let Err(e) = crate::zone::render::delegation(&mut text, &d) {
+            tracing::error!(error = %e, "an approved delegation is not valid DNS data; omitted from the effective zone");
+            let _ = writeln!(text, "; a delegation was omitted: its approved data is not valid DNS data");
         }
     }
     text
@@ -166,6 +162,8 @@ pub async fn gate_request(
     request: crate::policy::gate::ChangeRequest,
 ) -> Result<crate::ledger::Recorded, operator::OperatorError> {
     let at = jiff::Timestamp::now().as_second();
+    let approved = shared.world().approved.get(&request.tld).cloned();
+    let request = crate::policy::gate::validate(&request, approved.as_ref())?;
     let approved = shared.world().approved.get(&request.tld).cloned();
     let precheck = match &approved {
         Some(a) if request.changes_delegation(a) => {
@@ -239,9 +237,15 @@ pub async fn run_with(
             policy: config.policy.clone(),
             appeal_window_days: config.appeal_window_days,
         };
-        operator::import(
+        // The seed is verified like every later zone
+        // (docs/RULES.md#authentic-root-zone).
+        let zone = crate::zone::Zone::from_file(file).map_err(operator::OperatorError::from)?;
+        ZoneSource::new(&config.zone)
+            .authenticate(&zone, now())
+            .map_err(DaemonError::UnverifiedSeed)?;
+        operator::import_zone(
             &mut ledger,
-            file,
+            &zone,
             config.zone.registry.as_deref(),
             settings,
             "rootguard (first start)",

@@ -163,35 +163,47 @@ impl ZoneSource {
         Zone::from_bytes(&body, std::path::Path::new(url)).map_err(|e| e.to_string())
     }
 
-    /// Verifies and adopts `zone`, or refuses it.
-    fn accept(&mut self, zone: Zone, at: i64) -> (Option<ZoneStatus>, Option<String>) {
-        let file = PathBuf::from(&zone.source);
+    /// Verifies `zone` at `at` against the configured trust anchor (or
+    /// the built-in one): `Ok` with the authenticity status when it may be
+    /// adopted, `Err` with the reason when `zone.require_authentic` refuses
+    /// it. The daemon's first start seeds the record only from a zone that
+    /// passes this same test (docs/RULES.md#authentic-root-zone).
+    pub fn authenticate(&self, zone: &Zone, at: i64) -> Result<String, String> {
         let anchor = match &self.trust_anchor {
-            Some(p) => match TrustAnchor::from_file(p) {
-                Ok(a) => a,
-                Err(e) => return (None, Some(format!("trust anchor unusable: {e}"))),
-            },
+            Some(p) => TrustAnchor::from_file(p).map_err(|e| format!("trust anchor unusable: {e}"))?,
             None => TrustAnchor::builtin(at as u32),
         };
-        let auth = verify_zone(&zone, &anchor, at as u32);
+        let auth = verify_zone(zone, &anchor, at as u32);
         let authentic =
             auth.status == AuthStatus::Verified && auth.zonemd.outcome != ZonemdOutcome::Mismatch;
         if self.require_authentic && !authentic {
-            return (
-                None,
-                Some(format!(
-                    "root zone {} serial {} refused, keeping the last good one: signatures {:?}, ZONEMD {:?} ({})",
-                    file.display(),
-                    zone.serial,
-                    auth.status,
-                    auth.zonemd.outcome,
-                    auth.failures
-                        .first()
-                        .map(|f| f.reason.clone())
-                        .unwrap_or(auth.zonemd.detail.clone())
-                )),
-            );
+            return Err(format!(
+                "root zone {} serial {} is not authentic: signatures {:?}, ZONEMD {:?} ({}) (docs/RULES.md#authentic-root-zone)",
+                zone.source,
+                zone.serial,
+                auth.status,
+                auth.zonemd.outcome,
+                auth.failures
+                    .first()
+                    .map(|f| f.reason.clone())
+                    .unwrap_or(auth.zonemd.detail.clone())
+            ));
         }
+        Ok(format!("{:?}, ZONEMD {:?}", auth.status, auth.zonemd.outcome))
+    }
+
+    /// Verifies and adopts `zone`, or refuses it.
+    fn accept(&mut self, zone: Zone, at: i64) -> (Option<ZoneStatus>, Option<String>) {
+        let file = PathBuf::from(&zone.source);
+        let authenticity = match self.authenticate(&zone, at) {
+            Ok(a) => a,
+            Err(reason) => {
+                return (
+                    None,
+                    Some(format!("{reason}; refused, keeping the last good one")),
+                );
+            }
+        };
         let registry = self
             .registry
             .as_deref()
@@ -201,7 +213,7 @@ impl ZoneSource {
             Some(ZoneStatus {
                 source: file.display().to_string(),
                 serial: zone.serial,
-                authenticity: format!("{:?}, ZONEMD {:?}", auth.status, auth.zonemd.outcome),
+                authenticity,
                 loaded_at: crate::policy::rfc3339(at),
             }),
             None,

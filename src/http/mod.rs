@@ -64,6 +64,9 @@ impl From<OperatorError> for ApiError {
                 message: r.reason,
                 section: Some(r.section),
             },
+            OperatorError::Invalid(e) | OperatorError::Ledger(LedgerError::Invalid(e)) => {
+                ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
+            }
             other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
         }
     }
@@ -83,6 +86,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/", get(pages::overview))
         .route("/tld/{tld}", get(pages::tld))
         .route("/cases/{id}", get(pages::case))
+        .route("/static/rootguard.css", get(pages::stylesheet))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
         .route(
@@ -105,12 +109,36 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no such resource: see /api/v1/")
         })
+        .layer(axum::middleware::map_response(security_headers))
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
         .with_state(shared)
+}
+
+/// The Content-Security-Policy of every response: no script at all, styles
+/// only from the guard itself, no framing, forms only to the guard
+/// (docs/RULES.md#pages). Even markup that escaped a template could run
+/// nothing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    response
 }
 
 async fn metrics(State(s): State<Arc<Shared>>) -> Response {
@@ -342,6 +370,9 @@ async fn change_request(State(s): State<Arc<Shared>>, who: Principal, body: Byte
             format!("request body line {} column {}: not a valid change request (docs/change-request.schema.json): {e}", e.line(), e.column()),
         )
     })?;
+    let mut request = request;
+    request.tld = crate::policy::gate::tld_label(&request.tld)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     if who.role == Role::Manager && !who.tlds.contains(&request.tld) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

@@ -95,8 +95,28 @@ fn render(t: impl Template) -> Response {
     }
 }
 
+/// The page for something that does not exist. `what` may quote the
+/// request path: like every page it goes through an escaping template.
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFound {
+    what: String,
+}
+
 fn not_found(what: String) -> Response {
-    (StatusCode::NOT_FOUND, Html(format!("<!DOCTYPE html><title>not found</title><p>{what}</p><p><a href=\"/\">All ccTLDs</a></p>"))).into_response()
+    let mut response = render(NotFound { what });
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}
+
+/// The pages' stylesheet (served from the guard, so the
+/// Content-Security-Policy needs no inline styles).
+pub async fn stylesheet() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../../templates/rootguard.css"),
+    )
+        .into_response()
 }
 
 /// Overview filters.

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::case::Case;
 use super::registry::{Approved, ContactRecord};
 use crate::checks::ThreatKind;
+use crate::zone::host::{self, DataError, quoted};
 use crate::zone::{DsRecord, fqdn};
 
 /// Sections cited by the gate.
@@ -177,6 +178,10 @@ impl ChangeRequest {
         if let Some(ds) = &self.ds {
             n.ds = ds.clone();
         }
+        // Glue only for hosts of the resulting NS set
+        // (docs/RULES.md#change-request-data).
+        let ns = n.ns.clone();
+        n.glue.retain(|h, _| ns.contains(h));
         if let Some(c) = &self.admin_contact {
             n.admin_contact = c.clone();
         }
@@ -185,6 +190,206 @@ impl ChangeRequest {
         }
         n
     }
+}
+
+/// Most NS hosts, glue addresses per host and DS records a request may
+/// name (the root zone's largest ccTLD NS set has 13 hosts).
+pub const MAX_NS: usize = 32;
+/// Most glue addresses per host in a request.
+pub const MAX_GLUE_PER_HOST: usize = 16;
+/// Most DS records in a request.
+pub const MAX_DS: usize = 16;
+/// Longest free-text field (names of managers, submitters, contacts).
+pub const MAX_TEXT: usize = 256;
+
+/// Why a change request is not valid input: bad input (exit status 3,
+/// HTTP 400), decided before any probe and never recorded as a decision.
+/// Rule: `docs/RULES.md#change-request-data`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidRequest {
+    /// A name or a DS record is not valid DNS data.
+    #[error("change request field {field}: {source}")]
+    Data {
+        /// The field.
+        field: String,
+        /// What is wrong with the data.
+        source: DataError,
+    },
+    /// Some other field breaks a rule of the request format.
+    #[error("change request field {field}: {reason} ({rule})", rule = host::RULE)]
+    Field {
+        /// The field.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+fn field_error(field: impl Into<String>, reason: impl Into<String>) -> InvalidRequest {
+    InvalidRequest::Field {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// The TLD of a request as a label: lower case, without a final dot.
+/// Anything that is not letters, digits and hyphens is bad input
+/// (`docs/RULES.md#change-request-data`).
+pub fn tld_label(input: &str) -> Result<String, InvalidRequest> {
+    let tld = input.strip_suffix('.').unwrap_or(input);
+    let ok = !tld.is_empty()
+        && tld.len() <= 63
+        && tld
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !ok {
+        return Err(field_error(
+            "tld",
+            format!("{} is not a top-level domain label", quoted(input)),
+        ));
+    }
+    Ok(tld.to_ascii_lowercase())
+}
+
+fn text_field(field: &str, value: &str) -> Result<(), InvalidRequest> {
+    if value.chars().count() > MAX_TEXT {
+        return Err(field_error(
+            field,
+            format!("longer than {MAX_TEXT} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(field_error(
+            field,
+            format!("{} holds a control character", quoted(value)),
+        ));
+    }
+    Ok(())
+}
+
+/// Validates a change request as DNS data before anything is probed or
+/// decided, and returns it in normal form (TLD label lower case without a
+/// dot; NS and glue host names lower case and absolute; DS digests upper
+/// case; NS set sorted without duplicates).
+///
+/// Rule `docs/RULES.md#change-request-data`: every NS and glue host name
+/// parses as a host name; every DS digest is hexadecimal of its digest
+/// type's length; glue is given only for hosts of the request's resulting
+/// NS set that are under the requesting ccTLD (in-domain), and every
+/// in-domain host of that set has glue; free-text fields hold no control
+/// characters. `approved` is the ccTLD's approved delegation, when known:
+/// the resulting NS set and glue are judged against it.
+pub fn validate(
+    req: &ChangeRequest,
+    approved: Option<&Approved>,
+) -> Result<ChangeRequest, InvalidRequest> {
+    let mut out = req.clone();
+    out.tld = tld_label(&req.tld)?;
+    let tld = out.tld.clone();
+    text_field("submitted_by", &req.submitted_by)?;
+    text_field("on_behalf_of", &req.on_behalf_of)?;
+    if let Some(m) = &req.manager {
+        text_field("manager", m)?;
+    }
+    for (name, c) in [
+        ("admin_contact", &req.admin_contact),
+        ("tech_contact", &req.tech_contact),
+    ] {
+        if let Some(c) = c {
+            text_field(&format!("{name}.name"), &c.name)?;
+            text_field(&format!("{name}.organisation"), &c.organisation)?;
+            text_field(&format!("{name}.country"), &c.country)?;
+        }
+    }
+    if let Some(ns) = &req.ns {
+        if ns.is_empty() {
+            return Err(field_error("ns", "an NS set cannot be empty"));
+        }
+        if ns.len() > MAX_NS {
+            return Err(field_error("ns", format!("more than {MAX_NS} hosts")));
+        }
+        let mut hosts = Vec::with_capacity(ns.len());
+        for (i, n) in ns.iter().enumerate() {
+            hosts.push(
+                host::host_name(n).map_err(|source| InvalidRequest::Data {
+                    field: format!("ns[{i}]"),
+                    source,
+                })?,
+            );
+        }
+        hosts.sort();
+        hosts.dedup();
+        out.ns = Some(hosts);
+    }
+    let resulting_ns: Vec<String> = match (&out.ns, approved) {
+        (Some(ns), _) => ns.clone(),
+        (None, Some(a)) => a.ns.clone(),
+        (None, None) => Vec::new(),
+    };
+    if let Some(glue) = &req.glue {
+        let mut normal = BTreeMap::new();
+        for (h, addrs) in glue {
+            let field = format!("glue[{}]", quoted(h));
+            let key = host::host_name(h).map_err(|source| InvalidRequest::Data {
+                field: field.clone(),
+                source,
+            })?;
+            if !host::in_domain(&key, &tld) {
+                return Err(field_error(
+                    field,
+                    format!("{key} is not under .{tld}: glue is accepted only for in-domain hosts"),
+                ));
+            }
+            if !resulting_ns.contains(&key) {
+                return Err(field_error(
+                    field,
+                    format!("{key} is not in the NS set of .{tld} after the change"),
+                ));
+            }
+            if addrs.is_empty() || addrs.len() > MAX_GLUE_PER_HOST {
+                return Err(field_error(
+                    field,
+                    format!("needs 1 to {MAX_GLUE_PER_HOST} addresses"),
+                ));
+            }
+            let mut addrs = addrs.clone();
+            addrs.sort();
+            addrs.dedup();
+            if normal.insert(key.clone(), addrs).is_some() {
+                return Err(field_error(field, format!("{key} is given twice")));
+            }
+        }
+        out.glue = Some(normal);
+    }
+    if out.ns.is_some() || out.glue.is_some() {
+        let glue = match (&out.glue, approved) {
+            (Some(g), _) => g.clone(),
+            (None, Some(a)) => a.glue.clone(),
+            (None, None) => BTreeMap::new(),
+        };
+        for h in &resulting_ns {
+            if host::in_domain(h, &tld) && glue.get(h).is_none_or(Vec::is_empty) {
+                return Err(field_error(
+                    "glue",
+                    format!("{h} is under .{tld} and needs glue addresses"),
+                ));
+            }
+        }
+    }
+    if let Some(ds) = &req.ds {
+        if ds.len() > MAX_DS {
+            return Err(field_error("ds", format!("more than {MAX_DS} records")));
+        }
+        let mut v = Vec::with_capacity(ds.len());
+        for (i, d) in ds.iter().enumerate() {
+            v.push(host::ds_record(d).map_err(|source| InvalidRequest::Data {
+                field: format!("ds[{i}]"),
+                source,
+            })?);
+        }
+        out.ds = Some(v);
+    }
+    Ok(out)
 }
 
 fn normal(ns: &[String]) -> Vec<String> {

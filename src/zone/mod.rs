@@ -8,8 +8,10 @@
 //! verifier can rebuild their canonical wire form (RFC 4034 §6).
 
 pub mod diff;
+pub mod host;
 pub mod index;
 pub mod registry;
+pub mod render;
 pub mod summary;
 pub mod verify;
 

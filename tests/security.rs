@@ -1,0 +1,318 @@
+//! Attack tests for the live holes of the security review: zone injection
+//! through a change request (docs/RULES.md#change-request-data), a first
+//! start that would seed the record from an unverified zone
+//! (docs/RULES.md#authentic-root-zone) and reflected markup in pages
+//! (docs/RULES.md#pages). Each drives the real binary or its HTTP API.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+use rootguard::http::auth::token_hash;
+use rootguard::lab::{Lab, load_dir};
+use rootguard::zone::{Delegation, Zone, ZoneIndex};
+use serde_json::{Value, json};
+
+const XA: &str = "xa-manager-secret-token";
+const OP: &str = "operator-secret-token";
+
+async fn get(base: &str, path: &str) -> (u16, String) {
+    let r = reqwest::get(format!("{base}{path}")).await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn post(base: &str, token: &str, body: String) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/change-requests"))
+        .bearer_auth(token)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The delegations of an effective zone, read back by the zone library.
+fn delegations(effective: &str) -> std::collections::BTreeMap<String, Delegation> {
+    let text = format!(
+        ". 86400 IN SOA a.root-servers.net. nstld.verisign-grs.com. 1 1800 900 604800 86400\n{effective}"
+    );
+    let zone = Zone::from_bytes(text.as_bytes(), Path::new("effective.zone"))
+        .unwrap_or_else(|e| panic!("the effective zone does not parse: {e}\n{effective}"));
+    ZoneIndex::build(&zone, None).delegations
+}
+
+fn config(d: &Path, port: u16, extra: &str) -> std::path::PathBuf {
+    std::fs::write(d.join("profile.toml"), "disable = [\"ADDRESS-SCOPE\"]\n").unwrap();
+    let config = d.join("rootguard.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"store = "{store}"
+profile = "{profile}"
+[zone]
+file = "{zone}"
+{extra}
+[sweep]
+interval_secs = 1
+[probe]
+port = {port}
+udp_timeout_ms = 300
+udp_retries = 1
+tcp_timeout_ms = 400
+[http]
+listen = "127.0.0.1:0"
+[[http.tokens]]
+name = "operator-1"
+sha256 = "{op}"
+role = "operator"
+[[http.tokens]]
+name = "xa-manager"
+sha256 = "{xa}"
+role = "manager"
+tlds = ["xa"]
+"#,
+            store = d.join("record.sqlite").display(),
+            profile = d.join("profile.toml").display(),
+            zone = d.join("root.zone").display(),
+            op = token_hash(OP),
+            xa = token_hash(XA),
+        ),
+    )
+    .unwrap();
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_requests_cannot_inject_records_for_other_cctlds() {
+    let root = RootZone::new()
+        .tld("xa", &[("ns1", "127.70.1.1"), ("ns2", "127.71.1.1")])
+        .tld("xb", &[("ns1", "127.70.2.1"), ("ns2", "127.71.2.1")])
+        .tld("xc", &[("ns1", "127.70.3.1"), ("ns2", "127.71.3.1")]);
+    let (dir, port) = lab_dir(&root, "", None);
+    let (spec, zone) = load_dir(dir.path()).unwrap();
+    let lab = Lab::start(spec, &zone).await.unwrap();
+    let daemon = start_daemon(&config(dir.path(), port, ""));
+    let base = daemon.base.clone();
+    let (_, before) = get(&base, "/api/v1/effective-zone").await;
+    let before_d = delegations(&before);
+    assert_eq!(before_d.len(), 3, "{before}");
+    let (_, body) = get(&base, "/api/v1/tlds/xa").await;
+    let manager = serde_json::from_str::<Value>(&body).unwrap()["delegation"]["manager"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let request = |fields: Value| {
+        let mut v = json!({"tld": "xa", "submitted_by": "xa-manager", "on_behalf_of": manager,
+                           "confirmations": {"admin_contact": true, "tech_contact": true}});
+        for (k, x) in fields.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v.to_string()
+    };
+    let digest = "AB".repeat(32);
+    let hostile = [
+        json!({"ns": ["ns1.xa.", "ns2.xa.\nxb. 172800 IN NS ns.attacker.example."]}),
+        json!({"ns": ["ns1.xa.", "ns2.xa. xb."]}),
+        json!({"ns": ["ns1.xa.", "ns2\\010.xa."]}),
+        json!({"ns": ["ns1.xa.", "ns2.xa.;"]}),
+        json!({"ns": []}),
+        json!({"ns": ["ns1.xa.", "ns2.xa."],
+               "glue": {"ns1.xa.\nxc. 172800 IN NS hijack.example.": ["127.70.1.1"]}}),
+        // Glue for another ccTLD's host, even one in the NS set.
+        json!({"ns": ["ns1.xa.", "ns1.xb."], "glue": {"ns1.xa.": ["127.70.1.1"], "ns1.xb.": ["192.0.2.66"]}}),
+        // Glue for a host outside the NS set.
+        json!({"glue": {"ns1.xa.": ["127.70.1.1"], "ns2.xa.": ["127.71.1.1"], "ns9.xa.": ["192.0.2.9"]}}),
+        // An in-domain host without glue.
+        json!({"ns": ["ns1.xa.", "ns3.xa."], "glue": {"ns1.xa.": ["127.70.1.1"]}}),
+        json!({"ds": [{"key_tag": 1, "algorithm": 13, "digest_type": 2, "digest": "00"}]}),
+        json!({"ds": [{"key_tag": 1, "algorithm": 13, "digest_type": 2,
+                        "digest": format!("{digest}\nxb. 86400 IN DS 1 13 2 {digest}")}]}),
+        json!({"ds": [{"key_tag": 1, "algorithm": 13, "digest_type": 4, "digest": digest}]}),
+        json!({"tld": "xa\nxb"}),
+        json!({"manager": "New\nxb. 1 IN NS x."}),
+    ];
+    for fields in hostile {
+        let body = request(fields.clone());
+        let (status, v) = post(&base, XA, body.clone()).await;
+        assert_eq!(status, 400, "{fields}: {v}");
+        let message = v["error"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("docs/RULES.md#change-request-data") && !message.contains('\n'),
+            "{fields}: {v}"
+        );
+        // The operator is held to the same rule.
+        let (status, _) = post(&base, OP, body).await;
+        assert_eq!(status, 400, "operator: {fields}");
+        let (_, eff) = get(&base, "/api/v1/effective-zone").await;
+        assert_eq!(eff, before, "{fields} changed the effective zone");
+    }
+    let (_, decisions) = reqwest::Client::new()
+        .get(format!("{base}/api/v1/change-requests"))
+        .bearer_auth(OP)
+        .send()
+        .await
+        .map(|r| (0, r))
+        .unwrap();
+    let decisions: Value = decisions.json().await.unwrap();
+    assert_eq!(decisions, json!([]), "bad input is never recorded as a decision");
+
+    // A valid technical change, spelt in upper case without final dots, is
+    // allowed; only .xa changes in the effective zone, read back as records.
+    let (status, v) = post(
+        &base,
+        XA,
+        request(json!({"ns": ["NS1.XA", "ns2.xa.", "ns3.xa"],
+                       "glue": {"ns1.xa": ["127.70.1.1"], "NS2.xa.": ["127.71.1.1"], "ns3.xa.": ["127.72.1.1"]}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["decision"]["allowed"], true, "{v}");
+    let (_, after) = get(&base, "/api/v1/effective-zone").await;
+    let after_d = delegations(&after);
+    assert_eq!(
+        after_d.keys().collect::<Vec<_>>(),
+        before_d.keys().collect::<Vec<_>>()
+    );
+    for (tld, d) in &after_d {
+        if tld == "xa" {
+            assert_eq!(d.ns, vec!["ns1.xa.", "ns2.xa.", "ns3.xa."], "{after}");
+            assert_eq!(d.glue_of("ns3.xa."), ["127.72.1.1".parse::<std::net::IpAddr>().unwrap()]);
+        } else {
+            assert_eq!(Some(d), before_d.get(tld), "{tld} changed:\n{after}");
+        }
+    }
+    drop(daemon);
+    lab.shutdown().await;
+}
+
+#[test]
+fn cli_gate_refuses_invalid_dns_data_with_exit_3_and_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = RootZone::new()
+        .tld("xa", &[("ns1", "127.70.1.1"), ("ns2", "127.71.1.1")])
+        .tld("xb", &[("ns1", "127.70.2.1"), ("ns2", "127.71.2.1")]);
+    std::fs::write(d.join("root.zone"), root.text()).unwrap();
+    let store = d.join("r.sqlite");
+    let rg = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_rootguard"))
+            .arg("--store")
+            .arg(&store)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = rg(&["import", "--root-zone", d.join("root.zone").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let manager = {
+        let out = rg(&["show", "tld", "xa"]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["approved"]["manager"].as_str().unwrap_or("").to_string()
+    };
+    let req = d.join("req.json");
+    std::fs::write(
+        &req,
+        json!({"tld": "xa", "submitted_by": "x", "on_behalf_of": manager,
+               "ns": ["ns1.xa.", "ns2.xa.\nxb. 172800 IN NS ns.attacker.example."],
+               "confirmations": {"admin_contact": true, "tech_contact": true}})
+        .to_string(),
+    )
+    .unwrap();
+    let out = rg(&["--actor", "op", "--role", "operator", "gate", req.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("ns[1]") && err.contains("docs/RULES.md#change-request-data"), "{err}");
+    let out = rg(&["show", "decisions"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v, json!({}), "{v}");
+}
+
+#[test]
+fn first_start_refuses_to_seed_from_an_unverified_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // An unsigned zone: not authentic.
+    let root = RootZone::new().tld("xa", &[("ns1", "127.70.1.1"), ("ns2", "127.71.1.1")]);
+    std::fs::write(d.join("root.zone"), root.text()).unwrap();
+    let config = config(d, unique_port(), "require_authentic = true");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rootguard"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env_remove("ROOTGUARD_STORE")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the daemon seeded from an unverified zone and kept running");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(!status.success(), "{err}");
+    assert!(
+        err.contains("not authentic") && err.contains("docs/RULES.md#authentic-root-zone"),
+        "{err}"
+    );
+    // Nothing was seeded: the record holds no event.
+    let out = Command::new(env!("CARGO_BIN_EXE_rootguard"))
+        .arg("--store")
+        .arg(d.join("record.sqlite"))
+        .args(["audit", "export"])
+        .output()
+        .unwrap();
+    assert!(
+        out.stdout.is_empty(),
+        "events were recorded: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_escape_what_the_request_path_holds_and_forbid_scripts() {
+    let root = RootZone::new().tld("xa", &[("ns1", "127.70.9.1"), ("ns2", "127.71.9.1")]);
+    let (dir, port) = lab_dir(&root, "", None);
+    let daemon = start_daemon(&config(dir.path(), port, ""));
+    let base = daemon.base.clone();
+    for path in [
+        "/tld/%3Cimg%20src=x%20onerror=alert(1)%3E",
+        "/tld/%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        "/tld/%22%3E%3Csvg%20onload=alert(1)%3E",
+    ] {
+        let r = reqwest::get(format!("{base}{path}")).await.unwrap();
+        assert_eq!(r.status().as_u16(), 404, "{path}");
+        let csp = r
+            .headers()
+            .get("content-security-policy")
+            .map(|h| h.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"), "{path}: {csp}");
+        let body = r.text().await.unwrap();
+        for raw in ["<img", "<script", "<svg"] {
+            assert!(!body.contains(raw), "{path}: unescaped {raw}: {body}");
+        }
+        assert!(
+            body.contains("&#60;") || body.contains("&lt;"),
+            "{path}: {body}"
+        );
+    }
+    for page in ["/", "/tld/xa", "/api/v1/tlds", "/healthz"] {
+        let r = reqwest::get(format!("{base}{page}")).await.unwrap();
+        assert!(
+            r.headers().contains_key("content-security-policy"),
+            "{page} has no Content-Security-Policy"
+        );
+    }
+}
