@@ -361,12 +361,13 @@ pub fn validate(
         }
         out.glue = Some(normal);
     }
-    if out.ns.is_some() || out.glue.is_some() {
-        let glue = match (&out.glue, approved) {
-            (Some(g), _) => g.clone(),
-            (None, Some(a)) => a.glue.clone(),
-            (None, None) => BTreeMap::new(),
-        };
+    // A request for a TLD without an approved delegation is refused by the
+    // rules ("not a ccTLD"); the resulting delegation is judged only for
+    // a known one.
+    if let Some(a) = approved
+        && (out.ns.is_some() || out.glue.is_some())
+    {
+        let glue = out.glue.clone().unwrap_or_else(|| a.glue.clone());
         for h in &resulting_ns {
             if host::in_domain(h, &tld) && glue.get(h).is_none_or(Vec::is_empty) {
                 return Err(field_error(
