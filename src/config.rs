@@ -97,7 +97,7 @@ pub struct TokenConfig {
     /// SHA-256 of the token, lower-case hex.
     pub sha256: String,
     /// `operator`, `manager` or `panel-member`.
-    pub role: crate::ledger::Role,
+    pub role: crate::policy::Role,
     /// For managers: the ccTLDs they manage.
     #[serde(default)]
     pub tlds: Vec<String>,

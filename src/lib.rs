@@ -6,14 +6,17 @@
 
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod checks;
+pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod http;
+#[cfg(feature = "lab")]
 pub mod lab;
 pub mod ledger;
 pub mod metrics;
-pub mod operator;
+
 pub mod policy;
 pub mod probe;
 pub mod store;

@@ -159,7 +159,11 @@ async fn change_requests_cannot_inject_records_for_other_cctlds() {
         .map(|r| (0, r))
         .unwrap();
     let decisions: Value = decisions.json().await.unwrap();
-    assert_eq!(decisions, json!([]), "bad input is never recorded as a decision");
+    assert_eq!(
+        decisions,
+        json!([]),
+        "bad input is never recorded as a decision"
+    );
 
     // A valid technical change, spelt in upper case without final dots, is
     // allowed; only .xa changes in the effective zone, read back as records.
@@ -181,7 +185,10 @@ async fn change_requests_cannot_inject_records_for_other_cctlds() {
     for (tld, d) in &after_d {
         if tld == "xa" {
             assert_eq!(d.ns, vec!["ns1.xa.", "ns2.xa.", "ns3.xa."], "{after}");
-            assert_eq!(d.glue_of("ns3.xa."), ["127.72.1.1".parse::<std::net::IpAddr>().unwrap()]);
+            assert_eq!(
+                d.glue_of("ns3.xa."),
+                ["127.72.1.1".parse::<std::net::IpAddr>().unwrap()]
+            );
         } else {
             assert_eq!(Some(d), before_d.get(tld), "{tld} changed:\n{after}");
         }
@@ -207,8 +214,16 @@ fn cli_gate_refuses_invalid_dns_data_with_exit_3_and_records_nothing() {
             .output()
             .unwrap()
     };
-    let out = rg(&["import", "--root-zone", d.join("root.zone").to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = rg(&[
+        "import",
+        "--root-zone",
+        d.join("root.zone").to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let manager = {
         let out = rg(&["show", "tld", "xa"]);
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -223,10 +238,20 @@ fn cli_gate_refuses_invalid_dns_data_with_exit_3_and_records_nothing() {
         .to_string(),
     )
     .unwrap();
-    let out = rg(&["--actor", "op", "--role", "operator", "gate", req.to_str().unwrap()]);
+    let out = rg(&[
+        "--actor",
+        "op",
+        "--role",
+        "operator",
+        "gate",
+        req.to_str().unwrap(),
+    ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(err.contains("ns[1]") && err.contains("docs/RULES.md#change-request-data"), "{err}");
+    assert!(
+        err.contains("ns[1]") && err.contains("docs/RULES.md#change-request-data"),
+        "{err}"
+    );
     let out = rg(&["show", "decisions"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v, json!({}), "{v}");
@@ -298,7 +323,10 @@ async fn pages_escape_what_the_request_path_holds_and_forbid_scripts() {
             .get("content-security-policy")
             .map(|h| h.to_str().unwrap().to_string())
             .unwrap_or_default();
-        assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"), "{path}: {csp}");
+        assert!(
+            csp.contains("default-src 'none'") && !csp.contains("script-src"),
+            "{path}: {csp}"
+        );
         let body = r.text().await.unwrap();
         for raw in ["<img", "<script", "<svg"] {
             assert!(!body.contains(raw), "{path}: unescaped {raw}: {body}");

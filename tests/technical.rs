@@ -7,15 +7,28 @@
 mod common;
 
 use common::*;
-use rootguard::checks::Profile;
+use std::sync::Arc;
+
+use rootguard::app::{App, When};
+use rootguard::config::Config;
 use rootguard::lab::{Faults, Lab, load_dir};
-use rootguard::ledger::{Ledger, Role, Settings};
-use rootguard::operator;
+use rootguard::ledger::{Ledger, Settings};
+use rootguard::policy::Role;
 use rootguard::policy::gate::{ChangeRequest, Confirmations};
 use rootguard::policy::technical::{Measure, Suspension};
+use rootguard::probe::ProbeConfig;
 
-fn profile() -> Profile {
-    Profile::from_toml("disable = [\"ADDRESS-SCOPE\"]\n", std::path::Path::new("p")).unwrap()
+/// The application on `store`, probing the lab on `probe`.
+fn app(dir: &std::path::Path, store: &std::path::Path, probe: ProbeConfig) -> Arc<App> {
+    let profile = dir.join("test-profile.toml");
+    std::fs::write(&profile, "disable = [\"ADDRESS-SCOPE\"]\n").unwrap();
+    App::open(Config {
+        store: store.to_path_buf(),
+        probe,
+        profile: Some(profile),
+        ..Config::default()
+    })
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -38,26 +51,25 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
     let lab = Lab::start(spec, &zone).await.unwrap();
 
     let store = dir.path().join("record.sqlite");
-    let mut ledger = Ledger::open(&store).unwrap();
-    // Lab signatures are valid around the real time.
-    let t0 = jiff::Timestamp::now().as_second();
-    operator::import(
-        &mut ledger,
-        &dir.path().join("root.zone"),
-        None,
-        Settings::default(),
-        "op",
-        t0,
-    )
-    .unwrap();
     let mut probe = test_probe();
     probe.port = port;
+    let ledger = app(dir.path(), &store, probe);
+    // Lab signatures are valid around the real time.
+    let t0 = jiff::Timestamp::now().as_second();
+    ledger
+        .import(
+            &dir.path().join("root.zone"),
+            None,
+            Settings::default(),
+            "op",
+            When::At(t0),
+        )
+        .await
+        .unwrap();
 
     // K = 3 sweeps with the outage: complaint and hold-delegation.
     for k in 0..3 {
-        let s = operator::sweep(&mut ledger, probe.clone(), &profile(), t0 + 60 * (k + 1))
-            .await
-            .unwrap();
+        let s = ledger.sweep(When::At(t0 + 60 * (k + 1))).await.unwrap();
         assert!(!s.impaired);
     }
     let xa = &ledger.world().technical["xa"];
@@ -79,7 +91,10 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
         "bogus DS withheld"
     );
     assert_eq!(ledger.world().technical["xb"].active_measure(), None);
-    let events = ledger.store().events().unwrap();
+    let events = rootguard::store::Store::open(&store)
+        .unwrap()
+        .events()
+        .unwrap();
     assert!(
         events.iter().any(|e| e.event.kind == "sweep"
             && e.event.payload.to_string().contains("suspension-imposed"))
@@ -90,12 +105,13 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
         .submit(
             "op",
             Role::Operator,
-            t0 + 300,
+            When::At(t0 + 300),
             rootguard::ledger::Action::SuspensionImpose {
                 tld: "xb".into(),
                 measure: Measure::HoldDelegation,
             },
         )
+        .await
         .unwrap_err();
     assert!(err.to_string().contains("§4.3"), "{err}");
 
@@ -103,17 +119,13 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
     lab.set_faults("ns1.xa.", Faults::default());
     lab.set_faults("ns2.xa.", Faults::default());
     for k in 0..2 {
-        operator::sweep(&mut ledger, probe.clone(), &profile(), t0 + 400 + 60 * k)
-            .await
-            .unwrap();
+        ledger.sweep(When::At(t0 + 400 + 60 * k)).await.unwrap();
         assert!(
             ledger.world().technical["xa"].active_measure().is_some(),
             "not lifted before R sweeps"
         );
     }
-    operator::sweep(&mut ledger, probe.clone(), &profile(), t0 + 600)
-        .await
-        .unwrap();
+    ledger.sweep(When::At(t0 + 600)).await.unwrap();
     let xa = &ledger.world().technical["xa"];
     assert_eq!(xa.suspension, Suspension::None);
     assert!(xa.tracks.is_empty(), "complaint closed: {:?}", xa.tracks);
@@ -135,30 +147,16 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
             tech_contact: true,
         },
     };
-    let (_, d) = operator::gate(
-        &mut ledger,
-        req.clone(),
-        probe.clone(),
-        &profile(),
-        "xh-tech",
-        Role::Manager,
-        t0 + 700,
-    )
-    .await
-    .unwrap();
+    let (_, d) = ledger
+        .gate("xh-tech", Role::Manager, When::At(t0 + 700), req.clone())
+        .await
+        .unwrap();
     assert!(!d.allowed, "a DS that matches no key is blocked: {d:?}");
     req.ds = Some(vec![fixed.clone()]);
-    let (_, d) = operator::gate(
-        &mut ledger,
-        req,
-        probe.clone(),
-        &profile(),
-        "xh-tech",
-        Role::Manager,
-        t0 + 701,
-    )
-    .await
-    .unwrap();
+    let (_, d) = ledger
+        .gate("xh-tech", Role::Manager, When::At(t0 + 701), req)
+        .await
+        .unwrap();
     assert!(d.allowed, "{d:?}");
     assert_eq!(ledger.world().approved["xh"].ds, vec![fixed]);
     assert_eq!(ledger.world().decisions.len(), 2);
@@ -192,27 +190,24 @@ async fn impaired_vantage_opens_nothing() {
     let (dir, port) = lab_dir(&root, &lab_toml, None);
     let (spec, zone) = load_dir(dir.path()).unwrap();
     let lab = Lab::start(spec, &zone).await.unwrap();
-    let mut ledger = Ledger::open(&dir.path().join("r.sqlite")).unwrap();
-    operator::import(
-        &mut ledger,
-        &dir.path().join("root.zone"),
-        None,
-        Settings::default(),
-        "op",
-        1_800_000_000,
-    )
-    .unwrap();
     let mut probe = test_probe();
     probe.port = port;
-    for k in 0..4 {
-        let s = operator::sweep(
-            &mut ledger,
-            probe.clone(),
-            &profile(),
-            1_800_000_060 + 60 * k,
+    let ledger = app(dir.path(), &dir.path().join("r.sqlite"), probe);
+    ledger
+        .import(
+            &dir.path().join("root.zone"),
+            None,
+            Settings::default(),
+            "op",
+            When::At(1_800_000_000),
         )
         .await
         .unwrap();
+    for k in 0..4 {
+        let s = ledger
+            .sweep(When::At(1_800_000_060 + 60 * k))
+            .await
+            .unwrap();
         assert!(s.impaired);
     }
     for t in ledger.world().technical.values() {

@@ -197,9 +197,6 @@ pub enum CheckError {
     /// The profile could not be read.
     #[error(transparent)]
     Profile(#[from] super::profile::ProfileError),
-    /// The lab could not be started.
-    #[error(transparent)]
-    Lab(#[from] crate::lab::LabError),
     /// A TLD named on the command line is not delegated in the root zone.
     #[error("{tld}: not delegated in root zone {zone} (serial {serial})")]
     UnknownTld {
@@ -225,15 +222,13 @@ pub struct CheckOptions {
     pub tlds: Vec<String>,
     /// Check every ccTLD of the root zone.
     pub all_cctlds: bool,
-    /// Root zone file (default: the lab's `root.zone` with `lab`).
+    /// Root zone file.
     pub root_zone: Option<std::path::PathBuf>,
     /// Registry file, to classify IDN ccTLDs.
     pub registry: Option<std::path::PathBuf>,
-    /// Profile file (default: built-in; with `lab`, the lab's `profile.toml`).
+    /// Profile file (default: built-in).
     pub profile: Option<std::path::PathBuf>,
-    /// Lab directory to serve in-process while checking.
-    pub lab: Option<std::path::PathBuf>,
-    /// Probe settings (`port` None means: 53, or the lab's port).
+    /// Probe settings.
     pub probe: crate::probe::ProbeConfig,
     /// Override of the probe port.
     pub port: Option<u16>,
@@ -241,30 +236,12 @@ pub struct CheckOptions {
     pub at: Option<u32>,
 }
 
-/// Runs `rootguard check`: loads the root zone (and lab), selects the TLDs,
-/// probes and evaluates them.
+/// Runs `rootguard check`: loads the root zone, selects the TLDs, probes
+/// and evaluates them.
 pub async fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
     use crate::zone::{Registry, Zone, ZoneIndex};
     let mut probe_cfg = opts.probe.clone();
-    let mut profile_path = opts.profile.clone();
-    let mut lab = None;
-    let zone_path = match (&opts.root_zone, &opts.lab) {
-        (Some(p), _) => p.clone(),
-        (None, Some(dir)) => dir.join("root.zone"),
-        (None, None) => return Err(CheckError::NoRootZone),
-    };
-    if let Some(dir) = &opts.lab {
-        let (spec, lab_zone) = crate::lab::load_dir(dir)?;
-        probe_cfg.port = spec.port;
-        let started = crate::lab::Lab::start(spec, &lab_zone).await?;
-        if probe_cfg.resolver.is_none() {
-            probe_cfg.resolver = started.resolver();
-        }
-        if profile_path.is_none() && dir.join("profile.toml").exists() {
-            profile_path = Some(dir.join("profile.toml"));
-        }
-        lab = Some(started);
-    }
+    let zone_path = opts.root_zone.clone().ok_or(CheckError::NoRootZone)?;
     if let Some(port) = opts.port {
         probe_cfg.port = port;
     }
@@ -274,7 +251,7 @@ pub async fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
         .as_deref()
         .map(Registry::from_file)
         .transpose()?;
-    let profile = match &profile_path {
+    let profile = match &opts.profile {
         Some(p) => Profile::from_file(p)?,
         None => Profile::default(),
     };
@@ -320,8 +297,5 @@ pub async fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
         },
     )
     .await;
-    if let Some(lab) = lab {
-        lab.shutdown().await;
-    }
     Ok(report)
 }

@@ -12,10 +12,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{DaemonError, Shared, gate_request, run_with};
+use super::{DaemonError, run_with};
+use crate::app::{App, When};
 use crate::config::Config;
 use crate::lab::{Faults, Lab, LabKey, load_dir};
-use crate::ledger::Role;
+use crate::policy::Role;
 use crate::policy::gate::{ChangeRequest, Confirmations};
 
 /// Why the demo could not run.
@@ -120,7 +121,7 @@ fn with_lab(lab: &std::sync::Mutex<Lab>, f: impl FnOnce(&mut Lab)) {
 }
 
 async fn scenario(
-    shared: Arc<Shared>,
+    shared: Arc<App>,
     lab: Arc<std::sync::Mutex<Lab>>,
     timeline: Timeline,
     started: std::time::Instant,
@@ -168,14 +169,13 @@ async fn scenario(
             "demo [+{}s]: .xh's manager submits a change request replacing its DS with the new key's",
             started.elapsed().as_secs()
         );
-        match gate_request(&shared, "xh-manager (demo)", Role::Manager, request).await {
-            Ok(r) => eprintln!(
+        match shared
+            .gate("xh-manager (demo)", Role::Manager, When::Now, request)
+            .await
+        {
+            Ok((r, d)) => eprintln!(
                 "demo: change request decided: {} (event {})",
-                if r.result["decision"]["allowed"] == true {
-                    "ALLOWED"
-                } else {
-                    "BLOCKED"
-                },
+                if d.allowed { "ALLOWED" } else { "BLOCKED" },
                 r.event.seq
             ),
             Err(e) => eprintln!("demo: change request failed: {e}"),
@@ -193,7 +193,7 @@ async fn scenario(
 }
 
 /// Prints complaints and suspensions as they open and close.
-async fn narrate(shared: Arc<Shared>, started: std::time::Instant) {
+async fn narrate(shared: Arc<App>, started: std::time::Instant) {
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     loop {
         tokio::time::sleep(Duration::from_secs(2)).await;

@@ -7,26 +7,10 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use serde::Serialize;
-
+pub use crate::app::ZoneStatus;
 use crate::config::ZoneConfig;
-use crate::ledger::World;
-use crate::policy::registry::{Drift, drift};
-use crate::zone::verify::{AuthStatus, TrustAnchor, ZonemdOutcome, verify_zone};
+use crate::zone::authentic::authenticate;
 use crate::zone::{Registry, Zone, ZoneIndex};
-
-/// The root zone in use.
-#[derive(Clone, Debug, Serialize)]
-pub struct ZoneStatus {
-    /// The file.
-    pub source: String,
-    /// SOA serial.
-    pub serial: u32,
-    /// Authenticity status.
-    pub authenticity: String,
-    /// When it was loaded (RFC 3339).
-    pub loaded_at: String,
-}
 
 /// Watches the configured zone file.
 pub struct ZoneSource {
@@ -69,8 +53,13 @@ impl ZoneSource {
                 return (None, None);
             }
             self.seen = mtime;
-            return match Zone::from_file(&file) {
-                Ok(zone) => self.accept(zone, at),
+            let parsed = tokio::task::spawn_blocking(move || Zone::from_file(&file)).await;
+            return match parsed {
+                Ok(Ok(zone)) => self.accept(zone, at).await,
+                Ok(Err(e)) => (
+                    None,
+                    Some(format!("root zone refused, keeping the last good one: {e}")),
+                ),
                 Err(e) => (
                     None,
                     Some(format!("root zone refused, keeping the last good one: {e}")),
@@ -82,7 +71,7 @@ impl ZoneSource {
                 Ok(zone) if Some(zone.serial) == self.last_serial => (None, None),
                 Ok(zone) => {
                     let serial = zone.serial;
-                    let result = self.accept(zone, at);
+                    let result = self.accept(zone, at).await;
                     if result.0.is_some() {
                         self.last_serial = Some(serial);
                     }
@@ -123,7 +112,7 @@ impl ZoneSource {
         }
         match crate::probe::xfr::axfr_root(server, std::time::Duration::from_secs(10)).await {
             Ok(zone) => {
-                let result = self.accept(zone, at);
+                let result = self.accept(zone, at).await;
                 if result.0.is_some() {
                     self.last_serial = serial;
                 }
@@ -163,75 +152,52 @@ impl ZoneSource {
         Zone::from_bytes(&body, std::path::Path::new(url)).map_err(|e| e.to_string())
     }
 
-    /// Verifies `zone` at `at` against the configured trust anchor (or
-    /// the built-in one): `Ok` with the authenticity status when it may be
-    /// adopted, `Err` with the reason when `zone.require_authentic` refuses
-    /// it. The daemon's first start seeds the record only from a zone that
-    /// passes this same test (docs/RULES.md#authentic-root-zone).
-    pub fn authenticate(&self, zone: &Zone, at: i64) -> Result<String, String> {
-        let anchor = match &self.trust_anchor {
-            Some(p) => TrustAnchor::from_file(p).map_err(|e| format!("trust anchor unusable: {e}"))?,
-            None => TrustAnchor::builtin(at as u32),
-        };
-        let auth = verify_zone(zone, &anchor, at as u32);
-        let authentic =
-            auth.status == AuthStatus::Verified && auth.zonemd.outcome != ZonemdOutcome::Mismatch;
-        if self.require_authentic && !authentic {
-            return Err(format!(
-                "root zone {} serial {} is not authentic: signatures {:?}, ZONEMD {:?} ({}) (docs/RULES.md#authentic-root-zone)",
-                zone.source,
-                zone.serial,
-                auth.status,
-                auth.zonemd.outcome,
-                auth.failures
-                    .first()
-                    .map(|f| f.reason.clone())
-                    .unwrap_or(auth.zonemd.detail.clone())
-            ));
-        }
-        Ok(format!("{:?}, ZONEMD {:?}", auth.status, auth.zonemd.outcome))
-    }
-
-    /// Verifies and adopts `zone`, or refuses it.
-    fn accept(&mut self, zone: Zone, at: i64) -> (Option<ZoneStatus>, Option<String>) {
-        let file = PathBuf::from(&zone.source);
-        let authenticity = match self.authenticate(&zone, at) {
-            Ok(a) => a,
-            Err(reason) => {
-                return (
+    /// Verifies and adopts `zone` (on a blocking thread: signature
+    /// verification is CPU work), or refuses it with the reason.
+    async fn accept(&mut self, zone: Zone, at: i64) -> (Option<ZoneStatus>, Option<String>) {
+        let anchor = self.trust_anchor.clone();
+        let registry = self.registry.clone();
+        let required = self.require_authentic;
+        let outcome = tokio::task::spawn_blocking(move || {
+            let authenticity = authenticate(&zone, anchor.as_deref(), required, at)
+                .map_err(|e| format!("{e}; refused, keeping the last good one"))?;
+            let registry = registry
+                .as_deref()
+                .map(Registry::from_file)
+                .transpose()
+                .map_err(|e| format!("{e}; root zone refused, keeping the last good one"))?;
+            let index = ZoneIndex::build(&zone, registry.as_ref());
+            Ok::<_, String>((zone.source, zone.serial, authenticity, index))
+        })
+        .await;
+        match outcome {
+            Ok(Ok((source, serial, authenticity, index))) => {
+                self.index = Some(index);
+                (
+                    Some(ZoneStatus {
+                        source,
+                        serial,
+                        authenticity,
+                        loaded_at: crate::policy::rfc3339(at),
+                    }),
                     None,
-                    Some(format!("{reason}; refused, keeping the last good one")),
-                );
+                )
             }
-        };
-        let registry = self
-            .registry
-            .as_deref()
-            .and_then(|p| Registry::from_file(p).ok());
-        self.index = Some(ZoneIndex::build(&zone, registry.as_ref()));
-        (
-            Some(ZoneStatus {
-                source: file.display().to_string(),
-                serial: zone.serial,
-                authenticity,
-                loaded_at: crate::policy::rfc3339(at),
-            }),
-            None,
-        )
+            Ok(Err(alarm)) => (None, Some(alarm)),
+            Err(e) => (None, Some(format!("root zone check failed: {e}"))),
+        }
     }
 
-    /// Drift of the zone in use against the record.
-    pub fn drift(&self, world: &World) -> Vec<Drift> {
-        match &self.index {
-            Some(index) => drift(&world.approved, &world.measures(), index),
-            None => Vec::new(),
-        }
+    /// The index of the zone in use, if one was adopted.
+    pub fn index(&self) -> Option<&ZoneIndex> {
+        self.index.as_ref()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::registry::{Drift, drift};
 
     #[tokio::test]
     async fn an_unverifiable_zone_is_refused_and_the_last_good_one_kept() {
@@ -276,7 +242,7 @@ mod tests {
         assert!(lenient.index.is_some(), "the last good zone is kept");
         // Drift is computed against the kept zone (an empty record approves nothing).
         assert_eq!(
-            lenient.drift(&world),
+            drift(&world.approved, &world.measures(), lenient.index().unwrap()),
             vec![Drift::NotApproved { tld: "xa".into() }]
         );
     }

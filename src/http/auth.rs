@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 
 use super::ApiError;
-use crate::daemon::Shared;
-use crate::ledger::Role;
+use crate::app::App;
+use crate::policy::Role;
 
 /// The authenticated principal.
 #[derive(Clone, Debug)]
@@ -67,12 +67,12 @@ pub fn token_hash(token: &str) -> String {
     .to_ascii_lowercase()
 }
 
-impl FromRequestParts<Arc<Shared>> for Principal {
+impl FromRequestParts<Arc<App>> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &Arc<Shared>,
+        state: &Arc<App>,
     ) -> Result<Self, Self::Rejection> {
         let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
             return Ok(Principal::public());

@@ -25,9 +25,10 @@ use serde_json::{Value, json};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::daemon::Shared;
-use crate::ledger::{LedgerError, Role};
-use crate::operator::OperatorError;
+use crate::app::App;
+use crate::app::AppError;
+use crate::ledger::LedgerError;
+use crate::policy::Role;
 use crate::policy::gate::ChangeRequest;
 use auth::Principal;
 
@@ -56,18 +57,21 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<OperatorError> for ApiError {
-    fn from(e: OperatorError) -> ApiError {
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> ApiError {
         match e {
-            OperatorError::Ledger(LedgerError::Refused(r)) => ApiError {
+            AppError::Ledger(LedgerError::Refused(r)) => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 message: r.reason,
                 section: Some(r.section),
             },
-            OperatorError::Invalid(e) | OperatorError::Ledger(LedgerError::Invalid(e)) => {
+            AppError::Invalid(e) | AppError::Ledger(LedgerError::Invalid(e)) => {
                 ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
             }
-            other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
+            other => {
+                tracing::error!(error = %other, "request failed");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string())
+            }
         }
     }
 }
@@ -79,7 +83,7 @@ fn ok(v: Value) -> ApiResult {
 }
 
 /// The router.
-pub fn router(shared: Arc<Shared>) -> Router {
+pub fn router(shared: Arc<App>) -> Router {
     let limit = shared.config.http.body_limit_bytes;
     let timeout = Duration::from_secs(shared.config.http.request_timeout_secs.max(1));
     Router::new()
@@ -141,7 +145,7 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-async fn metrics(State(s): State<Arc<Shared>>) -> Response {
+async fn metrics(State(s): State<Arc<App>>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics.render(),
@@ -150,7 +154,7 @@ async fn metrics(State(s): State<Arc<Shared>>) -> Response {
 }
 
 #[utoipa::path(get, path = "/api/v1/status", responses((status = 200, body = openapi::StatusView)))]
-async fn status(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult {
+async fn status(State(s): State<Arc<App>>, _who: Principal) -> ApiResult {
     let st = s.status();
     ok(
         json!({"zone": st.zone, "alarms": st.alarms, "last_sweep": st.last_sweep.as_ref().map(|l| json!({"at": l.at, "impaired": l.impaired, "tlds": l.reports.len()}))}),
@@ -159,7 +163,7 @@ async fn status(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult {
 
 /// Public technical status of every watched ccTLD.
 #[utoipa::path(get, path = "/api/v1/tlds", responses((status = 200, body = Vec<openapi::TldSummary>)))]
-async fn tlds(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult {
+async fn tlds(State(s): State<Arc<App>>, _who: Principal) -> ApiResult {
     let world = s.world();
     let st = s.status();
     let reports = st.last_sweep.map(|l| l.reports).unwrap_or_default();
@@ -205,7 +209,7 @@ pub(crate) fn drift_tld(d: &crate::policy::registry::Drift) -> &str {
 }
 
 #[utoipa::path(get, path = "/api/v1/tlds/{tld}", params(("tld" = String, Path, description = "ccTLD label")), responses((status = 200, body = openapi::TldDetail), (status = 404, body = openapi::ErrorBody)))]
-async fn tld(State(s): State<Arc<Shared>>, who: Principal, Path(tld): Path<String>) -> ApiResult {
+async fn tld(State(s): State<Arc<App>>, who: Principal, Path(tld): Path<String>) -> ApiResult {
     let tld = tld.trim_end_matches('.').to_ascii_lowercase();
     let world = s.world();
     let Some(a) = world.approved.get(&tld) else {
@@ -239,7 +243,7 @@ async fn tld(State(s): State<Arc<Shared>>, who: Principal, Path(tld): Path<Strin
             .technical
             .get(&tld)
             .and_then(|t| serde_json::to_value(t).ok()),
-        history: history(&s, &tld),
+        history: history(&s, &tld).await?,
         complaints,
     };
     ok(json!(v))
@@ -258,17 +262,8 @@ pub struct HistoryEntry {
 
 /// The complaint, suspension and change-request history of `tld`, from
 /// the journal (evidence and re-assessments left out).
-pub fn history(s: &Shared, tld: &str) -> Vec<HistoryEntry> {
-    let events = {
-        let ledger = match s.ledger.lock() {
-            Ok(l) => l,
-            Err(p) => p.into_inner(),
-        };
-        ledger
-            .store()
-            .events_for(&format!("tld:{tld}"))
-            .unwrap_or_default()
-    };
+pub async fn history(s: &Arc<App>, tld: &str) -> Result<Vec<HistoryEntry>, AppError> {
+    let events = s.events_for(&format!("tld:{tld}")).await?;
     let mut out = Vec::new();
     for e in events {
         for fx in e.event.payload["result"]["effects"]
@@ -310,11 +305,11 @@ pub fn history(s: &Shared, tld: &str) -> Vec<HistoryEntry> {
             });
         }
     }
-    out
+    Ok(out)
 }
 
 #[utoipa::path(get, path = "/api/v1/complaints", security(("bearer" = [])), responses((status = 200, body = Vec<Object>), (status = 401, body = openapi::ErrorBody), (status = 403, body = openapi::ErrorBody)))]
-async fn complaints(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
+async fn complaints(State(s): State<Arc<App>>, who: Principal) -> ApiResult {
     who.require_any(&[Role::Operator, Role::Manager])?;
     let world = s.world();
     let list: Vec<_> = world
@@ -326,7 +321,7 @@ async fn complaints(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
 }
 
 #[utoipa::path(get, path = "/api/v1/suspensions", responses((status = 200, body = Vec<openapi::SuspensionView>)))]
-async fn suspensions(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult {
+async fn suspensions(State(s): State<Arc<App>>, _who: Principal) -> ApiResult {
     let world = s.world();
     let list: Vec<Value> = world
         .technical
@@ -341,7 +336,7 @@ async fn suspensions(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult
 /// a manager the cases of its ccTLD, with the record only once it is open
 /// to the parties (BP §6.3.4); the public none.
 #[utoipa::path(get, path = "/api/v1/cases", security(("bearer" = [])), responses((status = 200, body = Vec<Object>), (status = 401, body = openapi::ErrorBody)))]
-async fn cases(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
+async fn cases(State(s): State<Arc<App>>, who: Principal) -> ApiResult {
     who.require_any(&[Role::Operator, Role::Manager, Role::PanelMember])?;
     let world = s.world();
     let list: Vec<Value> = world
@@ -362,7 +357,7 @@ async fn cases(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
 }
 
 #[utoipa::path(post, path = "/api/v1/change-requests", security(("bearer" = [])), request_body = crate::policy::gate::ChangeRequest, responses((status = 200, body = openapi::GateResponse), (status = 400, body = openapi::ErrorBody), (status = 401, body = openapi::ErrorBody), (status = 403, body = openapi::ErrorBody), (status = 422, body = openapi::ErrorBody)))]
-async fn change_request(State(s): State<Arc<Shared>>, who: Principal, body: Bytes) -> ApiResult {
+async fn change_request(State(s): State<Arc<App>>, who: Principal, body: Bytes) -> ApiResult {
     who.require_any(&[Role::Operator, Role::Manager])?;
     let request: ChangeRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
@@ -379,13 +374,14 @@ async fn change_request(State(s): State<Arc<Shared>>, who: Principal, body: Byte
             format!("{} does not manage .{}", who.name, request.tld),
         ));
     }
-    let recorded = crate::daemon::gate_request(&s, &who.name, who.role, request).await?;
-    let decision = recorded.result["decision"].clone();
+    let (recorded, decision) = s
+        .gate(&who.name, who.role, crate::app::When::Now, request)
+        .await?;
     ok(json!({"event": recorded.event.seq, "decision": decision}))
 }
 
 #[utoipa::path(get, path = "/api/v1/change-requests", security(("bearer" = [])), responses((status = 200, body = Vec<openapi::DecisionView>), (status = 401, body = openapi::ErrorBody)))]
-async fn decisions(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
+async fn decisions(State(s): State<Arc<App>>, who: Principal) -> ApiResult {
     who.require_any(&[Role::Operator, Role::Manager])?;
     let world = s.world();
     let list: Vec<Value> = world
@@ -398,32 +394,22 @@ async fn decisions(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
 }
 
 #[utoipa::path(get, path = "/api/v1/drift", responses((status = 200, body = Vec<Object>)))]
-async fn drift(State(s): State<Arc<Shared>>, _who: Principal) -> ApiResult {
+async fn drift(State(s): State<Arc<App>>, _who: Principal) -> ApiResult {
     ok(json!(s.status().drift))
 }
 
 #[utoipa::path(get, path = "/api/v1/effective-zone", responses((status = 200, content_type = "text/dns", body = String)))]
-async fn effective_zone(State(s): State<Arc<Shared>>) -> Response {
+async fn effective_zone(State(s): State<Arc<App>>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/dns; charset=utf-8")],
-        crate::daemon::effective_zone(&s.world()),
+        s.effective_zone(),
     )
         .into_response()
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/export", security(("bearer" = [])), responses((status = 200, content_type = "application/jsonl", body = String), (status = 401, body = openapi::ErrorBody), (status = 403, body = openapi::ErrorBody)))]
-async fn audit_export(State(s): State<Arc<Shared>>, who: Principal) -> ApiResult {
+async fn audit_export(State(s): State<Arc<App>>, who: Principal) -> ApiResult {
     who.require_any(&[Role::Operator])?;
-    let mut out = Vec::new();
-    {
-        let ledger = match s.ledger.lock() {
-            Ok(l) => l,
-            Err(p) => p.into_inner(),
-        };
-        ledger
-            .store()
-            .export(&mut out)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    }
+    let out = s.export().await?;
     Ok(([(header::CONTENT_TYPE, "application/jsonl")], out).into_response())
 }

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::daemon::Shared;
+use crate::app::App;
 use crate::policy::technical::{Family, Track};
 
 struct Row {
@@ -127,7 +127,7 @@ pub struct Filters {
 }
 
 /// `GET /`.
-pub async fn overview(State(s): State<Arc<Shared>>, Query(f): Query<Filters>) -> Response {
+pub async fn overview(State(s): State<Arc<App>>, Query(f): Query<Filters>) -> Response {
     let world = s.world();
     let status = s.status();
     let reports = status
@@ -199,7 +199,7 @@ pub async fn overview(State(s): State<Arc<Shared>>, Query(f): Query<Filters>) ->
 }
 
 /// `GET /tld/{tld}`.
-pub async fn tld(State(s): State<Arc<Shared>>, Path(tld): Path<String>) -> Response {
+pub async fn tld(State(s): State<Arc<App>>, Path(tld): Path<String>) -> Response {
     let tld = tld.trim_end_matches('.').to_ascii_lowercase();
     let world = s.world();
     let Some(a) = world.approved.get(&tld) else {
@@ -232,7 +232,18 @@ pub async fn tld(State(s): State<Arc<Shared>>, Path(tld): Path<String>) -> Respo
                 .collect()
         })
         .unwrap_or_default();
-    let history = super::history(&s, &tld)
+    let history = match super::history(&s, &tld).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!(error = %e, "reading the history of .{tld} failed");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the record could not be read; the error is in the daemon's log",
+            )
+                .into_response();
+        }
+    };
+    let history = history
         .into_iter()
         .map(|h| History {
             at: h.at,
@@ -294,7 +305,7 @@ pub async fn tld(State(s): State<Arc<Shared>>, Path(tld): Path<String>) -> Respo
 }
 
 /// `GET /cases/{id}`: the public view of a case.
-pub async fn case(State(s): State<Arc<Shared>>, Path(id): Path<u64>) -> Response {
+pub async fn case(State(s): State<Arc<App>>, Path(id): Path<u64>) -> Response {
     let world = s.world();
     match world.cases.get(&id) {
         Some(c) => render(CasePage {

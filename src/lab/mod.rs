@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use hickory_server::Server;
 
+use crate::checks::report::{CheckError, CheckOptions, CheckReport, check};
 use crate::zone::{Delegation, Rr, Zone, ZoneIndex, parse_records};
 pub use server::{ChildZone, LabHandler, ZoneSlot};
 pub use sign::LabKey;
@@ -302,4 +303,41 @@ impl Lab {
             let _ = server.shutdown_gracefully().await;
         }
     }
+}
+
+/// Why `check --lab` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LabCheckError {
+    /// The lab could not be started.
+    #[error(transparent)]
+    Lab(#[from] LabError),
+    /// The check failed.
+    #[error(transparent)]
+    Check(#[from] CheckError),
+}
+
+/// `rootguard check --lab DIR`: serves the lab in `dir` in-process while
+/// checking. Defaults taken from the lab: its `root.zone`, its port, its
+/// resolver for hosts without glue and its `profile.toml`.
+pub async fn check_in_lab(
+    dir: &Path,
+    mut opts: CheckOptions,
+) -> Result<CheckReport, LabCheckError> {
+    let (spec, lab_zone) = load_dir(dir)?;
+    if opts.port.is_none() {
+        opts.port = Some(spec.port);
+    }
+    let lab = Lab::start(spec, &lab_zone).await?;
+    if opts.probe.resolver.is_none() {
+        opts.probe.resolver = lab.resolver();
+    }
+    if opts.profile.is_none() && dir.join("profile.toml").exists() {
+        opts.profile = Some(dir.join("profile.toml"));
+    }
+    if opts.root_zone.is_none() {
+        opts.root_zone = Some(dir.join("root.zone"));
+    }
+    let report = check(&opts).await;
+    lab.shutdown().await;
+    Ok(report?)
 }

@@ -239,9 +239,7 @@ pub fn tld_label(input: &str) -> Result<String, InvalidRequest> {
     let tld = input.strip_suffix('.').unwrap_or(input);
     let ok = !tld.is_empty()
         && tld.len() <= 63
-        && tld
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        && tld.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if !ok {
         return Err(field_error(
             "tld",
@@ -310,12 +308,10 @@ pub fn validate(
         }
         let mut hosts = Vec::with_capacity(ns.len());
         for (i, n) in ns.iter().enumerate() {
-            hosts.push(
-                host::host_name(n).map_err(|source| InvalidRequest::Data {
-                    field: format!("ns[{i}]"),
-                    source,
-                })?,
-            );
+            hosts.push(host::host_name(n).map_err(|source| InvalidRequest::Data {
+                field: format!("ns[{i}]"),
+                source,
+            })?);
         }
         hosts.sort();
         hosts.dedup();

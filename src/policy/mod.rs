@@ -17,9 +17,12 @@ pub mod case;
 pub mod complaint;
 pub mod gate;
 pub mod registry;
+pub mod role;
 pub mod technical;
 
 use serde::{Deserialize, Serialize};
+
+pub use role::Role;
 
 /// Sections of the rules that decisions cite.
 pub mod section {

@@ -7,6 +7,7 @@
 //! RRSIG, NSEC, ZONEMD). Records are kept as `domain` records so that the
 //! verifier can rebuild their canonical wire form (RFC 4034 §6).
 
+pub mod authentic;
 pub mod diff;
 pub mod host;
 pub mod index;

@@ -116,7 +116,10 @@ mod tests {
             ns: vec!["ns.other.example.".into(), "ns1.xa.".into()],
             glue: BTreeMap::from([
                 ("ns1.xa.".into(), vec!["127.0.0.1".parse().unwrap()]),
-                ("ns.other.example.".into(), vec!["127.0.0.2".parse().unwrap()]),
+                (
+                    "ns.other.example.".into(),
+                    vec!["127.0.0.2".parse().unwrap()],
+                ),
             ]),
             ds: vec![DsRecord {
                 key_tag: 7,
@@ -150,8 +153,7 @@ mod tests {
             |d: &mut Delegation| d.ds[0].digest.push_str("\nxb. 1 IN NS evil."),
             |d: &mut Delegation| d.tld = "xa.\nxb".into(),
             |d: &mut Delegation| {
-                d.glue
-                    .insert("ns1.xa. 1 IN A 1.2.3.4\nx".into(), vec![]);
+                d.glue.insert("ns1.xa. 1 IN A 1.2.3.4\nx".into(), vec![]);
             },
         ] {
             let mut d = xa();

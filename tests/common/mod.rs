@@ -7,7 +7,7 @@ use std::fmt::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU16, Ordering};
 
-use rootguard::checks::report::{CheckOptions, CheckReport, check};
+use rootguard::checks::report::{CheckOptions, CheckReport};
 use rootguard::checks::{Finding, TldReport};
 use rootguard::lab::LabKey;
 use rootguard::probe::ProbeConfig;
@@ -116,11 +116,10 @@ pub fn test_probe() -> ProbeConfig {
 pub async fn check_lab(dir: &Path, tlds: &[&str]) -> CheckReport {
     let opts = CheckOptions {
         tlds: tlds.iter().map(|s| s.to_string()).collect(),
-        lab: Some(dir.to_path_buf()),
         probe: test_probe(),
         ..Default::default()
     };
-    check(&opts)
+    rootguard::lab::check_in_lab(dir, opts)
         .await
         .unwrap_or_else(|e| panic!("check failed: {e}"))
 }

@@ -1,0 +1,172 @@
+//! The gate with its pre-check (`docs/RULES.md#gate-technical`,
+//! `#gate-redelegation`, `#gate-other`): a change request is validated as
+//! DNS data (`#change-request-data`), the delegation it proposes is probed
+//! by the guard itself (`#observations`), and the rules decide; the
+//! decision is recorded. The same pre-check establishes an applicant's
+//! technical qualification (`#implementation`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{App, AppError, When};
+use crate::checks::Profile;
+use crate::checks::report::{RootZoneInfo, run_checks};
+use crate::ledger::{Action, Recorded};
+use crate::policy::Role;
+use crate::policy::gate::{ChangeRequest, GateDecision, Precheck, validate};
+use crate::probe::resolve::HostResolver;
+use crate::probe::{ProbeConfig, Prober};
+use crate::zone::Delegation;
+
+/// Probes one delegation and evaluates it: the threat, if any, and a
+/// one-line summary.
+pub async fn precheck(
+    delegation: Delegation,
+    probe: ProbeConfig,
+    profile: &Profile,
+    at: i64,
+) -> Option<Precheck> {
+    let resolver = HostResolver::new(probe.resolver);
+    let prober = Prober::new(probe);
+    let report = run_checks(
+        &prober,
+        &resolver,
+        std::slice::from_ref(&delegation),
+        profile,
+        at as u32,
+        RootZoneInfo {
+            source: "proposed delegation".into(),
+            serial: 0,
+        },
+    )
+    .await;
+    report.tlds.first().map(|t| Precheck {
+        threat: t.threats.first().map(|x| x.kind),
+        summary: format!(
+            "verdict {}, {} finding(s){}",
+            t.verdict,
+            t.findings.len(),
+            t.threats
+                .first()
+                .map(|x| format!("; {}", x.detail))
+                .unwrap_or_default()
+        ),
+    })
+}
+
+/// Reads a change request file (JSON, `docs/change-request.schema.json`).
+pub fn read_request(path: &Path) -> Result<ChangeRequest, AppError> {
+    let text = std::fs::read_to_string(path).map_err(|source| AppError::Io {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| AppError::Request {
+        file: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })
+}
+
+impl App {
+    /// Validates `request`, pre-checks the delegation it proposes (when it
+    /// changes NS, glue or DS), lets the gate decide and records the
+    /// decision. Probing holds no lock.
+    pub async fn gate(
+        self: &Arc<Self>,
+        actor: &str,
+        role: Role,
+        when: When,
+        request: ChangeRequest,
+    ) -> Result<(Recorded, GateDecision), AppError> {
+        let approved = self.world().approved.get(&request.tld).cloned();
+        let request = validate(&request, approved.as_ref())?;
+        let approved = self.world().approved.get(&request.tld).cloned();
+        let precheck = match &approved {
+            Some(a) if request.changes_delegation(a) => {
+                precheck(
+                    request.applied_to(a).delegation(),
+                    self.config.probe.clone(),
+                    &self.profile,
+                    when.probe_time(),
+                )
+                .await
+            }
+            _ => None,
+        };
+        let recorded = self
+            .submit(
+                actor,
+                role,
+                when,
+                Action::Gate {
+                    request: Box::new(request),
+                    precheck,
+                },
+            )
+            .await?;
+        let decision: GateDecision = serde_json::from_value(recorded.result["decision"].clone())
+            .map_err(|e| crate::ledger::LedgerError::Replay {
+                seq: recorded.event.seq,
+                kind: "gate".into(),
+                reason: e.to_string(),
+            })?;
+        let outcome = if decision.allowed {
+            "allowed"
+        } else {
+            "blocked"
+        };
+        let kind = serde_json::to_value(decision.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "other".into());
+        self.metrics
+            .gate_decisions
+            .with_label_values(&[outcome, &kind])
+            .inc();
+        Ok((recorded, decision))
+    }
+
+    /// Fills in what the guard itself must establish before an action is
+    /// recorded: an applicant's technical qualification is the pre-check
+    /// of its proposed delegation (`docs/RULES.md#implementation`), never
+    /// the applicant's word.
+    pub async fn prepare(self: &Arc<Self>, action: Action, when: When) -> Action {
+        match action {
+            Action::CaseApply {
+                id,
+                mut application,
+            } => {
+                application.technically_qualified = false;
+                application.precheck = None;
+                let case_tld = self.world().cases.get(&id).map(|c| c.tld.clone());
+                if let (Some(tld), Some(p)) = (case_tld, application.proposed.clone()) {
+                    let delegation = Delegation {
+                        kind: crate::zone::TldKind::classify(&tld, None),
+                        tld,
+                        ns: p.ns.iter().map(|n| crate::zone::fqdn(n)).collect(),
+                        glue: p
+                            .glue
+                            .iter()
+                            .map(|(h, a)| (crate::zone::fqdn(h), a.clone()))
+                            .collect(),
+                        ds: p.ds.clone(),
+                    };
+                    if let Some(check) = precheck(
+                        delegation,
+                        self.config.probe.clone(),
+                        &self.profile,
+                        when.probe_time(),
+                    )
+                    .await
+                    {
+                        application.technically_qualified = check.threat.is_none();
+                        application.precheck = Some(check.summary);
+                    }
+                }
+                Action::CaseApply { id, application }
+            }
+            other => other,
+        }
+    }
+}

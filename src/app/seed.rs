@@ -1,0 +1,102 @@
+//! Seeding the approved record (`docs/RULES.md#record`): once, from a root
+//! zone and a registry file, by `rootguard import` or at the daemon's first
+//! start, where the zone must pass the same authenticity test as every
+//! later one (`docs/RULES.md#authentic-root-zone`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{App, AppError, When};
+use crate::ledger::{Action, Ledger, Recorded, Settings};
+use crate::policy::Role;
+use crate::policy::registry::seed;
+use crate::zone::{Registry, Zone, ZoneIndex};
+
+/// Seeds the approved record from an already read (and, where required,
+/// verified) root zone and a registry file.
+pub fn import_zone(
+    ledger: &mut Ledger,
+    zone: &Zone,
+    registry: Option<&Path>,
+    settings: Settings,
+    actor: &str,
+    at: i64,
+) -> Result<Recorded, AppError> {
+    let registry = registry.map(Registry::from_file).transpose()?;
+    let index = ZoneIndex::build(zone, registry.as_ref());
+    let delegations = seed(&index, registry.as_ref());
+    Ok(ledger.submit(
+        actor,
+        Role::Operator,
+        at,
+        Action::Import {
+            delegations,
+            policy: settings.policy,
+            appeal_window_days: settings.appeal_window_days,
+        },
+    )?)
+}
+
+impl App {
+    /// `rootguard import`: seeds the record from a root zone file and a
+    /// registry file.
+    pub async fn import(
+        self: &Arc<Self>,
+        root_zone: &Path,
+        registry: Option<&Path>,
+        settings: Settings,
+        actor: &str,
+        when: When,
+    ) -> Result<Recorded, AppError> {
+        let (root_zone, registry, actor) = (
+            root_zone.to_path_buf(),
+            registry.map(Path::to_path_buf),
+            actor.to_string(),
+        );
+        self.blocking(move |ledger, _| {
+            let zone = Zone::from_file(&root_zone)?;
+            let at = when.record_time(ledger.world().last_at);
+            import_zone(ledger, &zone, registry.as_deref(), settings, &actor, at)
+        })
+        .await
+    }
+
+    /// The daemon's first start: an empty record is seeded from
+    /// `zone.file`, verified like every later zone when
+    /// `zone.require_authentic` is set. Returns whether it seeded.
+    pub async fn seed_if_empty(self: &Arc<Self>) -> Result<bool, AppError> {
+        self.blocking(|ledger, app| {
+            if ledger.world().seeded {
+                return Ok(false);
+            }
+            let config = &app.config;
+            let Some(file) = &config.zone.file else {
+                return Err(AppError::NotSeeded(config.store.display().to_string()));
+            };
+            let zone = Zone::from_file(file)?;
+            let now = jiff::Timestamp::now().as_second();
+            crate::zone::authentic::authenticate(
+                &zone,
+                config.zone.trust_anchor.as_deref(),
+                config.zone.require_authentic,
+                now,
+            )
+            .map_err(|e| AppError::UnverifiedSeed(e.to_string()))?;
+            let settings = Settings {
+                policy: config.policy.clone(),
+                appeal_window_days: config.appeal_window_days,
+            };
+            import_zone(
+                ledger,
+                &zone,
+                config.zone.registry.as_deref(),
+                settings,
+                "rootguard (first start)",
+                now,
+            )?;
+            tracing::warn!(store = %config.store.display(), "record seeded from {}", file.display());
+            Ok(true)
+        })
+        .await
+    }
+}

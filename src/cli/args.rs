@@ -1,0 +1,115 @@
+//! Arguments shared by several commands: probe settings, where the
+//! configuration comes from, and times.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::CliError;
+use crate::config::Config;
+use crate::probe::ProbeConfig;
+
+/// Where the configuration comes from.
+#[derive(Args, Default)]
+pub struct ConfigArgs {
+    /// Configuration file (TOML).
+    #[arg(long, env = "ROOTGUARD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Override one key: `section.key=value` (repeatable).
+    #[arg(long = "set")]
+    pub sets: Vec<String>,
+}
+
+impl ConfigArgs {
+    /// Loads the configuration: defaults < file < `ROOTGUARD_*` < `--set`,
+    /// with `store` (the `--store` option) last.
+    pub fn load(&self, store: Option<&Path>) -> Result<Config, CliError> {
+        let mut sets = self.sets.clone();
+        if let Some(s) = store {
+            sets.push(format!("store={:?}", s.display().to_string()));
+        }
+        Ok(Config::load(
+            self.config.as_deref(),
+            std::env::vars(),
+            &sets,
+        )?)
+    }
+}
+
+/// Probe settings shared by the commands that probe; each given one
+/// overrides the configuration's.
+#[derive(Args)]
+pub struct ProbeArgs {
+    /// Port of the name servers (default 53; with --lab the lab's port).
+    #[arg(long)]
+    pub dns_port: Option<u16>,
+    /// Resolver (ip:port) for NS hosts without glue (default: the system's, or the lab's).
+    #[arg(long)]
+    pub resolver: Option<std::net::SocketAddr>,
+    /// UDP time budget per query in ms, retries included (default 2000).
+    #[arg(long)]
+    pub udp_timeout_ms: Option<u64>,
+    /// TCP time budget per query in ms (default 3000).
+    #[arg(long)]
+    pub tcp_timeout_ms: Option<u64>,
+    /// Queries in flight at once (default 512).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+}
+
+impl ProbeArgs {
+    /// Applies the given settings to `c`.
+    pub fn apply(&self, c: &mut ProbeConfig) {
+        if let Some(p) = self.dns_port {
+            c.port = p;
+        }
+        if let Some(r) = self.resolver {
+            c.resolver = Some(r);
+        }
+        if let Some(t) = self.udp_timeout_ms {
+            c.udp_timeout_ms = t;
+        }
+        if let Some(t) = self.tcp_timeout_ms {
+            c.tcp_timeout_ms = t;
+        }
+        if let Some(n) = self.concurrency {
+            c.concurrency = n;
+        }
+    }
+
+    /// The probe settings: defaults with the given ones applied.
+    pub fn config(&self) -> ProbeConfig {
+        let mut c = ProbeConfig::default();
+        self.apply(&mut c);
+        c
+    }
+}
+
+/// Parses an RFC 3339 time given as `argument` into Unix seconds.
+pub fn parse_time(argument: &'static str, value: &str) -> Result<i64, CliError> {
+    value
+        .parse::<jiff::Timestamp>()
+        .map(|t| t.as_second())
+        .map_err(|e| CliError::Argument {
+            argument,
+            value: value.to_string(),
+            reason: format!("not an RFC 3339 time (e.g. 2018-01-31T00:00:00Z): {e}"),
+        })
+}
+
+/// Parses an RFC 3339 time used to evaluate DNSSEC signatures, whose
+/// times are 32-bit (RFC 4034 §3.1.5): refused outside 1970..2106 rather
+/// than truncated.
+pub fn parse_signature_time(argument: &'static str, value: &str) -> Result<u32, CliError> {
+    let t = parse_time(argument, value)?;
+    u32::try_from(t).map_err(|_| CliError::Argument {
+        argument,
+        value: value.to_string(),
+        reason: "outside the range of DNSSEC signature times (1970-01-01 to 2106-02-07)".into(),
+    })
+}
+
+/// The current time as a DNSSEC signature time.
+pub fn now_signature_time() -> u32 {
+    u32::try_from(jiff::Timestamp::now().as_second()).unwrap_or(u32::MAX)
+}

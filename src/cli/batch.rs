@@ -1,0 +1,57 @@
+//! `rootguard batch`: record actions read from standard input, one JSON
+//! action a line; each acknowledged event is printed once durably
+//! committed. A refused action is reported and the batch goes on (exit 3
+//! at the end); a line that is not an action stops it.
+
+use clap::Args;
+
+use super::output::emit;
+use super::{CliError, ConfigArgs, Context};
+use crate::app::AppError;
+use crate::ledger::{Action, LedgerError};
+
+/// Arguments of `rootguard batch`.
+#[derive(Args)]
+pub struct BatchArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+impl BatchArgs {
+    /// Records every line.
+    pub async fn run(self, ctx: &Context) -> Result<u8, CliError> {
+        use std::io::BufRead;
+        let app = ctx.app(&self.config, None, None)?;
+        let mut refused = false;
+        for (n, line) in std::io::stdin().lock().lines().enumerate() {
+            let line = line.map_err(|source| CliError::Io {
+                what: "reading standard input",
+                source,
+            })?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let action: Action = serde_json::from_str(&line).map_err(|e| CliError::Input {
+                line: n + 1,
+                reason: format!("not an action: {e}"),
+            })?;
+            let action = app.prepare(action, ctx.when).await;
+            match app.submit(&ctx.actor, ctx.role, ctx.when, action).await {
+                Ok(r) => emit(&format!(
+                    "{}\n",
+                    serde_json::json!({"seq": r.event.seq, "kind": r.event.event.kind})
+                ))?,
+                Err(AppError::Ledger(LedgerError::Refused(e))) => {
+                    refused = true;
+                    eprintln!("stdin:{}: {e}", n + 1);
+                }
+                Err(AppError::Ledger(LedgerError::Invalid(e))) => {
+                    refused = true;
+                    eprintln!("stdin:{}: {e}", n + 1);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(if refused { 3 } else { 0 })
+    }
+}

@@ -1,0 +1,463 @@
+//! The actions that change the record: each is recorded in the journal
+//! and is also an operator subcommand (`rootguard act ...`), so that a
+//! whole case can be run from a shell script. This file holds their shape
+//! (fields, command-line and JSON forms, the rules each cites); the rules
+//! that decide them are in `policy`, their application in `world`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use crate::policy::Role;
+use crate::policy::case::{Application, EntryPath, Member, Outcome, Party, Seat, TribunalGroup};
+use crate::policy::complaint::Category;
+use crate::policy::gate::{ChangeRequest, Precheck};
+use crate::policy::registry::Approved;
+use crate::policy::technical::{Measure, SweepFacts};
+use crate::policy::{PolicyConfig, section};
+
+/// A command-line value that is neither JSON nor a plain string of the
+/// expected form.
+#[derive(Debug, thiserror::Error)]
+#[error("not a valid value: {0}")]
+pub struct JsonArgError(String);
+
+/// Parses a command-line value as JSON, or as a bare JSON string.
+pub fn json_arg<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, JsonArgError> {
+    serde_json::from_str(s)
+        .or_else(|_| serde_json::from_value(Value::String(s.to_string())))
+        .map_err(|e| JsonArgError(e.to_string()))
+}
+/// Every state change, as recorded in the journal and offered on the
+/// command line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, clap::Subcommand)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+#[command(rename_all = "kebab-case")]
+pub enum Action {
+    /// Seed the approved delegation record (once).
+    #[command(skip)]
+    Import {
+        /// The approved delegations.
+        delegations: Vec<Approved>,
+        /// Policy settings in force from now on.
+        policy: PolicyConfig,
+        /// Appeal window in days (BP §6.4 sets none; default 30).
+        appeal_window_days: i64,
+    },
+    /// One sweep's facts for a TLD (the guard).
+    #[command(skip)]
+    Sweep {
+        /// The ccTLD.
+        tld: String,
+        /// What the sweep found.
+        facts: SweepFacts,
+    },
+    /// Confirm a proposed suspension (needs a current threat, BP §4.3).
+    SuspensionConfirm {
+        /// The ccTLD.
+        #[arg(long)]
+        tld: String,
+    },
+    /// Impose a suspension (needs a current threat; the least measure).
+    SuspensionImpose {
+        /// The ccTLD.
+        #[arg(long)]
+        tld: String,
+        /// `withhold-ds` or `hold-delegation`.
+        #[arg(long, value_parser = json_arg::<Measure>)]
+        measure: Measure,
+    },
+    /// Lift a suspension early.
+    SuspensionLift {
+        /// The ccTLD.
+        #[arg(long)]
+        tld: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lodge a complaint (anyone, BP §4.1).
+    ComplaintLodge {
+        /// The ccTLD.
+        #[arg(long)]
+        tld: String,
+        /// `technical` or `non-technical`.
+        #[arg(long, value_parser = json_arg::<Category>)]
+        category: Category,
+        /// What it is about.
+        #[arg(long)]
+        text: String,
+    },
+    /// Assess a non-technical complaint's seriousness (BP §4.2.2).
+    ComplaintAssess {
+        /// Complaint number.
+        #[arg(long)]
+        id: u64,
+        /// Serious or not.
+        #[arg(long, action = clap::ArgAction::Set)]
+        serious: bool,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Inform the ccTLD constituency in writing (BP §4.4).
+    ComplaintInform {
+        /// Complaint number.
+        #[arg(long)]
+        id: u64,
+        /// The written notice.
+        #[arg(long)]
+        notice: String,
+    },
+    /// Ask the manager for an explanation (BP §4.4).
+    ComplaintExplain {
+        /// Complaint number.
+        #[arg(long)]
+        id: u64,
+        /// The request.
+        #[arg(long)]
+        request: String,
+    },
+    /// Write a cure instruction with a course and deadline (BP §4.4.1).
+    ComplaintCureInstruction {
+        /// Complaint number.
+        #[arg(long)]
+        id: u64,
+        /// Suggested course of action.
+        #[arg(long)]
+        course: String,
+        /// Deadline (RFC 3339).
+        #[arg(long)]
+        deadline: String,
+    },
+    /// The manager cures (BP §3 b).
+    ComplaintCure {
+        /// Complaint number.
+        #[arg(long)]
+        id: u64,
+        /// What was done.
+        #[arg(long)]
+        statement: String,
+    },
+    /// The manager answers that the complaint has no merit (BP §3 b).
+    ComplaintNoMerit {
+        /// Complaint number.
+        #[arg(long)]
+        id: u64,
+        /// The answer.
+        #[arg(long)]
+        answer: String,
+    },
+    /// Issue the written failure-to-cure notice (BP §4.4.2).
+    ComplaintFailureNotice {
+        /// Complaint number.
+        #[arg(long)]
+        id: u64,
+        /// The written notice.
+        #[arg(long)]
+        notice: String,
+    },
+    /// Open mediation (BP §5).
+    MediationOpen {
+        /// Complaint number.
+        #[arg(long)]
+        id: u64,
+    },
+    /// Record a mediation session (BP §5).
+    MediationSession {
+        /// Complaint number.
+        #[arg(long)]
+        id: u64,
+        /// The written record.
+        #[arg(long)]
+        record: String,
+        /// Whether it shows good-faith attempts.
+        #[arg(long, action = clap::ArgAction::Set)]
+        good_faith: bool,
+    },
+    /// Mediation reached agreement.
+    MediationResolve {
+        /// Complaint number.
+        #[arg(long)]
+        id: u64,
+        /// The terms.
+        #[arg(long)]
+        terms: String,
+    },
+    /// Mediation failed (only with good-faith attempts shown, BP §5).
+    MediationFail {
+        /// Complaint number.
+        #[arg(long)]
+        id: u64,
+    },
+    /// Close a technical complaint.
+    ComplaintClose {
+        /// Complaint number.
+        #[arg(long)]
+        id: u64,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Open a redelegation case (BP §2, §6, §7).
+    CaseOpen {
+        /// The ccTLD.
+        #[arg(long)]
+        tld: String,
+        /// JSON: `{"path":"proceedings","complaint":N}`, `{"path":"relinquishment","consent":"..."}` or `{"path":"dissolution","evidence":"..."}`.
+        #[arg(long, value_parser = json_arg::<EntryPath>)]
+        path: EntryPath,
+    },
+    /// Fill a panel seat (BP §6.1.1).
+    CaseAppoint {
+        /// Case number.
+        #[arg(long)]
+        id: u64,
+        /// The seat.
+        #[arg(long, value_parser = json_arg::<Seat>)]
+        seat: Seat,
+        /// JSON member: id, name, appointed_by, government_of, declares_no_involvement.
+        #[arg(long, value_parser = json_arg::<Member>)]
+        member: Member,
+    },
+    /// Attach IANA's record of previous proceedings (BP §6.3.1 a).
+    CasePriorRecord {
+        /// Case number.
+        #[arg(long)]
+        id: u64,
+        /// The document.
+        #[arg(long)]
+        document: String,
+    },
+    /// Enter a communication in the record (BP §6.3.1 c).
+    CaseCommunication {
+        /// Case number.
+        #[arg(long)]
+        id: u64,
+        /// The communication.
+        #[arg(long)]
+        text: String,
+    },
+    /// Record a party's evidence (BP §6.3.1 e).
+    CaseEvidence {
+        /// Case number.
+        #[arg(long)]
+        id: u64,
+        /// `incumbent` or `complainant`.
+        #[arg(long, value_parser = json_arg::<Party>)]
+        party: Party,
+        /// Summary.
+        #[arg(long)]
+        summary: String,
+    },
+    /// Answer a §6.2 question (a-d).
+    CasePrinciple {
+        /// Case number.
+        #[arg(long)]
+        id: u64,
+        /// a, b, c or d.
+        #[arg(long)]
+        question: String,
+        /// The answer.
+        #[arg(long)]
+        answer: String,
+    },
+    /// Record a §6.3.2 criterion as considered (a-e, e.1-e.4).
+    CaseCriterion {
+        /// Case number.
+        #[arg(long)]
+        id: u64,
+        /// The criterion.
+        #[arg(long)]
+        criterion: String,
+        /// Note.
+        #[arg(long)]
+        note: String,
+    },
+    /// A panel member votes (BP §6.3.3).
+    CaseVote {
+        /// Case number.
+        #[arg(long)]
+        id: u64,
+        /// JSON outcome: `{"outcome":"retain"}`, `{"outcome":"redelegate","to":"..."}`, ...
+        #[arg(long, value_parser = json_arg::<Outcome>)]
+        outcome: Outcome,
+    },
+    /// Release the decision (5 of 7 votes and every prerequisite).
+    CaseDecide {
+        /// Case number.
+        #[arg(long)]
+        id: u64,
+        /// The outcome.
+        #[arg(long, value_parser = json_arg::<Outcome>)]
+        outcome: Outcome,
+    },
+    /// Appeal a decision within the window (BP §6.4).
+    CaseAppeal {
+        /// Case number.
+        #[arg(long)]
+        id: u64,
+        /// `incumbent` or `complainant`.
+        #[arg(long, value_parser = json_arg::<Party>)]
+        party: Party,
+    },
+    /// Seat a tribunal member (two per group, BP §6.4).
+    CaseTribunalSeat {
+        /// Case number.
+        #[arg(long)]
+        id: u64,
+        /// `incumbent`, `local-internet-community` or `board`.
+        #[arg(long, value_parser = json_arg::<TribunalGroup>)]
+        group: TribunalGroup,
+        /// JSON member.
+        #[arg(long, value_parser = json_arg::<Member>)]
+        member: Member,
+    },
+    /// A tribunal member votes to uphold or overturn.
+    CaseTribunalVote {
+        /// Case number.
+        #[arg(long)]
+        id: u64,
+        /// Uphold (true) or overturn (false).
+        #[arg(long, action = clap::ArgAction::Set)]
+        uphold: bool,
+    },
+    /// Make the decision final after the appeal window.
+    CaseFinalize {
+        /// Case number.
+        #[arg(long)]
+        id: u64,
+    },
+    /// Record an application (BP §7).
+    CaseApply {
+        /// Case number.
+        #[arg(long)]
+        id: u64,
+        /// JSON application.
+        #[arg(long, value_parser = json_arg::<Application>)]
+        application: Application,
+    },
+    /// Solicit public comment for a number of days (BP §7).
+    CaseComment {
+        /// Case number.
+        #[arg(long)]
+        id: u64,
+        /// Days.
+        #[arg(long)]
+        days: i64,
+    },
+    /// Select the new manager (BP §7).
+    CaseSelect {
+        /// Case number.
+        #[arg(long)]
+        id: u64,
+        /// The applicant.
+        #[arg(long)]
+        applicant: String,
+    },
+    /// A change request and its pre-check, decided by the gate.
+    #[command(skip)]
+    Gate {
+        /// The request.
+        request: Box<ChangeRequest>,
+        /// The pre-check of the proposed delegation.
+        precheck: Option<Precheck>,
+    },
+}
+
+impl Action {
+    /// The event kind.
+    pub fn kind(&self) -> String {
+        let v = serde_json::to_value(self).unwrap_or(Value::Null);
+        v.get("action")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .to_string()
+    }
+
+    pub(super) fn subject(&self) -> String {
+        let v = serde_json::to_value(self).unwrap_or(Value::Null);
+        let kind = self.kind();
+        if let Some(id) = v.get("id").and_then(Value::as_u64) {
+            let what = if kind.starts_with("case") {
+                "case"
+            } else {
+                "complaint"
+            };
+            return format!("{what}:{id}");
+        }
+        if let Some(tld) = v.get("tld").and_then(Value::as_str) {
+            return format!("tld:{tld}");
+        }
+        if let Action::Gate { request, .. } = self {
+            return format!("tld:{}", request.tld);
+        }
+        "registry".into()
+    }
+
+    pub(super) fn section(&self) -> &'static str {
+        use crate::policy::{case::section as cs, complaint::section as ps, gate::section as gs};
+        match self {
+            Action::Import { .. } => "POLICY.md: the delegation record",
+            Action::Sweep { .. } => section::TECHNICAL,
+            Action::SuspensionConfirm { .. } | Action::SuspensionImpose { .. } => {
+                section::SUSPENSION
+            }
+            Action::SuspensionLift { .. } => section::SUSPENSION_LIFT,
+            Action::ComplaintLodge { .. } | Action::ComplaintClose { .. } => ps::LODGE,
+            Action::ComplaintAssess { .. }
+            | Action::ComplaintInform { .. }
+            | Action::ComplaintExplain { .. } => ps::HANDLING,
+            Action::ComplaintCureInstruction { .. }
+            | Action::ComplaintCure { .. }
+            | Action::ComplaintNoMerit { .. } => ps::CURE,
+            Action::ComplaintFailureNotice { .. } => ps::FAILURE,
+            Action::MediationOpen { .. }
+            | Action::MediationSession { .. }
+            | Action::MediationResolve { .. }
+            | Action::MediationFail { .. } => ps::MEDIATION,
+            Action::CaseOpen { .. } => cs::NO_REDELEGATION_WITHOUT_CURE,
+            Action::CaseAppoint { .. } => cs::PANEL,
+            Action::CasePriorRecord { .. }
+            | Action::CaseCommunication { .. }
+            | Action::CaseEvidence { .. } => cs::DELIBERATION,
+            Action::CasePrinciple { .. } => cs::PRINCIPLES,
+            Action::CaseCriterion { .. } => cs::CRITERIA,
+            Action::CaseVote { .. } | Action::CaseDecide { .. } => cs::DECISION,
+            Action::CaseAppeal { .. }
+            | Action::CaseTribunalSeat { .. }
+            | Action::CaseTribunalVote { .. }
+            | Action::CaseFinalize { .. } => cs::APPEAL,
+            Action::CaseApply { .. } | Action::CaseComment { .. } | Action::CaseSelect { .. } => {
+                cs::IMPLEMENTATION
+            }
+            Action::Gate { request: _, .. } => gs::REDELEGATION,
+        }
+    }
+
+    /// Roles allowed to take this action.
+    pub(super) fn roles(&self) -> &'static [Role] {
+        match self {
+            Action::Sweep { .. } => &[Role::Guard],
+            Action::ComplaintLodge { .. } => &[
+                Role::Operator,
+                Role::Manager,
+                Role::Public,
+                Role::PanelMember,
+                Role::Guard,
+            ],
+            Action::ComplaintCure { .. }
+            | Action::ComplaintNoMerit { .. }
+            | Action::Gate { .. } => &[Role::Operator, Role::Manager],
+            Action::CaseVote { .. } | Action::CaseTribunalVote { .. } => &[Role::PanelMember],
+            _ => &[Role::Operator],
+        }
+    }
+
+    /// Whether refusals of this action are themselves recorded.
+    pub(super) fn refusal_recorded(&self) -> bool {
+        matches!(
+            self,
+            Action::SuspensionConfirm { .. } | Action::SuspensionImpose { .. }
+        )
+    }
+}

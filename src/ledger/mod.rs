@@ -1,0 +1,672 @@
+//! The governance ledger: the policy state of every ccTLD, complaint, case
+//! and change request, derived by replaying the journal in `store`, and the
+//! one way to change it: [`Ledger::submit`] an [`Action`], which the
+//! policy machines accept (and the journal records) or refuse.
+//!
+//! Each [`Action`] is also an operator subcommand (`rootguard act ...`), so
+//! that a whole case can be run from a shell script. Refusals are recorded
+//! where the rules say so (suspension requests without a threat, BP §4.3);
+//! gate decisions are always recorded; other refusals write nothing.
+
+mod action;
+mod world;
+
+pub use action::{Action, JsonArgError, json_arg};
+use world::parse_time;
+pub use world::{Settings, World};
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::policy::Refusal;
+pub use crate::policy::Role;
+use crate::policy::gate::RequestKind;
+use crate::store::{Event, NewEvent, Store, StoreError};
+
+/// Why an action was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The rules refuse it.
+    #[error("{0}")]
+    Refused(Refusal),
+    /// The input is not valid (bad input, never recorded).
+    #[error(transparent)]
+    Invalid(#[from] crate::policy::gate::InvalidRequest),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The journal does not replay: it was written by rules this build
+    /// does not share, or tampered with.
+    #[error("journal event {seq} ({kind}) does not replay: {reason}")]
+    Replay {
+        /// Event.
+        seq: i64,
+        /// Kind.
+        kind: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What [`Ledger::submit`] recorded.
+#[derive(Clone, Debug, Serialize)]
+pub struct Recorded {
+    /// The journal event.
+    pub event: Event,
+    /// The result.
+    pub result: Value,
+}
+
+/// The journal plus the state derived from it.
+pub struct Ledger {
+    store: Store,
+    world: World,
+    /// The last journal event applied to `world`.
+    seen: i64,
+}
+
+/// Applies one journal event to `world` (refusal records change nothing).
+fn replay(world: &mut World, e: &Event) -> Result<(), LedgerError> {
+    if e.event.kind == "refused" {
+        return Ok(());
+    }
+    let fail = |reason: String| LedgerError::Replay {
+        seq: e.seq,
+        kind: e.event.kind.clone(),
+        reason,
+    };
+    let action: Action = serde_json::from_value(
+        e.event
+            .payload
+            .get("action")
+            .cloned()
+            .unwrap_or(Value::Null),
+    )
+    .map_err(|err| fail(err.to_string()))?;
+    let role: Role = serde_json::from_value(Value::String(e.event.role.clone()))
+        .map_err(|err| fail(err.to_string()))?;
+    let at = parse_time(&e.event.at).map_err(|r| fail(r.to_string()))?;
+    let (next, result) = world
+        .apply(&e.event.actor, role, &action, at)
+        .map_err(|r| fail(r.to_string()))?;
+    *world = next;
+    world.note_decision(e.seq, &action, &result);
+    Ok(())
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("store", &self.store)
+            .finish()
+    }
+}
+
+impl Ledger {
+    /// Opens the store and replays the journal.
+    pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+        let store = Store::open(path)?;
+        let mut world = World::default();
+        let mut seen = 0;
+        for e in store.events()? {
+            replay(&mut world, &e)?;
+            seen = e.seq;
+        }
+        Ok(Ledger { store, world, seen })
+    }
+
+    /// The current state.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// The journal.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Applies and records an action; a refusal writes nothing, except
+    /// where the rules say refusals are recorded. Under the write lock, the
+    /// events other writers appended since are applied first, so that
+    /// several processes on one record decide on the same state.
+    pub fn submit(
+        &mut self,
+        actor: &str,
+        role: Role,
+        at: i64,
+        action: Action,
+    ) -> Result<Recorded, LedgerError> {
+        // Change requests are validated as DNS data before anything is
+        // decided (docs/RULES.md#change-request-data).
+        let action = match action {
+            Action::Gate { request, precheck } => {
+                let approved = self.world.approved.get(&request.tld);
+                Action::Gate {
+                    request: Box::new(crate::policy::gate::validate(&request, approved)?),
+                    precheck,
+                }
+            }
+            other => other,
+        };
+        let when = crate::policy::rfc3339(at);
+        let Ledger { store, world, seen } = self;
+        let mut applied: Option<(World, Value)> = None;
+        let appended = store.append_after(*seen, |fresh| {
+            for e in &fresh {
+                replay(world, e)?;
+                *seen = e.seq;
+            }
+            let (next, result) = world
+                .apply(actor, role, &action, at)
+                .map_err(LedgerError::Refused)?;
+            let section = match (&action, result.get("decision")) {
+                (Action::Gate { .. }, Some(d)) => {
+                    let kind: Option<RequestKind> = d
+                        .get("kind")
+                        .and_then(|k| serde_json::from_value(k.clone()).ok());
+                    match kind {
+                        Some(RequestKind::TechnicalChange) => {
+                            crate::policy::gate::section::TECHNICAL
+                        }
+                        Some(RequestKind::Redelegation) => {
+                            crate::policy::gate::section::REDELEGATION
+                        }
+                        _ => crate::policy::gate::section::OTHER,
+                    }
+                }
+                _ => action.section(),
+            };
+            let event = NewEvent {
+                at: when.clone(),
+                actor: actor.to_string(),
+                role: role.to_string(),
+                kind: action.kind(),
+                subject: action.subject(),
+                section: section.to_string(),
+                payload: json!({"action": action, "result": result}),
+            };
+            applied = Some((next, result));
+            Ok::<NewEvent, LedgerError>(event)
+        })?;
+        match appended {
+            Ok(event) => {
+                let (next, result) = applied.unwrap_or_default();
+                *world = next;
+                world.note_decision(event.seq, &action, &result);
+                *seen = event.seq;
+                Ok(Recorded { event, result })
+            }
+            Err(LedgerError::Refused(refusal)) => {
+                if action.refusal_recorded() {
+                    let record = NewEvent {
+                        at: when,
+                        actor: actor.to_string(),
+                        role: role.to_string(),
+                        kind: "refused".into(),
+                        subject: action.subject(),
+                        section: refusal.section.clone(),
+                        payload: json!({"action": action, "refusal": refusal}),
+                    };
+                    let appended = store.append_after(*seen, |fresh| {
+                        for e in &fresh {
+                            replay(world, e)?;
+                            *seen = e.seq;
+                        }
+                        Ok::<NewEvent, LedgerError>(record)
+                    })?;
+                    *seen = appended?.seq;
+                }
+                Err(LedgerError::Refused(refusal))
+            }
+            Err(other) => Err(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::PolicyConfig;
+    use crate::policy::case::{Application, EntryPath, Member, Outcome, Party, Seat};
+    use crate::policy::case::{ProposedDelegation, Stage};
+    use crate::policy::complaint::Category;
+    use crate::policy::gate::ChangeRequest;
+    use crate::policy::gate::Confirmations;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    const DAY: i64 = 86_400;
+
+    use crate::policy::gate::tests::approved;
+
+    fn member(id: &str, gov: Option<&str>, ttp: bool) -> Member {
+        Member {
+            id: id.into(),
+            name: id.into(),
+            appointed_by: "x".into(),
+            government_of: gov.map(str::to_string),
+            declares_no_involvement: ttp,
+        }
+    }
+
+    fn gate(to: &str) -> Action {
+        Action::Gate {
+            request: Box::new(ChangeRequest {
+                tld: "xa".into(),
+                submitted_by: "x".into(),
+                on_behalf_of: to.into(),
+                manager: Some(to.into()),
+                ns: None,
+                glue: None,
+                ds: None,
+                admin_contact: None,
+                tech_contact: None,
+                confirmations: Confirmations::default(),
+            }),
+            precheck: None,
+        }
+    }
+
+    type Step = (&'static str, Role, Action);
+
+    /// Every step of the ordinary path, in order, each one day apart.
+    fn script() -> Vec<Step> {
+        use Action::*;
+        let op = |a: Action| ("op", Role::Operator, a);
+        let redelegate = Outcome::Redelegate {
+            to: "New NIC".into(),
+        };
+        let mut s: Vec<Step> = vec![
+            (
+                "citizen",
+                Role::Public,
+                ComplaintLodge {
+                    tld: "xa".into(),
+                    category: Category::NonTechnical,
+                    text: "t".into(),
+                },
+            ),
+            op(ComplaintAssess {
+                id: 1,
+                serious: true,
+                reason: "r".into(),
+            }),
+            op(ComplaintInform {
+                id: 1,
+                notice: "n".into(),
+            }),
+            op(ComplaintCureInstruction {
+                id: 1,
+                course: "c".into(),
+                deadline: "2026-01-03T00:00:00Z".into(),
+            }),
+            (
+                "old",
+                Role::Manager,
+                ComplaintNoMerit {
+                    id: 1,
+                    answer: "no".into(),
+                },
+            ),
+            op(ComplaintFailureNotice {
+                id: 1,
+                notice: "n".into(),
+            }),
+            op(MediationOpen { id: 1 }),
+            op(MediationSession {
+                id: 1,
+                record: "r".into(),
+                good_faith: true,
+            }),
+            op(MediationFail { id: 1 }),
+            op(CaseOpen {
+                tld: "xa".into(),
+                path: EntryPath::Proceedings { complaint: 1 },
+            }),
+        ];
+        for (i, seat) in crate::policy::case::SEATS.iter().enumerate() {
+            let gov = (*seat == Seat::Government).then_some("Examplia");
+            let ttp = *seat == Seat::TrustedThirdParty;
+            s.push(op(CaseAppoint {
+                id: 1,
+                seat: *seat,
+                member: member(&format!("p{i}"), gov, ttp),
+            }));
+        }
+        s.push(op(CasePriorRecord {
+            id: 1,
+            document: "d".into(),
+        }));
+        s.push(op(CaseEvidence {
+            id: 1,
+            party: Party::Incumbent,
+            summary: "e".into(),
+        }));
+        s.push(op(CaseEvidence {
+            id: 1,
+            party: Party::Complainant,
+            summary: "e".into(),
+        }));
+        for q in ["a", "b", "c", "d"] {
+            s.push(op(CasePrinciple {
+                id: 1,
+                question: q.into(),
+                answer: "no".into(),
+            }));
+        }
+        for c in ["a", "b", "c", "d", "e", "e.1", "e.2", "e.3", "e.4"] {
+            s.push(op(CaseCriterion {
+                id: 1,
+                criterion: c.into(),
+                note: "n".into(),
+            }));
+        }
+        for p in ["p0", "p1", "p2", "p3", "p4"] {
+            s.push((
+                p,
+                Role::PanelMember,
+                CaseVote {
+                    id: 1,
+                    outcome: redelegate.clone(),
+                },
+            ));
+        }
+        s.push(op(CaseDecide {
+            id: 1,
+            outcome: redelegate,
+        }));
+        s.push(op(CaseFinalize { id: 1 }));
+        s.push(op(CaseApply {
+            id: 1,
+            application: Application {
+                applicant: "New NIC".into(),
+                admin_contact_country: "Examplia".into(),
+                proposed: Some(ProposedDelegation {
+                    ns: vec!["ns1.xa.".into()],
+                    glue: BTreeMap::new(),
+                    ds: vec![],
+                }),
+                technically_qualified: true,
+                precheck: None,
+                financial_backing: true,
+                capacity: true,
+            },
+        }));
+        s.push(op(CaseComment { id: 1, days: 3 }));
+        s.push(op(CaseSelect {
+            id: 1,
+            applicant: "New NIC".into(),
+        }));
+        s.push(("new", Role::Manager, gate("New NIC")));
+        s
+    }
+
+    fn seeded() -> World {
+        let (w, _) = World::default()
+            .apply(
+                "op",
+                Role::Operator,
+                &Action::Import {
+                    delegations: vec![approved()],
+                    policy: PolicyConfig::default(),
+                    appeal_window_days: 30,
+                },
+                0,
+            )
+            .unwrap();
+        w
+    }
+
+    /// Runs steps; the clock jumps 40 days before the finalisation and the
+    /// selection so that windows can pass. Returns the world and whether
+    /// each gate was allowed.
+    fn run(steps: &[Step]) -> (World, Vec<(String, bool)>, Vec<String>) {
+        let mut w = seeded();
+        let mut at = 0;
+        let mut gates = Vec::new();
+        let mut violations = Vec::new();
+        for (actor, role, action) in steps {
+            at += if matches!(
+                action,
+                Action::CaseFinalize { .. } | Action::CaseSelect { .. }
+            ) {
+                40 * DAY
+            } else {
+                DAY
+            };
+            if let Ok((next, result)) = w.apply(actor, *role, action, at) {
+                w = next;
+                if let Action::Gate { request, .. } = action {
+                    let allowed = result["decision"]["allowed"].as_bool().unwrap_or(false);
+                    let to = request.manager.clone().unwrap_or_default();
+                    if allowed
+                        && !w
+                            .cases
+                            .values()
+                            .any(|c| c.tld == "xa" && c.completed() == Some(Some(to.as_str())))
+                    {
+                        violations.push(format!(
+                            "gate allowed {to} without a completed case selecting it"
+                        ));
+                    }
+                    gates.push((to, allowed));
+                }
+                violations.extend(invariants(&w));
+            }
+        }
+        (w, gates, violations)
+    }
+
+    /// What must hold of every completed redelegation.
+    fn invariants(w: &World) -> Vec<String> {
+        let mut v = Vec::new();
+        for c in w.cases.values() {
+            let Some(Some(manager)) = c.completed() else {
+                continue;
+            };
+            let mut need = |ok: bool, what: &str| {
+                if !ok {
+                    v.push(format!(
+                        "case {} completed for {manager} without {what}",
+                        c.id
+                    ));
+                }
+            };
+            if let EntryPath::Proceedings { complaint } = &c.path {
+                need(
+                    w.complaints
+                        .get(complaint)
+                        .is_some_and(|x| x.mediation_failed()),
+                    "failed mediation",
+                );
+                need(c.panel.len() == 7, "a full panel");
+                need(c.prior_record.is_some(), "the prior record");
+                need(c.evidence_from.len() == 2, "evidence from both sides");
+                need(c.principles.len() == 4, "§6.2 answers");
+                need(c.criteria.len() == 9, "§6.3.2 criteria");
+                let fin = c.final_outcome.clone();
+                need(
+                    fin.as_ref().is_some_and(|o| o.redelegates()),
+                    "a redelegating final decision",
+                );
+                need(
+                    c.votes
+                        .values()
+                        .filter(|o| Some(*o) == fin.as_ref())
+                        .count()
+                        >= 5,
+                    "5 of 7 votes",
+                );
+            }
+            need(c.comment_closes.is_some(), "public comment");
+            need(
+                c.disqualifications(manager).is_empty(),
+                "a qualified applicant",
+            );
+        }
+        v
+    }
+
+    #[test]
+    fn roles_times_and_references_are_checked() {
+        let w = seeded();
+        let lodge = Action::ComplaintLodge {
+            tld: "xa".into(),
+            category: Category::NonTechnical,
+            text: "t".into(),
+        };
+        let (w, _) = w.apply("citizen", Role::Public, &lodge, 10).unwrap();
+        let assess = Action::ComplaintAssess {
+            id: 1,
+            serious: true,
+            reason: "r".into(),
+        };
+        assert!(
+            w.apply("citizen", Role::Public, &assess, 11)
+                .unwrap_err()
+                .reason
+                .contains("public role")
+        );
+        assert!(
+            w.apply("op", Role::Operator, &assess, 5)
+                .unwrap_err()
+                .reason
+                .contains("backwards")
+        );
+        let other = Action::ComplaintAssess {
+            id: 9,
+            serious: true,
+            reason: "r".into(),
+        };
+        assert!(
+            w.apply("op", Role::Operator, &other, 11)
+                .unwrap_err()
+                .reason
+                .contains("no complaint 9")
+        );
+        let unknown = Action::ComplaintLodge {
+            tld: "zz".into(),
+            category: Category::Technical,
+            text: "t".into(),
+        };
+        assert!(
+            w.apply("op", Role::Operator, &unknown, 11)
+                .unwrap_err()
+                .reason
+                .contains("zz is not a ccTLD")
+        );
+        let vote = Action::CaseVote {
+            id: 1,
+            outcome: Outcome::Retain,
+        };
+        assert!(
+            w.apply("p1", Role::Operator, &vote, 11).is_err(),
+            "operators do not vote"
+        );
+        let import = Action::Import {
+            delegations: vec![],
+            policy: PolicyConfig::default(),
+            appeal_window_days: 30,
+        };
+        assert!(
+            w.apply("op", Role::Operator, &import, 11)
+                .unwrap_err()
+                .reason
+                .contains("already seeded")
+        );
+        // Proceedings need the complaint of the same TLD, and one open case at a time.
+        let case = Action::CaseOpen {
+            tld: "xa".into(),
+            path: EntryPath::Relinquishment {
+                consent: "letter".into(),
+            },
+        };
+        let (w2, _) = w.apply("op", Role::Operator, &case, 12).unwrap();
+        assert!(
+            w2.apply("op", Role::Operator, &case, 13)
+                .unwrap_err()
+                .reason
+                .contains("still open")
+        );
+    }
+
+    #[test]
+    fn two_writers_on_one_record_decide_on_the_same_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sqlite");
+        let mut a = Ledger::open(&path).unwrap();
+        let import = Action::Import {
+            delegations: vec![approved()],
+            policy: PolicyConfig::default(),
+            appeal_window_days: 30,
+        };
+        a.submit("op", Role::Operator, 1, import).unwrap();
+        let mut b = Ledger::open(&path).unwrap();
+        let lodge = Action::ComplaintLodge {
+            tld: "xa".into(),
+            category: Category::NonTechnical,
+            text: "t".into(),
+        };
+        assert_eq!(
+            a.submit("x", Role::Public, 2, lodge.clone())
+                .unwrap()
+                .result["complaint"],
+            1
+        );
+        // b opened before a's complaint; it catches up under the write lock.
+        assert_eq!(
+            b.submit("y", Role::Public, 3, lodge).unwrap().result["complaint"],
+            2
+        );
+        let assess = Action::ComplaintAssess {
+            id: 1,
+            serious: true,
+            reason: "r".into(),
+        };
+        b.submit("op", Role::Operator, 4, assess.clone()).unwrap();
+        // a has not seen the assessment: it is refused on the fresh state, not the stale one.
+        let err = a.submit("op", Role::Operator, 5, assess).unwrap_err();
+        assert!(err.to_string().contains("Assessed"), "{err}");
+        assert_eq!(a.world(), Ledger::open(&path).unwrap().world());
+        assert!(a.store().verify().unwrap().first_bad.is_none());
+    }
+
+    #[test]
+    fn the_full_script_completes_and_the_gate_allows_only_then() {
+        let (w, gates, violations) = run(&script());
+        assert!(violations.is_empty(), "{violations:?}");
+        assert!(matches!(w.cases[&1].stage, Stage::Completed { .. }));
+        assert_eq!(gates, vec![("New NIC".to_string(), true)]);
+        assert_eq!(w.approved["xa"].manager, "New NIC");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// Random omissions, swaps and premature gate requests never yield
+        /// a completed redelegation without each required step, nor an
+        /// allowed manager change without a completed case selecting it.
+        #[test]
+        fn no_shortcut_to_redelegation(
+            keep in prop::collection::vec(prop::bool::weighted(0.93), 48),
+            swaps in prop::collection::vec((0usize..48, 0usize..48), 0..4),
+            gates in prop::collection::vec((0usize..48, prop::bool::ANY), 0..4),
+        ) {
+            let mut steps = script();
+            let n = steps.len();
+            for (a, b) in swaps {
+                steps.swap(a % n, b % n);
+            }
+            let mut kept: Vec<Step> = steps.into_iter().zip(keep.iter().chain(std::iter::repeat(&true))).filter(|(_, k)| **k).map(|(s, _)| s).collect();
+            for (pos, other) in gates {
+                let to = if other { "Other NIC" } else { "New NIC" };
+                let p = pos.min(kept.len());
+                kept.insert(p, ("x", Role::Manager, gate(to)));
+            }
+            let (_, gates, violations) = run(&kept);
+            prop_assert!(violations.is_empty(), "{:?}", violations);
+            prop_assert!(gates.iter().all(|(to, allowed)| !allowed || to == "New NIC"));
+        }
+    }
+}

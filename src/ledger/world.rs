@@ -1,0 +1,382 @@
+//! The policy state of everything, as derived from the journal, and the
+//! application of one action to it through the rules of `policy`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+pub use crate::policy::Role;
+use crate::policy::case::{Case, EntryPath};
+use crate::policy::complaint::{Complaint, Session};
+use crate::policy::gate::{ChangeRequest, GateDecision, decide};
+use crate::policy::registry::Approved;
+use crate::policy::technical::{Measure, TldTechnical};
+use crate::policy::{PolicyConfig, Refusal};
+
+use super::action::Action;
+
+/// Settings recorded with the import.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Policy settings.
+    pub policy: PolicyConfig,
+    /// Appeal window in days.
+    pub appeal_window_days: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            policy: PolicyConfig::default(),
+            appeal_window_days: 30,
+        }
+    }
+}
+
+/// The policy state of everything, as derived from the journal.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct World {
+    /// Settings.
+    pub settings: Settings,
+    /// Whether the record has been seeded.
+    pub seeded: bool,
+    /// The approved delegations.
+    pub approved: BTreeMap<String, Approved>,
+    /// Technical state per ccTLD.
+    pub technical: BTreeMap<String, TldTechnical>,
+    /// Complaints.
+    pub complaints: BTreeMap<u64, Complaint>,
+    /// Cases.
+    pub cases: BTreeMap<u64, Case>,
+    /// Gate decisions, by event number.
+    pub decisions: BTreeMap<i64, (ChangeRequest, GateDecision)>,
+    /// Time of the latest event (Unix seconds).
+    pub last_at: i64,
+}
+
+fn refused<T>(reason: impl Into<String>, section: &str) -> Result<T, Refusal> {
+    Err(Refusal::new(reason, section))
+}
+
+pub(super) fn parse_time(s: &str) -> Result<i64, Refusal> {
+    s.parse::<jiff::Timestamp>()
+        .map(|t| t.as_second())
+        .map_err(|e| Refusal::new(format!("{s:?} is not an RFC 3339 time: {e}"), "RFC 3339"))
+}
+
+impl World {
+    /// The measures in force, by ccTLD.
+    pub fn measures(&self) -> BTreeMap<String, Measure> {
+        self.technical
+            .iter()
+            .filter_map(|(t, s)| s.active_measure().map(|m| (t.clone(), m)))
+            .collect()
+    }
+
+    fn approved(&self, tld: &str) -> Result<&Approved, Refusal> {
+        self.approved.get(tld).ok_or_else(|| {
+            Refusal::new(
+                format!("{tld} is not a ccTLD in the approved delegation record"),
+                "POLICY.md: the delegation record",
+            )
+        })
+    }
+
+    fn complaint(&self, id: u64) -> Result<&Complaint, Refusal> {
+        self.complaints
+            .get(&id)
+            .ok_or_else(|| Refusal::new(format!("no complaint {id}"), "BP §4.1"))
+    }
+
+    fn case(&self, id: u64) -> Result<&Case, Refusal> {
+        self.cases
+            .get(&id)
+            .ok_or_else(|| Refusal::new(format!("no case {id}"), "BP §6"))
+    }
+
+    /// Applies `action` by `actor` at `at` (Unix seconds); returns the new
+    /// world and a JSON description of the result.
+    pub fn apply(
+        &self,
+        actor: &str,
+        role: Role,
+        action: &Action,
+        at: i64,
+    ) -> Result<(World, Value), Refusal> {
+        if !action.roles().contains(&role) {
+            return refused(
+                format!("the {role} role may not take the {} action", action.kind()),
+                "POLICY.md: the actors",
+            );
+        }
+        if at < self.last_at {
+            return refused(
+                format!(
+                    "time must not run backwards in the record: {} is before the latest event ({})",
+                    crate::policy::rfc3339(at),
+                    crate::policy::rfc3339(self.last_at)
+                ),
+                "append-only record",
+            );
+        }
+        if self.seeded == matches!(action, Action::Import { .. }) {
+            return refused(
+                if self.seeded {
+                    "the record is already seeded: it changes only through allowed change requests and suspensions"
+                } else {
+                    "the record has not been seeded yet: run `rootguard import` first"
+                },
+                "POLICY.md: the delegation record",
+            );
+        }
+        let mut w = self.clone();
+        w.last_at = at;
+        let now = crate::policy::rfc3339(at);
+        let window = self.settings.appeal_window_days;
+        let result = match action {
+            Action::Import {
+                delegations,
+                policy,
+                appeal_window_days,
+            } => {
+                w.seeded = true;
+                w.settings = Settings {
+                    policy: policy.clone(),
+                    appeal_window_days: *appeal_window_days,
+                };
+                w.approved = delegations
+                    .iter()
+                    .map(|a| (a.tld.clone(), a.clone()))
+                    .collect();
+                json!({"seeded": delegations.len()})
+            }
+            Action::Sweep { tld, facts } => {
+                self.approved(tld)?;
+                let state = self.technical.get(tld).cloned().unwrap_or_default();
+                let (next, effects) = state.sweep(facts, &self.settings.policy);
+                w.technical.insert(tld.clone(), next);
+                json!({"effects": effects})
+            }
+            Action::SuspensionConfirm { tld } => w.update_technical(tld, |t| t.confirm(&now))?,
+            Action::SuspensionImpose { tld, measure } => {
+                w.update_technical(tld, |t| t.impose(*measure, &now))?
+            }
+            Action::SuspensionLift { tld, reason } => {
+                w.update_technical(tld, |t| t.lift(reason))?
+            }
+            Action::ComplaintLodge {
+                tld,
+                category,
+                text,
+            } => {
+                self.approved(tld)?;
+                let id = self.complaints.len() as u64 + 1;
+                w.complaints
+                    .insert(id, Complaint::lodge(id, tld, *category, actor, text)?);
+                json!({"complaint": id})
+            }
+            Action::ComplaintAssess {
+                id,
+                serious,
+                reason,
+            } => w.update_complaint(*id, |c| c.assess(*serious, reason))?,
+            Action::ComplaintInform { id, notice } => {
+                w.update_complaint(*id, |c| c.inform_constituency(notice))?
+            }
+            Action::ComplaintExplain { id, request } => {
+                w.update_complaint(*id, |c| c.request_explanation(request))?
+            }
+            Action::ComplaintCureInstruction {
+                id,
+                course,
+                deadline,
+            } => {
+                let deadline = parse_time(deadline)?;
+                w.update_complaint(*id, |c| c.instruct_cure(course, deadline))?
+            }
+            Action::ComplaintCure { id, statement } => {
+                w.update_complaint(*id, |c| c.cure(statement))?
+            }
+            Action::ComplaintNoMerit { id, answer } => {
+                w.update_complaint(*id, |c| c.answer_no_merit(answer))?
+            }
+            Action::ComplaintFailureNotice { id, notice } => {
+                w.update_complaint(*id, |c| c.notice_failure_to_cure(notice, at))?
+            }
+            Action::MediationOpen { id } => w.update_complaint(*id, |c| c.open_mediation())?,
+            Action::MediationSession {
+                id,
+                record,
+                good_faith,
+            } => w.update_complaint(*id, |c| {
+                c.record_session(Session {
+                    at: now.clone(),
+                    record: record.clone(),
+                    good_faith: *good_faith,
+                })
+            })?,
+            Action::MediationResolve { id, terms } => {
+                w.update_complaint(*id, |c| c.resolve(terms))?
+            }
+            Action::MediationFail { id } => w.update_complaint(*id, |c| c.fail_mediation())?,
+            Action::ComplaintClose { id, reason } => {
+                w.update_complaint(*id, |c| c.close(reason))?
+            }
+            Action::CaseOpen { tld, path } => {
+                let a = self.approved(tld)?;
+                let mediation_failed = match path {
+                    EntryPath::Proceedings { complaint } => {
+                        let c = self.complaint(*complaint)?;
+                        if c.tld != *tld {
+                            return refused(
+                                format!("complaint {complaint} is about .{}, not .{tld}", c.tld),
+                                "BP §6",
+                            );
+                        }
+                        c.mediation_failed()
+                    }
+                    _ => false,
+                };
+                if let Some(open) = self
+                    .cases
+                    .values()
+                    .find(|c| c.tld == *tld && c.completed().is_none())
+                {
+                    return refused(
+                        format!("case {} for .{tld} is still open", open.id),
+                        "BP §6",
+                    );
+                }
+                let id = self.cases.len() as u64 + 1;
+                let territory = if a.admin_contact.country.is_empty() {
+                    tld.to_uppercase()
+                } else {
+                    a.admin_contact.country.clone()
+                };
+                w.cases.insert(
+                    id,
+                    Case::open(
+                        id,
+                        tld,
+                        &territory,
+                        &a.manager,
+                        path.clone(),
+                        mediation_failed,
+                    )?,
+                );
+                json!({"case": id, "territory": territory})
+            }
+            Action::CaseAppoint { id, seat, member } => {
+                w.update_case(*id, |c| c.appoint(*seat, member.clone()))?
+            }
+            Action::CasePriorRecord { id, document } => {
+                w.update_case(*id, |c| c.attach_prior_record(document))?
+            }
+            Action::CaseCommunication { id, text } => {
+                w.update_case(*id, |c| c.enter_communication(text))?
+            }
+            Action::CaseEvidence { id, party, summary } => {
+                w.update_case(*id, |c| c.present_evidence(*party, summary))?
+            }
+            Action::CasePrinciple {
+                id,
+                question,
+                answer,
+            } => w.update_case(*id, |c| c.answer_principle(question, answer))?,
+            Action::CaseCriterion {
+                id,
+                criterion,
+                note,
+            } => w.update_case(*id, |c| c.consider_criterion(criterion, note))?,
+            Action::CaseVote { id, outcome } => {
+                w.update_case(*id, |c| c.vote(actor, outcome.clone()))?
+            }
+            Action::CaseDecide { id, outcome } => {
+                w.update_case(*id, |c| c.release_decision(outcome.clone(), at))?
+            }
+            Action::CaseAppeal { id, party } => {
+                w.update_case(*id, |c| c.appeal(*party, at, window))?
+            }
+            Action::CaseTribunalSeat { id, group, member } => {
+                w.update_case(*id, |c| c.seat_tribunal(*group, member.clone()))?
+            }
+            Action::CaseTribunalVote { id, uphold } => {
+                w.update_case(*id, |c| c.tribunal_vote(actor, *uphold, at))?
+            }
+            Action::CaseFinalize { id } => w.update_case(*id, |c| c.finalize(at, window))?,
+            Action::CaseApply { id, application } => {
+                w.update_case(*id, |c| c.apply(application.clone()))?
+            }
+            Action::CaseComment { id, days } => {
+                w.update_case(*id, |c| c.open_comment(at, *days))?
+            }
+            Action::CaseSelect { id, applicant } => {
+                w.update_case(*id, |c| c.select(applicant, at))?
+            }
+            Action::Gate { request, precheck } => {
+                let a = self.approved(&request.tld)?;
+                let cases: Vec<&Case> = self
+                    .cases
+                    .values()
+                    .filter(|c| c.tld == request.tld)
+                    .collect();
+                let decision = decide(request, a, precheck.as_ref(), &cases);
+                if decision.allowed {
+                    w.approved
+                        .insert(request.tld.clone(), request.applied_to(a));
+                }
+                json!({"decision": decision})
+            }
+        };
+        Ok((w, result))
+    }
+
+    /// Applies an operator's suspension action to a TLD's technical state.
+    fn update_technical(
+        &mut self,
+        tld: &str,
+        f: impl FnOnce(
+            &TldTechnical,
+        ) -> Result<(TldTechnical, crate::policy::technical::Effect), Refusal>,
+    ) -> Result<Value, Refusal> {
+        self.approved(tld)?;
+        let (next, effect) = f(&self.technical.get(tld).cloned().unwrap_or_default())?;
+        self.technical.insert(tld.to_string(), next);
+        Ok(json!({"effects": [effect]}))
+    }
+
+    /// Keeps a gate decision under its event number.
+    pub(super) fn note_decision(&mut self, seq: i64, action: &Action, result: &Value) {
+        if let Action::Gate { request, .. } = action
+            && let Some(d) = result
+                .get("decision")
+                .and_then(|d| serde_json::from_value::<GateDecision>(d.clone()).ok())
+        {
+            self.decisions.insert(seq, ((**request).clone(), d));
+        }
+    }
+
+    fn update_complaint(
+        &mut self,
+        id: u64,
+        f: impl FnOnce(&Complaint) -> Result<Complaint, Refusal>,
+    ) -> Result<Value, Refusal> {
+        let next = f(self.complaint(id)?)?;
+        let stage = serde_json::to_value(&next.stage).unwrap_or(Value::Null);
+        self.complaints.insert(id, next);
+        Ok(json!({"complaint": id, "stage": stage}))
+    }
+
+    fn update_case(
+        &mut self,
+        id: u64,
+        f: impl FnOnce(&Case) -> Result<Case, Refusal>,
+    ) -> Result<Value, Refusal> {
+        let next = f(self.case(id)?)?;
+        let stage = serde_json::to_value(&next.stage).unwrap_or(Value::Null);
+        let remaining = next.remaining_steps();
+        self.cases.insert(id, next);
+        Ok(json!({"case": id, "stage": stage, "remaining": remaining}))
+    }
+}

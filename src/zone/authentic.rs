@@ -1,0 +1,70 @@
+//! Whether a root zone may be adopted: its signatures verify against the
+//! trust anchor at the time of reading and its ZONEMD, when present,
+//! matches (`docs/RULES.md#authentic-root-zone`). The daemon applies this
+//! one test to the zone that seeds the record and to every later one.
+
+use std::path::Path;
+
+use super::verify::{AuthStatus, TrustAnchor, ZonemdOutcome, verify_zone};
+use super::{Zone, ZoneError};
+
+/// Why a zone is not adopted.
+#[derive(Debug, thiserror::Error)]
+pub enum NotAuthentic {
+    /// The configured trust anchor cannot be read.
+    #[error("trust anchor unusable: {0}")]
+    Anchor(#[from] ZoneError),
+    /// The zone's signatures or ZONEMD do not verify.
+    #[error(
+        "root zone {source_name} serial {serial} is not authentic: signatures {status:?}, ZONEMD {zonemd:?} ({reason}) (docs/RULES.md#authentic-root-zone)"
+    )]
+    Failed {
+        /// Where the zone came from.
+        source_name: String,
+        /// Its SOA serial.
+        serial: u32,
+        /// Signature status.
+        status: AuthStatus,
+        /// ZONEMD outcome.
+        zonemd: ZonemdOutcome,
+        /// The first failure.
+        reason: String,
+    },
+}
+
+/// Verifies `zone` at `at` (Unix seconds) against `trust_anchor` (a file
+/// of DS or DNSKEY records for `.`) or the built-in IANA anchors. Returns
+/// the authenticity status to report; when `required`, a zone that does
+/// not verify is refused.
+pub fn authenticate(
+    zone: &Zone,
+    trust_anchor: Option<&Path>,
+    required: bool,
+    at: i64,
+) -> Result<String, NotAuthentic> {
+    let at = u32::try_from(at.max(0)).unwrap_or(u32::MAX);
+    let anchor = match trust_anchor {
+        Some(p) => TrustAnchor::from_file(p)?,
+        None => TrustAnchor::builtin(at),
+    };
+    let auth = verify_zone(zone, &anchor, at);
+    let authentic =
+        auth.status == AuthStatus::Verified && auth.zonemd.outcome != ZonemdOutcome::Mismatch;
+    if required && !authentic {
+        return Err(NotAuthentic::Failed {
+            source_name: zone.source.clone(),
+            serial: zone.serial,
+            status: auth.status,
+            zonemd: auth.zonemd.outcome,
+            reason: auth
+                .failures
+                .first()
+                .map(|f| f.reason.clone())
+                .unwrap_or(auth.zonemd.detail.clone()),
+        });
+    }
+    Ok(format!(
+        "{:?}, ZONEMD {:?}",
+        auth.status, auth.zonemd.outcome
+    ))
+}
