@@ -208,7 +208,7 @@ impl Metrics {
             self.tld_status.with_label_values(&[&r.tld]).set(status);
             for f in &r.findings {
                 self.check_failures
-                    .with_label_values(&[&r.tld, f.check])
+                    .with_label_values(&[r.tld.as_str(), f.check.as_str()])
                     .inc();
             }
             for s in &r.servers {

@@ -243,9 +243,30 @@ fn import_once_and_drift() {
     let zone = repo("tests/data/small-root.zone");
     let next = repo("tests/data/small-root-next.zone");
     let (zone, next) = (zone.to_str().unwrap(), next.to_str().unwrap());
-    let out = run(&["--store", store, "import", "--root-zone", zone]);
+    let unverified = run(&["--store", store, "import", "--root-zone", zone]);
+    assert_eq!(unverified.status.code(), Some(3), "{}", stderr(&unverified));
+    assert!(
+        stderr(&unverified).contains("docs/RULES.md#authentic-root-zone"),
+        "{}",
+        stderr(&unverified)
+    );
+    let out = run(&[
+        "--store",
+        store,
+        "import",
+        "--no-verify",
+        "--root-zone",
+        zone,
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let again = run(&["--store", store, "import", "--root-zone", zone]);
+    let again = run(&[
+        "--store",
+        store,
+        "import",
+        "--no-verify",
+        "--root-zone",
+        zone,
+    ]);
     assert_eq!(again.status.code(), Some(3));
     assert!(
         stderr(&again).contains("already seeded"),

@@ -29,13 +29,13 @@ fn exported() -> BTreeSet<String> {
         verdict: rootguard::checks::Verdict::Ok,
         threats: vec![],
         findings: vec![rootguard::checks::Finding {
-            check: "EDNS",
+            check: rootguard::checks::CheckId::Edns,
             severity: rootguard::checks::Severity::Warning,
             server: None,
             message: "m".into(),
             fix: "f",
         }],
-        servers: vec![rootguard::checks::evaluate::ServerStatus {
+        servers: vec![rootguard::checks::ServerStatus {
             host: "ns1.xa.".into(),
             address: "127.0.0.1".parse().unwrap(),
             from_glue: true,

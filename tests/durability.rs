@@ -21,6 +21,7 @@ fn acknowledged_events_survive_kill_9() {
             "--store",
             store.to_str().unwrap(),
             "import",
+            "--no-verify",
             "--root-zone",
             zone,
         ])

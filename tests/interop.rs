@@ -345,6 +345,26 @@ ns1.xy. 172800 IN A 192.0.2.1
         auth.zonemd.detail
     );
 
+    // A copy with ZONEMD stripped and one glue address changed still has
+    // valid signatures (glue is not signed, RFC 4035 §2.2), but is not
+    // authentic: without a verified ZONEMD nothing vouches for NS and glue
+    // (docs/RULES.md#authentic-root-zone).
+    let anchor_file = d.join(format!("{key}.ds"));
+    assert!(
+        rootguard::zone::authentic::authenticate(&zone, Some(&anchor_file), true, now() as i64)
+            .is_ok()
+    );
+    let mut stripped = zone.clone();
+    stripped.records.retain(|rr| {
+        let covers_zonemd = matches!(rr.data(), domain::rdata::ZoneRecordData::Rrsig(s) if s.type_covered() == domain::base::iana::Rtype::ZONEMD);
+        rr.rtype() != domain::base::iana::Rtype::ZONEMD && !covers_zonemd
+    });
+    assert!(stripped.records.len() < zone.records.len());
+    let e =
+        rootguard::zone::authentic::authenticate(&stripped, Some(&anchor_file), true, now() as i64)
+            .unwrap_err();
+    assert!(e.to_string().contains("ZONEMD Absent"), "{e}");
+
     // The daemon's source: transferred, verified, adopted once per serial.
     let mut source =
         rootguard::daemon::zone_source::ZoneSource::new(&rootguard::config::ZoneConfig {

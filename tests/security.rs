@@ -216,6 +216,7 @@ fn cli_gate_refuses_invalid_dns_data_with_exit_3_and_records_nothing() {
     };
     let out = rg(&[
         "import",
+        "--no-verify",
         "--root-zone",
         d.join("root.zone").to_str().unwrap(),
     ]);
@@ -343,4 +344,37 @@ async fn pages_escape_what_the_request_path_holds_and_forbid_scripts() {
             "{page} has no Content-Security-Policy"
         );
     }
+}
+
+#[test]
+fn a_record_seeded_without_verification_is_refused_when_authenticity_is_required() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = RootZone::new().tld("xa", &[("ns1", "127.70.1.1"), ("ns2", "127.71.1.1")]);
+    std::fs::write(d.join("root.zone"), root.text()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rootguard"))
+        .arg("--store")
+        .arg(d.join("record.sqlite"))
+        .args(["import", "--no-verify", "--root-zone"])
+        .arg(d.join("root.zone"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = config(d, unique_port(), "require_authentic = true");
+    let out = Command::new(env!("CARGO_BIN_EXE_rootguard"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env_remove("ROOTGUARD_STORE")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("was not verified") && err.contains("docs/RULES.md#authentic-root-zone"),
+        "{err}"
+    );
 }

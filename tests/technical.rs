@@ -9,6 +9,7 @@ mod common;
 use common::*;
 use std::sync::Arc;
 
+use rootguard::app::seed::SeedCheck;
 use rootguard::app::{App, When};
 use rootguard::config::Config;
 use rootguard::lab::{Faults, Lab, load_dir};
@@ -61,6 +62,10 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
             &dir.path().join("root.zone"),
             None,
             Settings::default(),
+            SeedCheck {
+                skip: true,
+                ..Default::default()
+            },
             "op",
             When::At(t0),
         )
@@ -133,7 +138,7 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
     // A technical change that fixes xh's DS: pre-checked, allowed, applied.
     let fixed = rootguard::lab::LabKey::derive("xh", 2).ds();
     let mut req = ChangeRequest {
-        tld: "xh".into(),
+        tld: rootguard::zone::Tld::parse("xh").unwrap(),
         submitted_by: "xh-tech".into(),
         on_behalf_of: ledger.world().approved["xh"].manager.clone(),
         manager: None,
@@ -198,6 +203,10 @@ async fn impaired_vantage_opens_nothing() {
             &dir.path().join("root.zone"),
             None,
             Settings::default(),
+            SeedCheck {
+                skip: true,
+                ..Default::default()
+            },
             "op",
             When::At(1_800_000_000),
         )

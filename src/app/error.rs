@@ -32,7 +32,7 @@ pub enum AppError {
     Config(#[from] crate::config::ConfigError),
     /// A change request file is not valid JSON of the request format.
     #[error(
-        "{file}:{line}:{column}: not a valid change request (see docs/change-request.schema.json): {message}"
+        "{file}:{line}:{column}: not a valid change request (see docs/change-request.schema.json, docs/RULES.md#change-request-data): {message}"
     )]
     Request {
         /// The file.

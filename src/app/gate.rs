@@ -79,9 +79,9 @@ impl App {
         when: When,
         request: ChangeRequest,
     ) -> Result<(Recorded, GateDecision), AppError> {
-        let approved = self.world().approved.get(&request.tld).cloned();
+        let approved = self.world().approved.get(request.tld.as_str()).cloned();
         let request = validate(&request, approved.as_ref())?;
-        let approved = self.world().approved.get(&request.tld).cloned();
+        let approved = self.world().approved.get(request.tld.as_str()).cloned();
         let precheck = match &approved {
             Some(a) if request.changes_delegation(a) => {
                 precheck(

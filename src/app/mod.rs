@@ -198,18 +198,23 @@ pub fn effective_zone(world: &World) -> String {
     );
     for (tld, a) in &world.approved {
         let m = measures.get(tld).copied();
+        // Comments name the TLD only in its validated form.
+        let label = crate::zone::Tld::parse(tld)
+            .map(|t| format!("{t}."))
+            .unwrap_or_else(|_| "a ccTLD whose label is not valid".into());
         let Some(d) = a.effective(m) else {
-            let _ = writeln!(text, "; {tld}. held by a suspension (hold-delegation)");
+            let _ = writeln!(text, "; {label} held by a suspension (hold-delegation)");
             continue;
         };
         if m.is_some() {
-            let _ = writeln!(text, "; {tld}. DS withheld by a suspension");
+            let _ = writeln!(text, "; {label} DS withheld by a suspension");
         }
         if let Err(e) = crate::zone::render::delegation(&mut text, &d) {
-            tracing::error!(error = %e, "an approved delegation is not valid DNS data; omitted from the effective zone");
+            tracing::error!(error = %e, "the approved delegation of {label} is not valid DNS data; omitted from the effective zone");
             let _ = writeln!(
                 text,
-                "; a delegation was omitted: its approved data is not valid DNS data"
+                "; {label} omitted: its approved data is not valid DNS data ({})",
+                crate::zone::host::RULE
             );
         }
     }

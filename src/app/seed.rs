@@ -19,6 +19,7 @@ pub fn import_zone(
     zone: &Zone,
     registry: Option<&Path>,
     settings: Settings,
+    authenticity: Option<String>,
     actor: &str,
     at: i64,
 ) -> Result<Recorded, AppError> {
@@ -33,18 +34,34 @@ pub fn import_zone(
             delegations,
             policy: settings.policy,
             appeal_window_days: settings.appeal_window_days,
+            authenticity,
         },
     )?)
+}
+
+/// How `rootguard import` judges the seed zone's authenticity.
+#[derive(Clone, Debug, Default)]
+pub struct SeedCheck {
+    /// Skip verification (`--no-verify`, for labs and tests): recorded as
+    /// not verified, and a daemon with `zone.require_authentic` then
+    /// refuses the record.
+    pub skip: bool,
+    /// Trust anchor file (DS or DNSKEY records for `.`); default the
+    /// built-in IANA root KSKs.
+    pub trust_anchor: Option<std::path::PathBuf>,
 }
 
 impl App {
     /// `rootguard import`: seeds the record from a root zone file and a
     /// registry file.
+    /// The zone must be authentic (`docs/RULES.md#authentic-root-zone`)
+    /// unless `check.skip`.
     pub async fn import(
         self: &Arc<Self>,
         root_zone: &Path,
         registry: Option<&Path>,
         settings: Settings,
+        check: SeedCheck,
         actor: &str,
         when: When,
     ) -> Result<Recorded, AppError> {
@@ -55,8 +72,33 @@ impl App {
         );
         self.blocking(move |ledger, _| {
             let zone = Zone::from_file(&root_zone)?;
+            let authenticity = if check.skip {
+                None
+            } else {
+                Some(
+                    crate::zone::authentic::authenticate(
+                        &zone,
+                        check.trust_anchor.as_deref(),
+                        true,
+                        when.probe_time(),
+                    )
+                    .map_err(|e| {
+                        AppError::UnverifiedSeed(format!(
+                            "{e}; give --no-verify to seed a lab or test record from it"
+                        ))
+                    })?,
+                )
+            };
             let at = when.record_time(ledger.world().last_at);
-            import_zone(ledger, &zone, registry.as_deref(), settings, &actor, at)
+            import_zone(
+                ledger,
+                &zone,
+                registry.as_deref(),
+                settings,
+                authenticity,
+                &actor,
+                at,
+            )
         })
         .await
     }
@@ -64,9 +106,18 @@ impl App {
     /// The daemon's first start: an empty record is seeded from
     /// `zone.file`, verified like every later zone when
     /// `zone.require_authentic` is set. Returns whether it seeded.
+    /// A record seeded without verification is refused when
+    /// `zone.require_authentic` is set.
     pub async fn seed_if_empty(self: &Arc<Self>) -> Result<bool, AppError> {
         self.blocking(|ledger, app| {
+            let required = app.config.zone.require_authentic;
             if ledger.world().seeded {
+                if required && ledger.world().seed_authenticity.is_none() {
+                    return Err(AppError::UnverifiedSeed(format!(
+                        "the record {} was seeded from a root zone that was not verified (rootguard import --no-verify), and zone.require_authentic is set; seed a new record from a verified zone (docs/RULES.md#authentic-root-zone)",
+                        app.config.store.display()
+                    )));
+                }
                 return Ok(false);
             }
             let config = &app.config;
@@ -75,13 +126,15 @@ impl App {
             };
             let zone = Zone::from_file(file)?;
             let now = jiff::Timestamp::now().as_second();
-            crate::zone::authentic::authenticate(
+            let authenticity = crate::zone::authentic::authenticate(
                 &zone,
                 config.zone.trust_anchor.as_deref(),
-                config.zone.require_authentic,
+                required,
                 now,
             )
             .map_err(|e| AppError::UnverifiedSeed(e.to_string()))?;
+            // Recorded as verified only when it was required to be.
+            let authenticity = required.then_some(authenticity);
             let settings = Settings {
                 policy: config.policy.clone(),
                 appeal_window_days: config.appeal_window_days,
@@ -91,6 +144,7 @@ impl App {
                 &zone,
                 config.zone.registry.as_deref(),
                 settings,
+                authenticity,
                 "rootguard (first start)",
                 now,
             )?;

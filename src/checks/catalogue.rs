@@ -16,7 +16,7 @@ pub enum Severity {
     /// A requirement is not met: the TLD is degraded.
     Error,
     /// Resolution of the TLD is at risk. The verdict `threat` is decided by
-    /// POLICY.md's two conditions alone, not by this severity.
+    /// the two conditions of `docs/RULES.md#threat` alone, not by this severity.
     Critical,
 }
 
@@ -31,11 +31,194 @@ impl std::fmt::Display for Severity {
     }
 }
 
+/// A check's stable identifier. Only the checks of the catalogue exist:
+/// an unknown ID cannot be represented, and parsing one fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CheckId {
+    /// `NS-COUNT`.
+    NsCount,
+    /// `NS-RESOLVABLE`.
+    NsResolvable,
+    /// `NS-DISTINCT-ADDRESSES`.
+    NsDistinctAddresses,
+    /// `ADDRESS-SCOPE`.
+    AddressScope,
+    /// `PREFIX-DIVERSITY`.
+    PrefixDiversity,
+    /// `REACH-UDP`.
+    ReachUdp,
+    /// `REACH-TCP`.
+    ReachTcp,
+    /// `AUTHORITATIVE`.
+    Authoritative,
+    /// `SOA-SERIAL-CONSISTENT`.
+    SoaSerialConsistent,
+    /// `NS-SET-CONSISTENT`.
+    NsSetConsistent,
+    /// `PARENT-CHILD-NS`.
+    ParentChildNs,
+    /// `GLUE-MATCH`.
+    GlueMatch,
+    /// `REFERRAL-SIZE`.
+    ReferralSize,
+    /// `OPEN-RECURSION`.
+    OpenRecursion,
+    /// `EDNS`.
+    Edns,
+    /// `UDP-RTT`.
+    UdpRtt,
+    /// `TCP-RTT`.
+    TcpRtt,
+    /// `DS-DIGEST-ALGORITHM`.
+    DsDigestAlgorithm,
+    /// `DS-KEY-ALGORITHM`.
+    DsKeyAlgorithm,
+    /// `DS-MATCHES-DNSKEY`.
+    DsMatchesDnskey,
+    /// `DNSKEY-SIGNED`.
+    DnskeySigned,
+    /// `SOA-SIGNED`.
+    SoaSigned,
+    /// `SIGNATURE-EXPIRY`.
+    SignatureExpiry,
+}
+
+impl CheckId {
+    /// Every check, in catalogue order.
+    pub const ALL: [CheckId; 23] = [
+        CheckId::NsCount,
+        CheckId::NsResolvable,
+        CheckId::NsDistinctAddresses,
+        CheckId::AddressScope,
+        CheckId::PrefixDiversity,
+        CheckId::ReachUdp,
+        CheckId::ReachTcp,
+        CheckId::Authoritative,
+        CheckId::SoaSerialConsistent,
+        CheckId::NsSetConsistent,
+        CheckId::ParentChildNs,
+        CheckId::GlueMatch,
+        CheckId::ReferralSize,
+        CheckId::OpenRecursion,
+        CheckId::Edns,
+        CheckId::UdpRtt,
+        CheckId::TcpRtt,
+        CheckId::DsDigestAlgorithm,
+        CheckId::DsKeyAlgorithm,
+        CheckId::DsMatchesDnskey,
+        CheckId::DnskeySigned,
+        CheckId::SoaSigned,
+        CheckId::SignatureExpiry,
+    ];
+
+    /// The stable identifier text (e.g. `NS-COUNT`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckId::NsCount => "NS-COUNT",
+            CheckId::NsResolvable => "NS-RESOLVABLE",
+            CheckId::NsDistinctAddresses => "NS-DISTINCT-ADDRESSES",
+            CheckId::AddressScope => "ADDRESS-SCOPE",
+            CheckId::PrefixDiversity => "PREFIX-DIVERSITY",
+            CheckId::ReachUdp => "REACH-UDP",
+            CheckId::ReachTcp => "REACH-TCP",
+            CheckId::Authoritative => "AUTHORITATIVE",
+            CheckId::SoaSerialConsistent => "SOA-SERIAL-CONSISTENT",
+            CheckId::NsSetConsistent => "NS-SET-CONSISTENT",
+            CheckId::ParentChildNs => "PARENT-CHILD-NS",
+            CheckId::GlueMatch => "GLUE-MATCH",
+            CheckId::ReferralSize => "REFERRAL-SIZE",
+            CheckId::OpenRecursion => "OPEN-RECURSION",
+            CheckId::Edns => "EDNS",
+            CheckId::UdpRtt => "UDP-RTT",
+            CheckId::TcpRtt => "TCP-RTT",
+            CheckId::DsDigestAlgorithm => "DS-DIGEST-ALGORITHM",
+            CheckId::DsKeyAlgorithm => "DS-KEY-ALGORITHM",
+            CheckId::DsMatchesDnskey => "DS-MATCHES-DNSKEY",
+            CheckId::DnskeySigned => "DNSKEY-SIGNED",
+            CheckId::SoaSigned => "SOA-SIGNED",
+            CheckId::SignatureExpiry => "SIGNATURE-EXPIRY",
+        }
+    }
+
+    /// The catalogue entry.
+    pub fn info(self) -> &'static CheckInfo {
+        &CATALOGUE[self as usize]
+    }
+
+    /// The family of findings the check belongs to.
+    pub fn family(self) -> Family {
+        self.info().family
+    }
+
+    /// Default severity of a failure.
+    pub fn default_severity(self) -> Severity {
+        self.info().severity
+    }
+
+    /// What the manager should do when it fails.
+    pub fn fix(self) -> &'static str {
+        self.info().fix
+    }
+}
+
+impl std::fmt::Display for CheckId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// A check ID that is not in the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown check ID {0:?} (see `rootguard checks` for the catalogue)")]
+pub struct UnknownCheck(pub String);
+
+impl std::str::FromStr for CheckId {
+    type Err = UnknownCheck;
+    fn from_str(s: &str) -> Result<CheckId, UnknownCheck> {
+        CheckId::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownCheck(s.to_string()))
+    }
+}
+
+impl Serialize for CheckId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CheckId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<CheckId, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A family of findings: one complaint track each
+/// (`docs/RULES.md#technical-complaint`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// Servers unreachable, lame or unresolvable.
+    Reachability,
+    /// Servers disagree with each other or with the root zone.
+    Consistency,
+    /// DNSSEC chain and signatures.
+    Dnssec,
+    /// Shape of the delegation (count, addresses, diversity, referral).
+    Delegation,
+    /// Service quality (recursion, EDNS, RTT).
+    Service,
+}
+
 /// One check of the catalogue.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct CheckInfo {
     /// Stable identifier.
-    pub id: &'static str,
+    pub id: CheckId,
+    /// The family of findings it belongs to (one complaint track each).
+    pub family: Family,
     /// What it tests.
     pub tests: &'static str,
     /// Default severity of a failure.
@@ -49,9 +232,10 @@ pub struct CheckInfo {
 }
 
 macro_rules! check {
-    ($id:expr, $sev:ident, $zm:expr, $iana:expr, $tests:expr, $fix:expr) => {
+    ($id:expr, $family:expr, $sev:ident, $zm:expr, $iana:expr, $tests:expr, $fix:expr) => {
         CheckInfo {
             id: $id,
+            family: $family,
             tests: $tests,
             severity: Severity::$sev,
             zonemaster: $zm,
@@ -64,7 +248,8 @@ macro_rules! check {
 /// Every check rootguard runs, in report order.
 pub const CATALOGUE: &[CheckInfo] = &[
     check!(
-        "NS-COUNT",
+        CheckId::NsCount,
+        Family::Delegation,
         Error,
         "DELEGATION01",
         "Minimum number of name servers (two)",
@@ -72,7 +257,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Delegate to at least two name servers."
     ),
     check!(
-        "NS-RESOLVABLE",
+        CheckId::NsResolvable,
+        Family::Reachability,
         Error,
         "BASIC01 / DELEGATION06",
         "Name servers must be resolvable",
@@ -80,7 +266,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Publish A/AAAA records for every NS host (glue for in-bailiwick hosts)."
     ),
     check!(
-        "NS-DISTINCT-ADDRESSES",
+        CheckId::NsDistinctAddresses,
+        Family::Delegation,
         Error,
         "DELEGATION02",
         "Name servers must be distinct",
@@ -88,7 +275,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Give each name server its own address."
     ),
     check!(
-        "ADDRESS-SCOPE",
+        CheckId::AddressScope,
+        Family::Delegation,
         Error,
         "ADDRESS01",
         "Name server addresses must be globally routable",
@@ -96,7 +284,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Use publicly routable addresses for all name servers."
     ),
     check!(
-        "PREFIX-DIVERSITY",
+        CheckId::PrefixDiversity,
+        Family::Delegation,
         Warning,
         "CONNECTIVITY04",
         "Network diversity",
@@ -104,7 +293,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Place name servers in different networks."
     ),
     check!(
-        "REACH-UDP",
+        CheckId::ReachUdp,
+        Family::Reachability,
         Error,
         "CONNECTIVITY01",
         "Name servers must answer over UDP",
@@ -112,7 +302,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Make the server answer DNS over UDP; check firewalls and the server process."
     ),
     check!(
-        "REACH-TCP",
+        CheckId::ReachTcp,
+        Family::Reachability,
         Error,
         "CONNECTIVITY02",
         "Name servers must answer over TCP (RFC 7766)",
@@ -120,7 +311,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Allow DNS over TCP port 53 and make the server answer it."
     ),
     check!(
-        "AUTHORITATIVE",
+        CheckId::Authoritative,
+        Family::Reachability,
         Error,
         "DELEGATION04",
         "Name servers must be authoritative (no lame delegation)",
@@ -128,7 +320,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Load the TLD zone on the server and answer authoritatively."
     ),
     check!(
-        "SOA-SERIAL-CONSISTENT",
+        CheckId::SoaSerialConsistent,
+        Family::Consistency,
         Warning,
         "CONSISTENCY01",
         "Name servers should serve the same zone version",
@@ -136,7 +329,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Fix zone transfers so that every server has the current version."
     ),
     check!(
-        "NS-SET-CONSISTENT",
+        CheckId::NsSetConsistent,
+        Family::Consistency,
         Error,
         "CONSISTENCY04",
         "NS sets must be consistent",
@@ -144,7 +338,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Serve the same NS RRset from every server."
     ),
     check!(
-        "PARENT-CHILD-NS",
+        CheckId::ParentChildNs,
+        Family::Consistency,
         Error,
         "DELEGATION07 / CONSISTENCY04",
         "Parent and child NS sets must match",
@@ -152,7 +347,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Make the TLD's apex NS set and the root zone delegation list the same hosts (submit a change request or fix the zone)."
     ),
     check!(
-        "GLUE-MATCH",
+        CheckId::GlueMatch,
+        Family::Consistency,
         Error,
         "CONSISTENCY05",
         "Glue must match the child's address records",
@@ -160,7 +356,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Make the zone's A/AAAA records for the name servers match the glue (or request a glue change)."
     ),
     check!(
-        "REFERRAL-SIZE",
+        CheckId::ReferralSize,
+        Family::Delegation,
         Error,
         "DELEGATION03",
         "The referral must fit in 512 octets",
@@ -168,7 +365,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Use fewer or shorter name server names, or fewer glue addresses."
     ),
     check!(
-        "OPEN-RECURSION",
+        CheckId::OpenRecursion,
+        Family::Service,
         Error,
         "NAMESERVER01",
         "Name servers must not offer open recursion",
@@ -176,7 +374,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Disable recursion on authoritative servers."
     ),
     check!(
-        "EDNS",
+        CheckId::Edns,
+        Family::Service,
         Warning,
         "NAMESERVER02",
         "EDNS0 support (RFC 6891)",
@@ -184,7 +383,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Upgrade or configure the server to support EDNS0."
     ),
     check!(
-        "UDP-RTT",
+        CheckId::UdpRtt,
+        Family::Service,
         Warning,
         "—",
         "ICANN SLA: UDP round trip within 500 ms",
@@ -192,7 +392,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Move servers closer to users or add anycast capacity."
     ),
     check!(
-        "TCP-RTT",
+        CheckId::TcpRtt,
+        Family::Service,
         Warning,
         "—",
         "ICANN SLA: TCP round trip within 1500 ms",
@@ -200,7 +401,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Improve TCP handling capacity and latency."
     ),
     check!(
-        "DS-DIGEST-ALGORITHM",
+        CheckId::DsDigestAlgorithm,
+        Family::Dnssec,
         Warning,
         "DNSSEC01",
         "DS digest types must be allowed (RFC 8624)",
@@ -208,7 +410,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Submit DS records with SHA-256 digests."
     ),
     check!(
-        "DS-KEY-ALGORITHM",
+        CheckId::DsKeyAlgorithm,
+        Family::Dnssec,
         Error,
         "DNSSEC05",
         "DNSSEC algorithms must be allowed (RFC 8624)",
@@ -216,7 +419,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Sign with an allowed algorithm (ECDSA P-256 or RSA/SHA-256 are common) and update the DS."
     ),
     check!(
-        "DS-MATCHES-DNSKEY",
+        CheckId::DsMatchesDnskey,
+        Family::Dnssec,
         Critical,
         "DNSSEC02",
         "DS must match a DNSKEY of the child",
@@ -224,7 +428,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Submit a DS that matches the current KSK, or publish the key the DS names."
     ),
     check!(
-        "DNSKEY-SIGNED",
+        CheckId::DnskeySigned,
+        Family::Dnssec,
         Critical,
         "DNSSEC08",
         "The DNSKEY RRset must be signed by the key the DS names",
@@ -232,7 +437,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Sign the DNSKEY RRset with the KSK the DS points to."
     ),
     check!(
-        "SOA-SIGNED",
+        CheckId::SoaSigned,
+        Family::Dnssec,
         Error,
         "DNSSEC09",
         "The SOA must be validly signed",
@@ -240,7 +446,8 @@ pub const CATALOGUE: &[CheckInfo] = &[
         "Re-sign the zone."
     ),
     check!(
-        "SIGNATURE-EXPIRY",
+        CheckId::SignatureExpiry,
+        Family::Dnssec,
         Error,
         "DNSSEC04",
         "Signatures must be within their validity period",
@@ -249,22 +456,19 @@ pub const CATALOGUE: &[CheckInfo] = &[
     ),
 ];
 
-/// Looks a check up by ID.
-pub fn info(id: &str) -> Option<&'static CheckInfo> {
-    CATALOGUE.iter().find(|c| c.id == id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn ids_are_unique_and_documented() {
-        let mut ids: Vec<&str> = CATALOGUE.iter().map(|c| c.id).collect();
-        ids.sort();
-        let n = ids.len();
-        ids.dedup();
-        assert_eq!(ids.len(), n);
+        assert_eq!(CATALOGUE.len(), CheckId::ALL.len());
+        for (i, id) in CheckId::ALL.into_iter().enumerate() {
+            assert_eq!(CATALOGUE[i].id, id, "catalogue order");
+            assert_eq!(id.info().id, id);
+            assert_eq!(id.as_str().parse::<CheckId>(), Ok(id));
+        }
+        assert!("NOPE".parse::<CheckId>().is_err());
         for c in CATALOGUE {
             assert!(!c.tests.is_empty() && !c.fix.is_empty() && !c.iana.is_empty());
         }

@@ -1,12 +1,13 @@
 //! DNSSEC checks of a delegation: DS algorithms, DS matching a served
 //! DNSKEY, the DNSKEY RRset signed by that key, the SOA signed, signature
-//! validity periods; and whether the TLD is DNSSEC-bogus (POLICY.md point 2).
+//! validity periods; and whether the TLD is DNSSEC-bogus (`docs/RULES.md#threat`).
 
 use bytes::Bytes;
 use domain::base::iana::{DigestAlgorithm, Rtype, SecurityAlgorithm};
 use domain::rdata::{Dnskey, Ds, ZoneRecordData};
 
-use super::evaluate::Collector;
+use super::catalogue::CheckId;
+use super::finding::Collector;
 use super::reply::{authoritative, label, records, rrsigs};
 use crate::probe::DelegationProbe;
 use crate::zone::verify::{ds_matches_key, in_window, verify_rrsig};
@@ -65,7 +66,7 @@ pub(super) fn check(
                     "unknown"
                 };
                 c.push(
-                    "DS-DIGEST-ALGORITHM",
+                    CheckId::DsDigestAlgorithm,
                     None,
                     format!(
                         "DS {} uses digest type {} ({what})",
@@ -75,7 +76,7 @@ pub(super) fn check(
             }
             if !matches!(r.algorithm, 8 | 10 | 13 | 14 | 15 | 16) {
                 c.push(
-                    "DS-KEY-ALGORITHM",
+                    CheckId::DsKeyAlgorithm,
                     None,
                     format!(
                         "DS {} names algorithm {}, which must not be used for signing",
@@ -108,7 +109,7 @@ pub(super) fn check(
             for sig in rrsigs(reply, Rtype::DNSKEY) {
                 if !in_window(sig, at) {
                     c.push(
-                        "SIGNATURE-EXPIRY",
+                        CheckId::SignatureExpiry,
                         who.clone(),
                         format!(
                             "RRSIG DNSKEY by key {} is outside its validity period",
@@ -134,7 +135,7 @@ pub(super) fn check(
                     )
                 };
                 bogus_evidence.push(format!("{}: {msg}", label(s)));
-                c.push("DS-MATCHES-DNSKEY", who.clone(), msg);
+                c.push(CheckId::DsMatchesDnskey, who.clone(), msg);
                 continue;
             }
             let mut errors = Vec::new();
@@ -157,7 +158,7 @@ pub(super) fn check(
                     )
                 };
                 bogus_evidence.push(format!("{}: {msg}", label(s)));
-                c.push("DNSKEY-SIGNED", who.clone(), msg);
+                c.push(CheckId::DnskeySigned, who.clone(), msg);
                 continue;
             }
             secure_somewhere = true;
@@ -172,7 +173,7 @@ pub(super) fn check(
                 for sig in &sigs {
                     if !in_window(sig, at) {
                         c.push(
-                            "SIGNATURE-EXPIRY",
+                            CheckId::SignatureExpiry,
                             who.clone(),
                             format!(
                                 "RRSIG SOA by key {} is outside its validity period",
@@ -190,7 +191,7 @@ pub(super) fn check(
                     } else {
                         "no SOA signature verifies with the DNSKEY RRset".to_string()
                     };
-                    c.push("SOA-SIGNED", who.clone(), msg);
+                    c.push(CheckId::SoaSigned, who.clone(), msg);
                 }
             }
         }

@@ -1,8 +1,7 @@
 //! Turning a [`DelegationProbe`] into findings and a verdict.
 //!
 //! The verdict is `threat` exactly when one of the two conditions of
-//! POLICY.md ("Technical complaints and temporary suspension", point 2;
-//! BP §4.3) holds: no delegated name server answers authoritatively over
+//! `docs/RULES.md#threat` (BP §4.3) holds: no delegated name server answers authoritatively over
 //! any transport (total outage or lameness), or the TLD is DNSSEC-bogus (the
 //! root holds DS records and none matches a DNSKEY whose DNSKEY RRset
 //! carries a currently valid signature by that key). The threat test does
@@ -14,141 +13,16 @@ use std::net::IpAddr;
 
 use domain::base::iana::Rtype;
 use domain::rdata::ZoneRecordData;
-use serde::Serialize;
 
-use super::catalogue::{Severity, info};
+use super::catalogue::{CheckId, Severity};
+use super::finding::{
+    Collector, ServerStatus, THREAT_RULE, Threat, ThreatKind, TldReport, Verdict,
+};
 use super::profile::Profile;
 use super::reply::{authoritative, label, lame_reason, records, soa_reply, soa_serial};
 use super::{dnssec, shape};
 use crate::probe::{DelegationProbe, Exchange};
-use crate::zone::{TldKind, name_key};
-
-/// One failed check.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Finding {
-    /// Check ID (see the catalogue).
-    pub check: &'static str,
-    /// Severity under the profile in force.
-    pub severity: Severity,
-    /// The server concerned ("host address"), when the finding is about one.
-    pub server: Option<String>,
-    /// What was observed.
-    pub message: String,
-    /// What to fix.
-    pub fix: &'static str,
-}
-
-/// The verdict for one TLD.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// No finding of WARNING or above.
-    Ok,
-    /// Findings, but no threat to DNS stability.
-    Degraded,
-    /// One of POLICY.md's two threat conditions holds.
-    Threat,
-}
-
-impl std::fmt::Display for Verdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Verdict::Ok => "ok",
-            Verdict::Degraded => "degraded",
-            Verdict::Threat => "threat",
-        })
-    }
-}
-
-/// The two conditions that threaten DNS stability (POLICY.md point 2).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum ThreatKind {
-    /// No delegated name server answers authoritatively over any transport.
-    TotalOutage,
-    /// DS at the root, and none matches a validly self-signed DNSKEY.
-    DnssecBogus,
-}
-
-/// A threat with its evidence.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Threat {
-    /// Which condition.
-    pub kind: ThreatKind,
-    /// Evidence.
-    pub detail: String,
-    /// The rule applied.
-    pub rule: &'static str,
-}
-
-/// The rule text cited by threats.
-pub const THREAT_RULE: &str =
-    "POLICY.md technical complaints point 2; BP §4.3 (threat to the stability of the DNS)";
-
-/// Per-address observations for the report.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ServerStatus {
-    /// NS host.
-    pub host: String,
-    /// Address.
-    pub address: IpAddr,
-    /// Whether the address is glue.
-    pub from_glue: bool,
-    /// SOA over UDP: outcome.
-    pub udp: String,
-    /// SOA over UDP: RTT in ms.
-    pub udp_rtt_ms: f64,
-    /// SOA over TCP: outcome.
-    pub tcp: String,
-    /// SOA over TCP: RTT in ms.
-    pub tcp_rtt_ms: f64,
-    /// Whether it answered SOA authoritatively over some transport.
-    pub authoritative: bool,
-    /// SOA serial served.
-    pub serial: Option<u32>,
-}
-
-/// The check result for one TLD.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TldReport {
-    /// TLD label.
-    pub tld: String,
-    /// Classification.
-    pub kind: TldKind,
-    /// Verdict.
-    pub verdict: Verdict,
-    /// Threats (empty unless the verdict is `threat`).
-    pub threats: Vec<Threat>,
-    /// Failed checks.
-    pub findings: Vec<Finding>,
-    /// Per-address observations.
-    pub servers: Vec<ServerStatus>,
-    /// Wall time of the probe in ms.
-    pub probe_ms: f64,
-}
-
-pub(super) struct Collector<'a> {
-    pub(super) profile: &'a Profile,
-    pub(super) findings: Vec<Finding>,
-}
-
-impl Collector<'_> {
-    pub(super) fn push(&mut self, check: &'static str, server: Option<String>, message: String) {
-        if !self.profile.enabled(check) {
-            return;
-        }
-        let fix = info(check).map(|c| c.fix).unwrap_or("");
-        self.findings.push(Finding {
-            check,
-            severity: self.profile.severity(check),
-            server,
-            message,
-            fix,
-        });
-    }
-}
+use crate::zone::name_key;
 
 /// Evaluates a probe under `profile` at `at` (Unix seconds).
 pub fn evaluate(probe: &DelegationProbe, profile: &Profile, at: u32) -> TldReport {
@@ -190,7 +64,7 @@ fn servers(probe: &DelegationProbe, apex: &str, c: &mut Collector<'_>) -> Vec<Se
         let who = Some(label(s));
         match &s.soa_udp.outcome {
             o if o.reply().is_none() => c.push(
-                "REACH-UDP",
+                CheckId::ReachUdp,
                 who.clone(),
                 format!("no UDP answer to {apex} SOA: {}", o.describe()),
             ),
@@ -198,7 +72,7 @@ fn servers(probe: &DelegationProbe, apex: &str, c: &mut Collector<'_>) -> Vec<Se
         }
         match &s.soa_tcp.outcome {
             o if o.reply().is_none() => c.push(
-                "REACH-TCP",
+                CheckId::ReachTcp,
                 who.clone(),
                 format!("no TCP answer to {apex} SOA: {}", o.describe()),
             ),
@@ -219,7 +93,7 @@ fn servers(probe: &DelegationProbe, apex: &str, c: &mut Collector<'_>) -> Vec<Se
         }
         if !lame.is_empty() {
             c.push(
-                "AUTHORITATIVE",
+                CheckId::Authoritative,
                 who.clone(),
                 format!("lame: {}", lame.join("; ")),
             );
@@ -227,14 +101,14 @@ fn servers(probe: &DelegationProbe, apex: &str, c: &mut Collector<'_>) -> Vec<Se
         if let Some(r) = s.soa_udp.outcome.reply() {
             if !r.edns {
                 c.push(
-                    "EDNS",
+                    CheckId::Edns,
                     who.clone(),
                     "the reply to an EDNS0 query carried no OPT record".into(),
                 );
             }
             if s.soa_udp.rtt_ms > profile.udp_rtt_ms as f64 {
                 c.push(
-                    "UDP-RTT",
+                    CheckId::UdpRtt,
                     who.clone(),
                     format!(
                         "UDP round trip {:.0} ms > {} ms",
@@ -245,7 +119,7 @@ fn servers(probe: &DelegationProbe, apex: &str, c: &mut Collector<'_>) -> Vec<Se
         }
         if s.soa_tcp.outcome.reply().is_some() && s.soa_tcp.rtt_ms > profile.tcp_rtt_ms as f64 {
             c.push(
-                "TCP-RTT",
+                CheckId::TcpRtt,
                 who.clone(),
                 format!(
                     "TCP round trip {:.0} ms > {} ms",
@@ -259,7 +133,7 @@ fn servers(probe: &DelegationProbe, apex: &str, c: &mut Collector<'_>) -> Vec<Se
             && !r.answer.is_empty()
         {
             c.push(
-                "OPEN-RECURSION",
+                CheckId::OpenRecursion,
                 who.clone(),
                 "answered a recursive query for '. SOA' with recursion available".into(),
             );
@@ -310,7 +184,7 @@ fn consistency(
             .map(|(n, who)| format!("{n} from {}", who.join(", ")))
             .collect();
         c.push(
-            "SOA-SERIAL-CONSISTENT",
+            CheckId::SoaSerialConsistent,
             None,
             format!("servers disagree on the SOA serial: {}", parts.join("; ")),
         );
@@ -339,7 +213,7 @@ fn consistency(
             .map(|(set, who)| format!("[{}] from {}", set.join(" "), who.join(", ")))
             .collect();
         c.push(
-            "NS-SET-CONSISTENT",
+            CheckId::NsSetConsistent,
             None,
             format!("servers return different NS sets: {}", parts.join("; ")),
         );
@@ -364,7 +238,7 @@ fn consistency(
         }
         if !parts.is_empty() {
             c.push(
-                "PARENT-CHILD-NS",
+                CheckId::ParentChildNs,
                 None,
                 format!("{} (as served by {})", parts.join("; "), who.join(", ")),
             );
@@ -402,7 +276,7 @@ fn consistency(
             let g: Vec<String> = glue.iter().map(|a| a.to_string()).collect();
             let ch: Vec<String> = child.iter().map(|a| a.to_string()).collect();
             c.push(
-                "GLUE-MATCH",
+                CheckId::GlueMatch,
                 None,
                 format!(
                     "{host}: glue [{}] but the TLD serves [{}]",
@@ -414,7 +288,7 @@ fn consistency(
     }
 }
 
-/// The threats, by POLICY.md point 2 alone.
+/// The threats, by `docs/RULES.md#threat` alone.
 fn threats(
     probe: &DelegationProbe,
     statuses: &[ServerStatus],

@@ -7,12 +7,14 @@
 pub mod catalogue;
 mod dnssec;
 pub mod evaluate;
+pub mod finding;
 pub mod profile;
 mod reply;
 pub mod report;
 pub mod shape;
 
-pub use catalogue::{CATALOGUE, CheckInfo, Severity};
-pub use evaluate::{Finding, Threat, ThreatKind, TldReport, Verdict, evaluate};
+pub use catalogue::{CATALOGUE, CheckId, CheckInfo, Family, Severity};
+pub use evaluate::evaluate;
+pub use finding::{Finding, ServerStatus, Threat, ThreatKind, TldReport, Verdict};
 pub use profile::Profile;
 pub use report::{CheckReport, run_checks};

@@ -10,7 +10,8 @@ use std::time::Instant;
 use futures::future::join_all;
 use serde::Serialize;
 
-use super::evaluate::{TldReport, Verdict, evaluate};
+use super::evaluate::evaluate;
+use super::finding::{TldReport, Verdict};
 use super::profile::Profile;
 use crate::probe::{DelegationProbe, Prober, probe_delegation, resolve::HostResolver};
 use crate::zone::Delegation;
@@ -207,6 +208,9 @@ pub enum CheckError {
         /// Its serial.
         serial: u32,
     },
+    /// A TLD named on the command line is not a label.
+    #[error(transparent)]
+    BadTld(#[from] crate::zone::tld::TldError),
     /// Nothing to check.
     #[error("no TLD to check: name TLDs or use --all-cctlds")]
     NoTlds,
@@ -260,8 +264,9 @@ pub async fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
     if opts.all_cctlds {
         chosen.extend(index.cctlds().cloned());
     }
-    for tld in &opts.tlds {
-        match index.get(tld) {
+    for given in &opts.tlds {
+        let tld = crate::zone::Tld::parse(given)?;
+        match index.get(tld.as_str()) {
             Some(d) => {
                 if !chosen.iter().any(|c| c.tld == d.tld) {
                     chosen.push(d.clone());
@@ -269,7 +274,7 @@ pub async fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
             }
             None => {
                 return Err(CheckError::UnknownTld {
-                    tld: tld.clone(),
+                    tld: tld.to_string(),
                     zone: zone.source.clone(),
                     serial: zone.serial,
                 });

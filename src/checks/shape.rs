@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use super::evaluate::Collector;
+use super::catalogue::CheckId;
+use super::finding::Collector;
 use crate::probe::DelegationProbe;
 use crate::zone::Delegation;
 
@@ -14,7 +15,7 @@ pub(super) fn check(probe: &DelegationProbe, c: &mut Collector<'_>) {
     let d = &probe.delegation;
     if d.ns.len() < 2 {
         c.push(
-            "NS-COUNT",
+            CheckId::NsCount,
             None,
             format!(
                 "the root zone lists {} NS host(s); at least 2 are required",
@@ -23,7 +24,7 @@ pub(super) fn check(probe: &DelegationProbe, c: &mut Collector<'_>) {
         );
     }
     for (host, reason) in &probe.unresolved {
-        c.push("NS-RESOLVABLE", None, format!("{host}: {reason}"));
+        c.push(CheckId::NsResolvable, None, format!("{host}: {reason}"));
     }
     let mut by_addr: BTreeMap<IpAddr, BTreeSet<&str>> = BTreeMap::new();
     for s in &probe.servers {
@@ -33,7 +34,7 @@ pub(super) fn check(probe: &DelegationProbe, c: &mut Collector<'_>) {
         if hosts.len() > 1 {
             let names: Vec<&str> = hosts.iter().copied().collect();
             c.push(
-                "NS-DISTINCT-ADDRESSES",
+                CheckId::NsDistinctAddresses,
                 None,
                 format!("{addr} is shared by {}", names.join(", ")),
             );
@@ -43,7 +44,7 @@ pub(super) fn check(probe: &DelegationProbe, c: &mut Collector<'_>) {
         if !is_global(addr) {
             let hosts: Vec<&str> = by_addr[addr].iter().copied().collect();
             c.push(
-                "ADDRESS-SCOPE",
+                CheckId::AddressScope,
                 Some(format!("{} {addr}", hosts.join(","))),
                 format!("{addr} is not globally routable"),
             );
@@ -67,14 +68,14 @@ pub(super) fn check(probe: &DelegationProbe, c: &mut Collector<'_>) {
     let n6 = by_addr.keys().filter(|a| a.is_ipv6()).count();
     if n4 >= 2 && v4.len() < 2 {
         c.push(
-            "PREFIX-DIVERSITY",
+            CheckId::PrefixDiversity,
             None,
             format!("all {n4} IPv4 addresses are in one /24"),
         );
     }
     if n6 >= 2 && v6.len() < 2 {
         c.push(
-            "PREFIX-DIVERSITY",
+            CheckId::PrefixDiversity,
             None,
             format!("all {n6} IPv6 addresses are in one /48"),
         );
@@ -82,7 +83,7 @@ pub(super) fn check(probe: &DelegationProbe, c: &mut Collector<'_>) {
     if let Some(size) = referral_size(d)
         && size > 512
     {
-        c.push("REFERRAL-SIZE", None, format!("a referral for a maximum-length name with all in-domain glue is {size} octets (> 512)"));
+        c.push(CheckId::ReferralSize, None, format!("a referral for a maximum-length name with all in-domain glue is {size} octets (> 512)"));
     }
 }
 
@@ -249,7 +250,7 @@ mod tests {
         check(&probe, &mut c);
         c.findings
             .iter()
-            .filter(|f| f.check == "ADDRESS-SCOPE")
+            .filter(|f| f.check == CheckId::AddressScope)
             .count()
     }
 

@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::output::emit;
 use super::{CliError, ConfigArgs, Context};
+use crate::app::seed::SeedCheck;
 use crate::ledger::Settings;
 use crate::policy::PolicyConfig;
 
@@ -30,6 +31,13 @@ pub struct ImportArgs {
     /// Appeal window in days (docs/RULES.md#appeal; the source sets none).
     #[arg(long, default_value_t = 30)]
     appeal_window_days: i64,
+    /// Trust anchor file with DS or DNSKEY records for '.' (default: the built-in IANA root KSKs).
+    #[arg(long)]
+    trust_anchor: Option<PathBuf>,
+    /// Seed from a zone that is not verified (labs, tests). Recorded as
+    /// such: a daemon with zone.require_authentic refuses the record.
+    #[arg(long)]
+    no_verify: bool,
 }
 
 impl ImportArgs {
@@ -49,6 +57,10 @@ impl ImportArgs {
                 &self.root_zone,
                 self.registry.as_deref(),
                 settings,
+                SeedCheck {
+                    skip: self.no_verify,
+                    trust_anchor: self.trust_anchor,
+                },
                 &ctx.actor,
                 ctx.when,
             )

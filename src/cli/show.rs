@@ -47,7 +47,13 @@ impl ShowArgs {
             "complaint" => json(serde_json::to_value(w.complaints.get(&self.number()?)))?,
             "case" => json(serde_json::to_value(w.cases.get(&self.number()?)))?,
             "tld" => {
-                let k = self.key()?.trim_end_matches('.').to_ascii_lowercase();
+                let k = crate::zone::Tld::parse(self.key()?)
+                    .map_err(|e| CliError::Argument {
+                        argument: "show tld",
+                        value: self.key.clone().unwrap_or_default(),
+                        reason: e.to_string(),
+                    })?
+                    .into_string();
                 serde_json::json!({"approved": w.approved.get(&k), "technical": w.technical.get(&k)})
             }
             "decisions" => json(serde_json::to_value(&w.decisions))?,

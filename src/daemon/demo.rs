@@ -151,7 +151,7 @@ async fn scenario(
     let world = shared.world();
     if let Some(xh) = world.approved.get("xh") {
         let request = ChangeRequest {
-            tld: "xh".into(),
+            tld: crate::zone::Tld::parse("xh").expect("a TLD label"),
             submitted_by: "xh-manager".into(),
             on_behalf_of: xh.manager.clone(),
             manager: None,

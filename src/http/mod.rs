@@ -113,12 +113,13 @@ pub fn router(shared: Arc<App>) -> Router {
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no such resource: see /api/v1/")
         })
-        .layer(axum::middleware::map_response(security_headers))
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        // Outermost: every response, 408 and 413 included.
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(shared)
 }
 
@@ -210,7 +211,9 @@ pub(crate) fn drift_tld(d: &crate::policy::registry::Drift) -> &str {
 
 #[utoipa::path(get, path = "/api/v1/tlds/{tld}", params(("tld" = String, Path, description = "ccTLD label")), responses((status = 200, body = openapi::TldDetail), (status = 404, body = openapi::ErrorBody)))]
 async fn tld(State(s): State<Arc<App>>, who: Principal, Path(tld): Path<String>) -> ApiResult {
-    let tld = tld.trim_end_matches('.').to_ascii_lowercase();
+    let tld = crate::zone::Tld::parse(&tld)
+        .map(crate::zone::Tld::into_string)
+        .unwrap_or(tld);
     let world = s.world();
     let Some(a) = world.approved.get(&tld) else {
         return Err(ApiError::new(
@@ -348,7 +351,7 @@ async fn cases(State(s): State<Arc<App>>, who: Principal) -> ApiResult {
             Role::Manager if who.tlds.contains(&c.tld) => Some(if c.record_visible_to_parties() {
                 json!(c)
             } else {
-                json!({"id": c.id, "tld": c.tld, "stage": c.stage_name(), "record": "private until completion or appeal (BP §6.3.4)"})
+                json!({"id": c.id, "tld": c.tld, "stage": c.stage_name(), "record": "private until completion or appeal (docs/RULES.md#records-private; BP §6.3.4)"})
             }),
             _ => None,
         })
@@ -362,13 +365,10 @@ async fn change_request(State(s): State<Arc<App>>, who: Principal, body: Bytes) 
     let request: ChangeRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            format!("request body line {} column {}: not a valid change request (docs/change-request.schema.json): {e}", e.line(), e.column()),
+            format!("request body line {} column {}: not a valid change request (docs/change-request.schema.json, docs/RULES.md#change-request-data): {e}", e.line(), e.column()),
         )
     })?;
-    let mut request = request;
-    request.tld = crate::policy::gate::tld_label(&request.tld)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-    if who.role == Role::Manager && !who.tlds.contains(&request.tld) {
+    if who.role == Role::Manager && !who.tlds.iter().any(|t| request.tld == t.as_str()) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             format!("{} does not manage .{}", who.name, request.tld),

@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::app::App;
-use crate::policy::technical::{Family, Track};
+use crate::policy::technical::Track;
 
 struct Row {
     tld: String,
@@ -200,7 +200,9 @@ pub async fn overview(State(s): State<Arc<App>>, Query(f): Query<Filters>) -> Re
 
 /// `GET /tld/{tld}`.
 pub async fn tld(State(s): State<Arc<App>>, Path(tld): Path<String>) -> Response {
-    let tld = tld.trim_end_matches('.').to_ascii_lowercase();
+    let tld = crate::zone::Tld::parse(&tld)
+        .map(crate::zone::Tld::into_string)
+        .unwrap_or(tld);
     let world = s.world();
     let Some(a) = world.approved.get(&tld) else {
         return not_found(format!(".{tld} is not a watched ccTLD"));
@@ -211,7 +213,7 @@ pub async fn tld(State(s): State<Arc<App>>, Path(tld): Path<String>) -> Response
         .as_ref()
         .and_then(|l| l.reports.iter().find(|r| r.tld == tld).cloned());
     let technical = world.technical.get(&tld).cloned().unwrap_or_default();
-    let since = |check: &str| match technical.tracks.get(&Family::of(check)) {
+    let since = |check: crate::checks::CheckId| match technical.tracks.get(&check.family()) {
         Some(Track::Open { opened, .. }) => format!("complaint since {opened}"),
         Some(Track::Pending { since, .. }) => since.clone(),
         None => "this sweep".into(),

@@ -42,6 +42,10 @@ pub enum Action {
         policy: PolicyConfig,
         /// Appeal window in days (BP §6.4 sets none; default 30).
         appeal_window_days: i64,
+        /// The seed zone's authenticity when it was verified
+        /// (docs/RULES.md#authentic-root-zone); absent when it was not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        authenticity: Option<String>,
     },
     /// One sweep's facts for a TLD (the guard).
     #[command(skip)]
@@ -397,7 +401,7 @@ impl Action {
     pub(super) fn section(&self) -> &'static str {
         use crate::policy::{case::section as cs, complaint::section as ps, gate::section as gs};
         match self {
-            Action::Import { .. } => "POLICY.md: the delegation record",
+            Action::Import { .. } => section::RECORD,
             Action::Sweep { .. } => section::TECHNICAL,
             Action::SuspensionConfirm { .. } | Action::SuspensionImpose { .. } => {
                 section::SUSPENSION

@@ -142,7 +142,7 @@ impl Ledger {
         // decided (docs/RULES.md#change-request-data).
         let action = match action {
             Action::Gate { request, precheck } => {
-                let approved = self.world.approved.get(&request.tld);
+                let approved = self.world.approved.get(request.tld.as_str());
                 Action::Gate {
                     request: Box::new(crate::policy::gate::validate(&request, approved)?),
                     precheck,
@@ -157,6 +157,10 @@ impl Ledger {
             for e in &fresh {
                 replay(world, e)?;
                 *seen = e.seq;
+            }
+            // Judged again against the state other writers left.
+            if let Action::Gate { request, .. } = &action {
+                crate::policy::gate::validate(request, world.approved.get(request.tld.as_str()))?;
             }
             let (next, result) = world
                 .apply(actor, role, &action, at)
@@ -254,7 +258,7 @@ mod tests {
     fn gate(to: &str) -> Action {
         Action::Gate {
             request: Box::new(ChangeRequest {
-                tld: "xa".into(),
+                tld: crate::zone::Tld::parse("xa").unwrap(),
                 submitted_by: "x".into(),
                 on_behalf_of: to.into(),
                 manager: Some(to.into()),
@@ -412,6 +416,7 @@ mod tests {
                     delegations: vec![approved()],
                     policy: PolicyConfig::default(),
                     appeal_window_days: 30,
+                    authenticity: None,
                 },
                 0,
             )
@@ -569,6 +574,7 @@ mod tests {
             delegations: vec![],
             policy: PolicyConfig::default(),
             appeal_window_days: 30,
+            authenticity: None,
         };
         assert!(
             w.apply("op", Role::Operator, &import, 11)
@@ -601,6 +607,7 @@ mod tests {
             delegations: vec![approved()],
             policy: PolicyConfig::default(),
             appeal_window_days: 30,
+            authenticity: None,
         };
         a.submit("op", Role::Operator, 1, import).unwrap();
         let mut b = Ledger::open(&path).unwrap();

@@ -12,7 +12,7 @@ use crate::policy::complaint::{Complaint, Session};
 use crate::policy::gate::{ChangeRequest, GateDecision, decide};
 use crate::policy::registry::Approved;
 use crate::policy::technical::{Measure, TldTechnical};
-use crate::policy::{PolicyConfig, Refusal};
+use crate::policy::{PolicyConfig, Refusal, section};
 
 use super::action::Action;
 
@@ -41,6 +41,9 @@ pub struct World {
     pub settings: Settings,
     /// Whether the record has been seeded.
     pub seeded: bool,
+    /// The seed zone's authenticity, when it was verified.
+    #[serde(default)]
+    pub seed_authenticity: Option<String>,
     /// The approved delegations.
     pub approved: BTreeMap<String, Approved>,
     /// Technical state per ccTLD.
@@ -62,7 +65,12 @@ fn refused<T>(reason: impl Into<String>, section: &str) -> Result<T, Refusal> {
 pub(super) fn parse_time(s: &str) -> Result<i64, Refusal> {
     s.parse::<jiff::Timestamp>()
         .map(|t| t.as_second())
-        .map_err(|e| Refusal::new(format!("{s:?} is not an RFC 3339 time: {e}"), "RFC 3339"))
+        .map_err(|e| {
+            Refusal::new(
+                format!("{s:?} is not an RFC 3339 time: {e}"),
+                "docs/RULES.md#append-only; RFC 3339",
+            )
+        })
 }
 
 impl World {
@@ -78,7 +86,7 @@ impl World {
         self.approved.get(tld).ok_or_else(|| {
             Refusal::new(
                 format!("{tld} is not a ccTLD in the approved delegation record"),
-                "POLICY.md: the delegation record",
+                section::RECORD,
             )
         })
     }
@@ -86,13 +94,16 @@ impl World {
     fn complaint(&self, id: u64) -> Result<&Complaint, Refusal> {
         self.complaints
             .get(&id)
-            .ok_or_else(|| Refusal::new(format!("no complaint {id}"), "BP §4.1"))
+            .ok_or_else(|| Refusal::new(format!("no complaint {id}"), section::COMPLAINT))
     }
 
     fn case(&self, id: u64) -> Result<&Case, Refusal> {
-        self.cases
-            .get(&id)
-            .ok_or_else(|| Refusal::new(format!("no case {id}"), "BP §6"))
+        self.cases.get(&id).ok_or_else(|| {
+            Refusal::new(
+                format!("no case {id}"),
+                crate::policy::case::section::NO_REDELEGATION_WITHOUT_CURE,
+            )
+        })
     }
 
     /// Applies `action` by `actor` at `at` (Unix seconds); returns the new
@@ -107,7 +118,7 @@ impl World {
         if !action.roles().contains(&role) {
             return refused(
                 format!("the {role} role may not take the {} action", action.kind()),
-                "POLICY.md: the actors",
+                section::ACTORS,
             );
         }
         if at < self.last_at {
@@ -117,7 +128,7 @@ impl World {
                     crate::policy::rfc3339(at),
                     crate::policy::rfc3339(self.last_at)
                 ),
-                "append-only record",
+                "docs/RULES.md#append-only",
             );
         }
         if self.seeded == matches!(action, Action::Import { .. }) {
@@ -127,7 +138,7 @@ impl World {
                 } else {
                     "the record has not been seeded yet: run `rootguard import` first"
                 },
-                "POLICY.md: the delegation record",
+                section::RECORD,
             );
         }
         let mut w = self.clone();
@@ -139,8 +150,10 @@ impl World {
                 delegations,
                 policy,
                 appeal_window_days,
+                authenticity,
             } => {
                 w.seeded = true;
+                w.seed_authenticity = authenticity.clone();
                 w.settings = Settings {
                     policy: policy.clone(),
                     appeal_window_days: *appeal_window_days,
@@ -231,7 +244,7 @@ impl World {
                         if c.tld != *tld {
                             return refused(
                                 format!("complaint {complaint} is about .{}, not .{tld}", c.tld),
-                                "BP §6",
+                                crate::policy::case::section::NO_REDELEGATION_WITHOUT_CURE,
                             );
                         }
                         c.mediation_failed()
@@ -245,7 +258,7 @@ impl World {
                 {
                     return refused(
                         format!("case {} for .{tld} is still open", open.id),
-                        "BP §6",
+                        crate::policy::case::section::NO_REDELEGATION_WITHOUT_CURE,
                     );
                 }
                 let id = self.cases.len() as u64 + 1;
@@ -319,12 +332,12 @@ impl World {
                 let cases: Vec<&Case> = self
                     .cases
                     .values()
-                    .filter(|c| c.tld == request.tld)
+                    .filter(|c| request.tld == c.tld.as_str())
                     .collect();
                 let decision = decide(request, a, precheck.as_ref(), &cases);
                 if decision.allowed {
                     w.approved
-                        .insert(request.tld.clone(), request.applied_to(a));
+                        .insert(request.tld.to_string(), request.applied_to(a));
                 }
                 json!({"decision": decision})
             }

@@ -1,4 +1,5 @@
-//! Redelegation cases (BP §2, §3, §6, §7; POLICY.md "Redelegation cases").
+//! Redelegation cases (`docs/RULES.md#case-entry` to `#implementation`;
+//! BP §2, §3, §6, §7).
 //!
 //! ```text
 //!  open: proceedings (complaint whose mediation failed, BP §2, §5)
@@ -33,25 +34,26 @@ use super::Refusal;
 /// Sections cited by this machine.
 pub mod section {
     /// No redelegation without non-performance shown and a chance to cure.
-    pub const NO_REDELEGATION_WITHOUT_CURE: &str = "BP §2, §5, §6";
+    pub const NO_REDELEGATION_WITHOUT_CURE: &str = "docs/RULES.md#case-entry; BP §2, §5, §6";
     /// Panel composition.
-    pub const PANEL: &str = "BP §6.1.1";
+    pub const PANEL: &str = "docs/RULES.md#panel; BP §6.1.1";
     /// Government seat: only the territory's own government.
-    pub const GOVERNMENT: &str = "BP §6.1.1; ITU Resolution 102 (recognizing further i)";
+    pub const GOVERNMENT: &str =
+        "docs/RULES.md#government-seat; BP §6.1.1; ITU Resolution 102 (recognizing further i)";
     /// Deliberations.
-    pub const DELIBERATION: &str = "BP §6.3.1";
+    pub const DELIBERATION: &str = "docs/RULES.md#deliberation; BP §6.3.1";
     /// Principles to answer before a decision.
-    pub const PRINCIPLES: &str = "BP §6.2";
+    pub const PRINCIPLES: &str = "docs/RULES.md#deliberation; BP §6.2";
     /// Criteria to consider.
-    pub const CRITERIA: &str = "BP §6.3.2";
+    pub const CRITERIA: &str = "docs/RULES.md#deliberation; BP §6.3.2";
     /// Decisions and voting.
-    pub const DECISION: &str = "BP §6.3.3";
+    pub const DECISION: &str = "docs/RULES.md#decision; BP §6.3.3";
     /// Records.
-    pub const RECORDS: &str = "BP §6.3.4";
+    pub const RECORDS: &str = "docs/RULES.md#records-private; BP §6.3.4";
     /// Appeals.
-    pub const APPEAL: &str = "BP §6.4";
+    pub const APPEAL: &str = "docs/RULES.md#appeal; BP §6.4";
     /// Implementation.
-    pub const IMPLEMENTATION: &str = "BP §7";
+    pub const IMPLEMENTATION: &str = "docs/RULES.md#implementation; BP §7";
 }
 
 /// How a case began.
@@ -250,7 +252,7 @@ pub enum Stage {
     },
     /// Applications, public comment and selection.
     Implementation,
-    /// Completed (POLICY.md: decision final and, if it redelegates, the
+    /// Completed (`docs/RULES.md#implementation`: decision final and, if it redelegates, the
     /// new manager selected).
     Completed {
         /// The new manager, when the case redelegates.

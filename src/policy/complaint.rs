@@ -29,15 +29,15 @@ use super::Refusal;
 /// Sections cited by this machine.
 pub mod section {
     /// Lodging.
-    pub const LODGE: &str = "BP §4.1, §4.2";
+    pub const LODGE: &str = "docs/RULES.md#complaint; BP §4.1, §4.2";
     /// Non-technical handling: seriousness, notice, explanation.
-    pub const HANDLING: &str = "BP §4.2.2, §4.4";
+    pub const HANDLING: &str = "docs/RULES.md#complaint; BP §4.2.2, §4.4";
     /// Cure instruction.
-    pub const CURE: &str = "BP §4.4.1";
+    pub const CURE: &str = "docs/RULES.md#cure; BP §4.4.1";
     /// Failure to cure.
-    pub const FAILURE: &str = "BP §4.4.2";
+    pub const FAILURE: &str = "docs/RULES.md#failure-to-cure; BP §4.4.2";
     /// Mediation.
-    pub const MEDIATION: &str = "BP §5";
+    pub const MEDIATION: &str = "docs/RULES.md#mediation; BP §5";
 }
 
 /// Technical or not (BP §4.2).

@@ -1,4 +1,5 @@
-//! The change-request gate (POLICY.md "The change-request gate").
+//! The change-request gate (`docs/RULES.md#gate-technical`,
+//! `#gate-redelegation`, `#gate-other`, `#change-request-data`).
 //!
 //! ```text
 //!  request --classify--> technical change: changes only NS, glue or DS, for the
@@ -23,16 +24,16 @@ use super::case::Case;
 use super::registry::{Approved, ContactRecord};
 use crate::checks::ThreatKind;
 use crate::zone::host::{self, DataError, quoted};
-use crate::zone::{DsRecord, fqdn};
+use crate::zone::{DsRecord, Tld, fqdn};
 
 /// Sections cited by the gate.
 pub mod section {
     /// Technical changes.
-    pub const TECHNICAL: &str = "POLICY.md gate: technical change; BP §4.3";
+    pub const TECHNICAL: &str = "docs/RULES.md#gate-technical; BP §4.3";
     /// Redelegations.
-    pub const REDELEGATION: &str = "POLICY.md gate: redelegation; BP §2, §6, §7";
+    pub const REDELEGATION: &str = "docs/RULES.md#gate-redelegation; BP §2, §6, §7";
     /// Anything else.
-    pub const OTHER: &str = "POLICY.md gate: everything else is blocked";
+    pub const OTHER: &str = "docs/RULES.md#gate-other";
 }
 
 /// Confirmations attached to a request.
@@ -51,8 +52,10 @@ pub struct Confirmations {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRequest {
-    /// The ccTLD.
-    pub tld: String,
+    /// The ccTLD (any case, a final dot or a U-label accepted; kept as
+    /// its normal form).
+    #[schema(value_type = String)]
+    pub tld: Tld,
     /// Who submits it.
     pub submitted_by: String,
     /// The manager it is submitted for.
@@ -232,23 +235,6 @@ fn field_error(field: impl Into<String>, reason: impl Into<String>) -> InvalidRe
     }
 }
 
-/// The TLD of a request as a label: lower case, without a final dot.
-/// Anything that is not letters, digits and hyphens is bad input
-/// (`docs/RULES.md#change-request-data`).
-pub fn tld_label(input: &str) -> Result<String, InvalidRequest> {
-    let tld = input.strip_suffix('.').unwrap_or(input);
-    let ok = !tld.is_empty()
-        && tld.len() <= 63
-        && tld.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if !ok {
-        return Err(field_error(
-            "tld",
-            format!("{} is not a top-level domain label", quoted(input)),
-        ));
-    }
-    Ok(tld.to_ascii_lowercase())
-}
-
 fn text_field(field: &str, value: &str) -> Result<(), InvalidRequest> {
     if value.chars().count() > MAX_TEXT {
         return Err(field_error(
@@ -282,8 +268,7 @@ pub fn validate(
     approved: Option<&Approved>,
 ) -> Result<ChangeRequest, InvalidRequest> {
     let mut out = req.clone();
-    out.tld = tld_label(&req.tld)?;
-    let tld = out.tld.clone();
+    let tld = req.tld.as_str();
     text_field("submitted_by", &req.submitted_by)?;
     text_field("on_behalf_of", &req.on_behalf_of)?;
     if let Some(m) = &req.manager {
@@ -330,7 +315,7 @@ pub fn validate(
                 field: field.clone(),
                 source,
             })?;
-            if !host::in_domain(&key, &tld) {
+            if !host::in_domain(&key, tld) {
                 return Err(field_error(
                     field,
                     format!("{key} is not under .{tld}: glue is accepted only for in-domain hosts"),
@@ -365,7 +350,7 @@ pub fn validate(
     {
         let glue = out.glue.clone().unwrap_or_else(|| a.glue.clone());
         for h in &resulting_ns {
-            if host::in_domain(h, &tld) && glue.get(h).is_none_or(Vec::is_empty) {
+            if host::in_domain(h, tld) && glue.get(h).is_none_or(Vec::is_empty) {
                 return Err(field_error(
                     "glue",
                     format!("{h} is under .{tld} and needs glue addresses"),
@@ -558,7 +543,7 @@ pub(crate) mod tests {
 
     fn request() -> ChangeRequest {
         ChangeRequest {
-            tld: "xa".into(),
+            tld: crate::zone::Tld::parse("xa").unwrap(),
             submitted_by: "old-nic-tech".into(),
             on_behalf_of: "Old NIC".into(),
             manager: None,

@@ -1,4 +1,4 @@
-//! The rules of `../shared/spec/POLICY.md`, as pure state machines: facts
+//! The rules of `docs/RULES.md`, as pure state machines: facts
 //! and a time in, a new state or a typed refusal out. No I/O happens here;
 //! `store` records every transition as an event and the daemon feeds
 //! sweeps in.
@@ -10,8 +10,8 @@
 //! - [`registry`]: the approved delegation record, effective delegations
 //!   and drift.
 //! - [`technical`]: technical complaints and temporary suspensions
-//!   (BP §4.2.1, §4.3; POLICY.md "Technical complaints and temporary
-//!   suspension", points 1-6).
+//!   (`docs/RULES.md#technical-complaint` to `#impaired-vantage`;
+//!   BP §4.2.1, §4.3).
 
 pub mod case;
 pub mod complaint;
@@ -27,19 +27,25 @@ pub use role::Role;
 /// Sections of the rules that decisions cite.
 pub mod section {
     /// Anyone may lodge a complaint.
-    pub const COMPLAINT: &str = "BP §4.1";
+    pub const COMPLAINT: &str = "docs/RULES.md#complaint; BP §4.1";
     /// Technical complaints.
-    pub const TECHNICAL: &str = "BP §4.2.1; POLICY.md technical point 1";
+    pub const TECHNICAL: &str = "docs/RULES.md#technical-complaint; BP §4.2.1";
     /// What threatens DNS stability.
-    pub const THREAT: &str = "BP §4.3; POLICY.md technical point 2";
+    pub const THREAT: &str = "docs/RULES.md#threat; BP §4.3";
     /// A persisting threat justifies a temporary suspension, least measure.
-    pub const SUSPENSION: &str = "BP §4.3; POLICY.md technical point 3";
+    pub const SUSPENSION: &str = "docs/RULES.md#suspension; BP §4.3";
     /// A suspension lasts only while the threat lasts.
-    pub const SUSPENSION_LIFT: &str = "BP §4.3; POLICY.md technical point 4";
+    pub const SUSPENSION_LIFT: &str = "docs/RULES.md#suspension-lift; BP §4.3";
     /// A suspension is never a redelegation.
-    pub const NOT_REDELEGATION: &str = "BP §4.3; POLICY.md technical point 5";
+    pub const NOT_REDELEGATION: &str = "docs/RULES.md#suspension-not-redelegation; BP §4.3";
+    /// Nobody imposes, confirms or extends a suspension without a current threat.
+    pub const NEEDS_THREAT: &str = "docs/RULES.md#suspension-needs-threat; BP §4.3";
+    /// The approved delegation record.
+    pub const RECORD: &str = "docs/RULES.md#record";
+    /// Who may act.
+    pub const ACTORS: &str = "docs/RULES.md#actors";
     /// Impaired vantage point.
-    pub const VANTAGE: &str = "POLICY.md technical point 6";
+    pub const VANTAGE: &str = "docs/RULES.md#impaired-vantage";
 }
 
 /// A transition the rules do not allow, with the section that forbids it.

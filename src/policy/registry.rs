@@ -1,4 +1,4 @@
-//! The approved delegation record (POLICY.md "The delegation record"): per
+//! The approved delegation record (`docs/RULES.md#record`): per
 //! ccTLD the manager, administrative and technical contacts (with their
 //! countries), NS names, glue and DS. Seeded once from a root zone and a
 //! registry file; afterwards changed only by an allowed change request or,
@@ -64,7 +64,7 @@ impl Approved {
 
     /// What should be published: the approved delegation less what a
     /// suspension withholds; `None` when the delegation is held. A measure
-    /// never changes anything else (POLICY.md technical point 5).
+    /// never changes anything else (`docs/RULES.md#suspension-not-redelegation`).
     pub fn effective(&self, measure: Option<Measure>) -> Option<Delegation> {
         let mut d = self.delegation();
         match measure {

@@ -1,6 +1,7 @@
 //! Technical complaints and temporary suspensions of one TLD, driven by
-//! health sweeps (BP §4.2.1, §4.3; POLICY.md "Technical complaints and
-//! temporary suspension", points 1-6).
+//! health sweeps (`docs/RULES.md#technical-complaint`, `#threat`,
+//! `#suspension`, `#suspension-needs-threat`, `#suspension-lift`,
+//! `#suspension-not-redelegation`, `#impaired-vantage`; BP §4.2.1, §4.3).
 //!
 //! Complaints: one track per finding family.
 //!
@@ -40,46 +41,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::{PolicyConfig, Refusal, section};
+pub use crate::checks::Family;
 use crate::checks::{ThreatKind, TldReport};
 
-/// A family of findings: one complaint track each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Family {
-    /// Servers unreachable, lame or unresolvable.
-    Reachability,
-    /// Servers disagree with each other or with the root zone.
-    Consistency,
-    /// DNSSEC chain and signatures.
-    Dnssec,
-    /// Shape of the delegation (count, addresses, diversity, referral).
-    Delegation,
-    /// Service quality (recursion, EDNS, RTT).
-    Service,
-}
-
-impl Family {
-    /// The family of a check ID.
-    pub fn of(check: &str) -> Family {
-        match check {
-            "REACH-UDP" | "REACH-TCP" | "AUTHORITATIVE" | "NS-RESOLVABLE" => Family::Reachability,
-            "SOA-SERIAL-CONSISTENT" | "NS-SET-CONSISTENT" | "PARENT-CHILD-NS" | "GLUE-MATCH" => {
-                Family::Consistency
-            }
-            c if c.starts_with("DS-")
-                || c.starts_with("DNSKEY")
-                || c == "SOA-SIGNED"
-                || c == "SIGNATURE-EXPIRY" =>
-            {
-                Family::Dnssec
-            }
-            "OPEN-RECURSION" | "EDNS" | "UDP-RTT" | "TCP-RTT" => Family::Service,
-            _ => Family::Delegation,
-        }
-    }
-}
-
-/// The suspension measure (POLICY.md point 3): the least that removes the threat.
+/// The suspension measure (`docs/RULES.md#suspension`): the least that removes the threat.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Measure {
@@ -125,7 +90,7 @@ impl SweepFacts {
                 .map(|s| format!(" [{s}]"))
                 .unwrap_or_default();
             findings
-                .entry(Family::of(f.check))
+                .entry(f.check.family())
                 .or_default()
                 .push(format!("{} {}{server}: {}", f.severity, f.check, f.message));
         }
@@ -566,7 +531,7 @@ impl TldTechnical {
         if let Suspension::Active { .. } = self.suspension {
             return Err(Refusal::new(
                 "a suspension is already in force; it continues only while the threat lasts and cannot be extended",
-                section::SUSPENSION_LIFT,
+                section::NEEDS_THREAT,
             ));
         }
         let kind = self.require_threat("impose")?;
@@ -620,7 +585,7 @@ impl TldTechnical {
         self.current_threat.ok_or_else(|| {
             Refusal::new(
                 format!("cannot {what} a suspension: the latest sweep shows no threat to the stability of the DNS"),
-                section::SUSPENSION_LIFT,
+                section::NEEDS_THREAT,
             )
         })
     }
@@ -832,14 +797,26 @@ mod tests {
 
     #[test]
     fn families_of_checks() {
-        assert_eq!(Family::of("REACH-TCP"), Family::Reachability);
-        assert_eq!(Family::of("DS-MATCHES-DNSKEY"), Family::Dnssec);
-        assert_eq!(Family::of("DNSKEY-SIGNED"), Family::Dnssec);
-        assert_eq!(Family::of("GLUE-MATCH"), Family::Consistency);
-        assert_eq!(Family::of("EDNS"), Family::Service);
-        assert_eq!(Family::of("NS-COUNT"), Family::Delegation);
+        assert_eq!(
+            crate::checks::CheckId::ReachTcp.family(),
+            Family::Reachability
+        );
+        assert_eq!(
+            crate::checks::CheckId::DsMatchesDnskey.family(),
+            Family::Dnssec
+        );
+        assert_eq!(
+            crate::checks::CheckId::DnskeySigned.family(),
+            Family::Dnssec
+        );
+        assert_eq!(
+            crate::checks::CheckId::GlueMatch.family(),
+            Family::Consistency
+        );
+        assert_eq!(crate::checks::CheckId::Edns.family(), Family::Service);
+        assert_eq!(crate::checks::CheckId::NsCount.family(), Family::Delegation);
         for c in crate::checks::CATALOGUE {
-            let _ = Family::of(c.id);
+            let _ = c.id.family();
         }
     }
 

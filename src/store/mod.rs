@@ -94,7 +94,7 @@ pub struct NewEvent {
     pub kind: String,
     /// What it concerns, e.g. `tld:xa` or `complaint:7`.
     pub subject: String,
-    /// The rules applied, e.g. `BP §4.3; POLICY.md technical point 3`.
+    /// The rules applied, e.g. `docs/RULES.md#suspension; BP §4.3`.
     pub section: String,
     /// Details.
     pub payload: serde_json::Value,

@@ -1,6 +1,7 @@
 //! Whether a root zone may be adopted: its signatures verify against the
-//! trust anchor at the time of reading and its ZONEMD, when present,
-//! matches (`docs/RULES.md#authentic-root-zone`). The daemon applies this
+//! trust anchor at the time of reading and its ZONEMD verifies
+//! (`docs/RULES.md#authentic-root-zone`; the root zone carries ZONEMD
+//! since December 2023). The daemon applies this
 //! one test to the zone that seeds the record and to every later one.
 
 use std::path::Path;
@@ -48,8 +49,12 @@ pub fn authenticate(
         None => TrustAnchor::builtin(at),
     };
     let auth = verify_zone(zone, &anchor, at);
+    // Signatures do not cover delegation NS records and glue (RFC 4035
+    // §2.2); only ZONEMD does (RFC 8976). So an authentic root zone has
+    // both, and a verified ZONEMD is required: a copy with its ZONEMD
+    // stripped could carry any NS set or glue.
     let authentic =
-        auth.status == AuthStatus::Verified && auth.zonemd.outcome != ZonemdOutcome::Mismatch;
+        auth.status == AuthStatus::Verified && auth.zonemd.outcome == ZonemdOutcome::Verified;
     if required && !authentic {
         return Err(NotAuthentic::Failed {
             source_name: zone.source.clone(),

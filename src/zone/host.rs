@@ -109,6 +109,14 @@ pub fn host_name(input: &str) -> Result<String, DataError> {
     if labels < 2 {
         return Err(bad("a name server host name has at least two labels"));
     }
+    // RFC 1123 §2.1: a host name never has the form of a dotted-decimal
+    // address; its top-level label is alphabetic.
+    let last = key.trim_end_matches('.').rsplit('.').next().unwrap_or("");
+    if last.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad(
+            "the top-level label is numeric (an address, not a host name)",
+        ));
+    }
     Ok(key)
 }
 
@@ -195,6 +203,8 @@ mod tests {
             "\"ns\".xa",
             "@",
             "*.xa.",
+            "127.0.0.1",
+            "ns.123",
         ] {
             let e = host_name(bad).expect_err(bad);
             assert!(e.to_string().contains(RULE), "{e}");

@@ -14,6 +14,7 @@ pub mod index;
 pub mod registry;
 pub mod render;
 pub mod summary;
+pub mod tld;
 pub mod verify;
 
 use std::fmt;
@@ -28,6 +29,7 @@ use domain::zonefile::inplace::{Entry, Zonefile};
 
 pub use index::{Delegation, DsRecord, TldKind, ZoneIndex};
 pub use registry::Registry;
+pub use tld::Tld;
 
 /// An absolute domain name as stored in a [`Zone`].
 pub type Dname = Name<Bytes>;

@@ -2,7 +2,7 @@
 //! `../shared/rootzone/tld-managers.json` (per TLD: type, manager, contacts,
 //! name servers). rootguard reads it to classify IDN ccTLDs (an `xn--` label
 //! whose type is `country-code`) and, later, to seed the approved delegation
-//! record (POLICY.md, "The delegation record").
+//! record (`docs/RULES.md#record`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

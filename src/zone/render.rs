@@ -23,21 +23,23 @@ pub const DS_TTL: u32 = 86_400;
 
 type OwnedName = Name<Vec<u8>>;
 
-fn name(text: &str) -> Result<OwnedName, DataError> {
-    let key = host::host_name(text).or_else(|e| {
-        // A TLD owner has one label; host_name wants two.
-        let t = text.strip_suffix('.').unwrap_or(text);
-        if !t.is_empty()
-            && t.len() <= 63
-            && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            Ok(format!("{}.", t.to_ascii_lowercase()))
-        } else {
-            Err(e)
-        }
+/// The owner name of a delegation: the TLD label.
+fn owner(tld: &str) -> Result<OwnedName, DataError> {
+    let label = super::Tld::parse(tld).map_err(|e| DataError::HostName {
+        input: host::quoted(tld),
+        reason: e.reason.to_string(),
     })?;
-    OwnedName::from_str(&key).map_err(|e| DataError::HostName {
-        input: host::quoted(text),
+    absolute(&format!("{label}."), tld)
+}
+
+/// A name server host name (validated as a host name).
+fn host(text: &str) -> Result<OwnedName, DataError> {
+    absolute(&host::host_name(text)?, text)
+}
+
+fn absolute(key: &str, input: &str) -> Result<OwnedName, DataError> {
+    OwnedName::from_str(key).map_err(|e| DataError::HostName {
+        input: host::quoted(input),
         reason: e.to_string(),
     })
 }
@@ -50,11 +52,11 @@ fn line(out: &mut String, record: &impl ZonefileFmt) {
 /// in-domain NS hosts) to `out`, one record a line. Nothing is appended
 /// when any of its data is not valid DNS data.
 pub fn delegation(out: &mut String, d: &Delegation) -> Result<(), DataError> {
-    let owner = name(&d.tld)?;
+    let owner = owner(&d.tld)?;
     let mut text = String::new();
     let ttl = Ttl::from_secs(DELEGATION_TTL);
     for ns in &d.ns {
-        let rr = Record::new(owner.clone(), Class::IN, ttl, Ns::new(name(ns)?));
+        let rr = Record::new(owner.clone(), Class::IN, ttl, Ns::new(host(ns)?));
         line(&mut text, &rr);
     }
     for ds in &d.ds {
@@ -81,11 +83,12 @@ pub fn delegation(out: &mut String, d: &Delegation) -> Result<(), DataError> {
         );
     }
     for (h, addrs) in &d.glue {
-        let key = host::host_name(h)?;
-        if !d.ns.contains(&key) || !host::in_domain(&key, &d.tld) {
+        // Glue is published only for in-domain hosts of the NS set; other
+        // entries are ignored before they are judged.
+        if !d.ns.contains(h) || !host::in_domain(h, &d.tld) {
             continue;
         }
-        let host = name(&key)?;
+        let host = host(h)?;
         for addr in addrs {
             match addr {
                 IpAddr::V4(a) => line(
@@ -147,14 +150,22 @@ mod tests {
     }
 
     #[test]
+    fn glue_outside_the_ns_set_is_ignored_whatever_it_holds() {
+        let mut d = xa();
+        d.glue
+            .insert("weird_host.example.\nxb. 1 IN NS x.".into(), vec![]);
+        let mut out = String::new();
+        delegation(&mut out, &d).unwrap();
+        assert_eq!(out.lines().count(), 4, "{out}");
+    }
+
+    #[test]
     fn invalid_data_writes_nothing() {
         for mutate in [
             |d: &mut Delegation| d.ns.push("ns1.xa.\nxb. 172800 IN NS evil.example.".into()),
             |d: &mut Delegation| d.ds[0].digest.push_str("\nxb. 1 IN NS evil."),
             |d: &mut Delegation| d.tld = "xa.\nxb".into(),
-            |d: &mut Delegation| {
-                d.glue.insert("ns1.xa. 1 IN A 1.2.3.4\nx".into(), vec![]);
-            },
+            |d: &mut Delegation| d.ns.push("xc.".into()),
         ] {
             let mut d = xa();
             mutate(&mut d);

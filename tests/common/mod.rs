@@ -133,7 +133,10 @@ pub fn tld<'a>(report: &'a CheckReport, name: &str) -> &'a TldReport {
 }
 
 pub fn findings<'a>(t: &'a TldReport, check: &str) -> Vec<&'a Finding> {
-    t.findings.iter().filter(|f| f.check == check).collect()
+    t.findings
+        .iter()
+        .filter(|f| f.check.as_str() == check)
+        .collect()
 }
 
 /// Asserts that `check` failed for `t`, with a message containing `text`.
