@@ -213,8 +213,8 @@ impl Metrics {
             }
             for s in &r.servers {
                 let addr = s.address.to_string();
-                let udp_up = s.udp.starts_with("NOERROR") && s.authoritative;
-                let tcp_up = s.tcp.starts_with("NOERROR") && s.authoritative;
+                let udp_up = s.udp_noerror && s.authoritative;
+                let tcp_up = s.tcp_noerror && s.authoritative;
                 self.ns_up
                     .with_label_values(&[&r.tld, &s.host, &addr, "udp"])
                     .set(i64::from(udp_up));

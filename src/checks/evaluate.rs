@@ -149,8 +149,10 @@ fn servers(probe: &DelegationProbe, apex: &str, c: &mut Collector<'_>) -> Vec<Se
                 } else {
                     ""
                 },
+            udp_noerror: s.soa_udp.outcome.is_noerror(),
             udp_rtt_ms: rtt_of(&s.soa_udp),
             tcp: s.soa_tcp.outcome.describe(),
+            tcp_noerror: s.soa_tcp.outcome.is_noerror(),
             tcp_rtt_ms: rtt_of(&s.soa_tcp),
             authoritative: auth.is_some_and(|r| authoritative(r, &apex, Rtype::SOA)),
             serial: auth.and_then(|r| soa_serial(r, &apex)),

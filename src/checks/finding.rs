@@ -84,10 +84,16 @@ pub struct ServerStatus {
     pub from_glue: bool,
     /// SOA over UDP: outcome.
     pub udp: String,
+    /// SOA over UDP: whether a NOERROR reply arrived.
+    #[serde(default)]
+    pub udp_noerror: bool,
     /// SOA over UDP: RTT in ms.
     pub udp_rtt_ms: f64,
     /// SOA over TCP: outcome.
     pub tcp: String,
+    /// SOA over TCP: whether a NOERROR reply arrived.
+    #[serde(default)]
+    pub tcp_noerror: bool,
     /// SOA over TCP: RTT in ms.
     pub tcp_rtt_ms: f64,
     /// Whether it answered SOA authoritatively over some transport.

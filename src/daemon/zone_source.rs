@@ -12,6 +12,16 @@ use crate::config::ZoneConfig;
 use crate::zone::authentic::authenticate;
 use crate::zone::{Registry, Zone, ZoneIndex};
 
+/// Why a download of the root zone failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{url}: {reason}")]
+pub struct DownloadError {
+    /// The URL.
+    pub url: String,
+    /// What went wrong.
+    pub reason: String,
+}
+
 /// Watches the configured zone file.
 pub struct ZoneSource {
     file: Option<PathBuf>,
@@ -128,28 +138,32 @@ impl ZoneSource {
     }
 
     /// Downloads and parses the zone at `url` (HTTPS only).
-    async fn download(&self, url: &str) -> Result<Zone, String> {
+    async fn download(&self, url: &str) -> Result<Zone, DownloadError> {
+        let fail = |reason: String| DownloadError {
+            url: url.to_string(),
+            reason,
+        };
         if !url.starts_with("https://") {
-            return Err(format!("{url}: only https:// URLs are accepted"));
+            return Err(fail("only https:// URLs are accepted".into()));
         }
         let mut builder = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60));
         if let Some(ca) = &self.ca_file {
-            let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+            let pem = std::fs::read(ca).map_err(|e| fail(format!("{}: {e}", ca.display())))?;
             let cert = reqwest::Certificate::from_pem(&pem)
-                .map_err(|e| format!("{}: {e}", ca.display()))?;
+                .map_err(|e| fail(format!("{}: {e}", ca.display())))?;
             builder = builder.add_root_certificate(cert);
         }
-        let client = builder.build().map_err(|e| e.to_string())?;
+        let client = builder.build().map_err(|e| fail(e.to_string()))?;
         let response = client
             .get(url)
             .send()
             .await
-            .map_err(|e| format!("{url}: {e}"))?;
+            .map_err(|e| fail(e.to_string()))?;
         if !response.status().is_success() {
-            return Err(format!("{url}: HTTP {}", response.status()));
+            return Err(fail(format!("HTTP {}", response.status())));
         }
-        let body = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
-        Zone::from_bytes(&body, std::path::Path::new(url)).map_err(|e| e.to_string())
+        let body = response.bytes().await.map_err(|e| fail(e.to_string()))?;
+        Zone::from_bytes(&body, std::path::Path::new(url)).map_err(|e| fail(e.to_string()))
     }
 
     /// Verifies and adopts `zone` (on a blocking thread: signature

@@ -61,10 +61,10 @@ impl Principal {
 
 /// SHA-256 of a token, lower-case hex.
 pub fn token_hash(token: &str) -> String {
-    crate::zone::index::hex_upper(
-        ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref(),
-    )
-    .to_ascii_lowercase()
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        token.as_bytes(),
+    ))
 }
 
 impl FromRequestParts<Arc<App>> for Principal {

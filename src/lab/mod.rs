@@ -77,7 +77,7 @@ pub fn child_records(
     d: &Delegation,
     spec: &LabSpec,
     host_addrs: &BTreeMap<String, Vec<IpAddr>>,
-) -> Vec<Rr> {
+) -> Result<Vec<Rr>, LabError> {
     let tld = &d.tld;
     let settings = spec.tld.get(tld).cloned().unwrap_or_default();
     let serial = settings.serial.unwrap_or(1);
@@ -96,8 +96,7 @@ pub fn child_records(
             text.push_str(&format!("{host} 3600 IN {t} {a}\n"));
         }
     }
-    let mut records =
-        parse_records(text.as_bytes(), Path::new("lab child zone")).unwrap_or_default();
+    let mut records = parse_records(text.as_bytes(), Path::new("lab child zone"))?;
     let signed = settings.signed.unwrap_or(!d.ds.is_empty());
     if signed {
         let key = LabKey::derive(tld, settings.key_generation.unwrap_or(1));
@@ -132,7 +131,7 @@ pub fn child_records(
             .collect();
         records.extend(sigs);
     }
-    records
+    Ok(records)
 }
 
 impl Lab {
@@ -165,7 +164,7 @@ impl Lab {
             let apex = format!("{}.", d.tld);
             let child: ZoneSlot = Arc::new(RwLock::new(Arc::new(ChildZone::from_records(
                 &apex,
-                &child_records(d, &spec, &host_addrs),
+                &child_records(d, &spec, &host_addrs)?,
             ))));
             zones.insert(d.tld.clone(), child.clone());
             for host in &d.ns {
@@ -272,17 +271,22 @@ impl Lab {
 
     /// Re-signs the child zone of `tld` with key `generation` while
     /// serving (a key roll: with a generation the root's DS does not name,
-    /// the TLD becomes DNSSEC-bogus). Returns false for an unknown TLD.
+    /// the TLD becomes DNSSEC-bogus). Returns false for an unknown TLD or
+    /// a zone that cannot be built (logged).
     pub fn set_key_generation(&mut self, tld: &str, generation: u32) -> bool {
         let tld = tld.trim_end_matches('.').to_ascii_lowercase();
         let (Some(d), Some(slot)) = (self.index.delegations.get(&tld), self.zones.get(&tld)) else {
             return false;
         };
         self.spec.tld.entry(tld.clone()).or_default().key_generation = Some(generation);
-        let zone = Arc::new(ChildZone::from_records(
-            &format!("{tld}."),
-            &child_records(d, &self.spec, &self.host_addrs),
-        ));
+        let records = match child_records(d, &self.spec, &self.host_addrs) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!("lab zone of .{tld} cannot be built: {e}");
+                return false;
+            }
+        };
+        let zone = Arc::new(ChildZone::from_records(&format!("{tld}."), &records));
         match slot.write() {
             Ok(mut z) => *z = zone,
             Err(p) => *p.into_inner() = zone,

@@ -15,6 +15,7 @@ pub mod delegation;
 pub mod resolve;
 pub mod xfr;
 
+use domain::base::iana::OptRcode;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -92,8 +93,8 @@ impl Default for ProbeConfig {
 /// A reply that was received and parsed.
 #[derive(Clone, Debug)]
 pub struct Reply {
-    /// Response code (RFC 1035 §4.1.1, extended by EDNS).
-    pub rcode: String,
+    /// Response code (RFC 1035 §4.1.1, extended by EDNS, RFC 6891 §6.1.3).
+    pub rcode: OptRcode,
     /// Authoritative answer flag.
     pub aa: bool,
     /// Truncation flag.
@@ -117,7 +118,7 @@ pub struct Reply {
 impl Reply {
     /// Whether the rcode is NOERROR.
     pub fn is_noerror(&self) -> bool {
-        self.rcode == "NOERROR"
+        self.rcode == OptRcode::NOERROR
     }
 }
 
@@ -143,6 +144,11 @@ impl Outcome {
             Outcome::Reply(r) => Some(r),
             _ => None,
         }
+    }
+
+    /// Whether a NOERROR reply arrived.
+    pub fn is_noerror(&self) -> bool {
+        self.reply().is_some_and(Reply::is_noerror)
     }
 
     /// A short description for reports.
@@ -376,7 +382,7 @@ pub fn parse_reply(wire: &[u8]) -> Outcome {
     };
     let header = msg.header();
     let mut reply = Reply {
-        rcode: msg.opt_rcode().to_string(),
+        rcode: msg.opt_rcode(),
         aa: header.aa(),
         tc: header.tc(),
         ra: header.ra(),

@@ -15,26 +15,37 @@ use hickory_proto::rr::Name;
 use super::{Outcome, parse_reply};
 use crate::zone::{Rr, Zone};
 
+/// Why a zone transfer failed.
+#[derive(Debug, thiserror::Error)]
+#[error("AXFR from {server}: {reason}")]
+pub struct TransferError {
+    /// The server.
+    pub server: SocketAddr,
+    /// What went wrong.
+    pub reason: String,
+}
+
 /// Transfers the root zone from `server`; the closing SOA is dropped.
-pub async fn axfr_root(server: SocketAddr, timeout: Duration) -> Result<Zone, String> {
+pub async fn axfr_root(server: SocketAddr, timeout: Duration) -> Result<Zone, TransferError> {
+    let fail = |reason: String| TransferError { server, reason };
     let work = async {
         let provider = TokioRuntimeProvider::new();
         let (connect, sender) = TcpClientStream::new(server, None, Some(timeout), provider);
         let stream = connect
             .await
-            .map_err(|e| format!("AXFR from {server}: cannot connect: {e}"))?;
+            .map_err(|e| fail(format!("cannot connect: {e}")))?;
         let (mut client, background) = Client::<TokioRuntimeProvider>::new(stream, sender);
         tokio::spawn(background);
         let mut responses = client.zone_transfer(Name::root(), None);
         let mut records: Vec<Rr> = Vec::new();
         while let Some(response) = responses.next().await {
-            let response = response.map_err(|e| format!("AXFR from {server}: {e}"))?;
+            let response = response.map_err(|e| fail(e.to_string()))?;
             match parse_reply(response.as_buffer()) {
                 Outcome::Reply(reply) if reply.is_noerror() => records.extend(reply.answer),
                 Outcome::Reply(reply) => {
-                    return Err(format!("AXFR from {server}: refused with {}", reply.rcode));
+                    return Err(fail(format!("refused with {}", reply.rcode)));
                 }
-                other => return Err(format!("AXFR from {server}: {}", other.describe())),
+                other => return Err(fail(other.describe())),
             }
         }
         // The transfer ends with the SOA it began with (RFC 5936 §2.2).
@@ -43,9 +54,9 @@ pub async fn axfr_root(server: SocketAddr, timeout: Duration) -> Result<Zone, St
         {
             records.pop();
         }
-        Zone::from_records(records, &format!("AXFR from {server}")).map_err(|e| e.to_string())
+        Zone::from_records(records, &format!("AXFR from {server}")).map_err(|e| fail(e.to_string()))
     };
     tokio::time::timeout(timeout * 20, work)
         .await
-        .unwrap_or_else(|_| Err(format!("AXFR from {server}: timed out")))
+        .unwrap_or_else(|_| Err(fail("timed out".into())))
 }

@@ -153,7 +153,7 @@ pub fn event_hash(seq: i64, e: &NewEvent, prev_hash: &str) -> String {
         ctx.update(&(f.len() as u64).to_be_bytes());
         ctx.update(f);
     }
-    crate::zone::index::hex_upper(ctx.finish().as_ref()).to_ascii_lowercase()
+    hex::encode(ctx.finish())
 }
 
 /// Reads events with `sql` (selecting the ten event columns in order).

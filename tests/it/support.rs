@@ -194,3 +194,93 @@ pub fn start_daemon(config: &Path) -> Daemon {
     std::thread::spawn(move || for _ in lines {});
     Daemon { child, base }
 }
+
+/// A test that cannot run here: a tool or the optional real data is
+/// missing. Reported as ignored with its reason, never as passed.
+pub struct Skip(pub String);
+
+/// Skips the running test with `reason`, or fails it when `CI` is set:
+/// in CI every tool is installed by `tests/run` and the real data is
+/// beside the repository.
+pub fn skip(reason: impl Into<String>) -> ! {
+    let reason = reason.into();
+    if std::env::var_os("CI").is_some() {
+        panic!("{reason}: required in CI (tests/run installs the tools; ../shared holds the data)");
+    }
+    std::panic::panic_any(Skip(reason))
+}
+
+/// The path of an external tool, or a skip naming it.
+pub fn need_tool(tool: &'static str) -> &'static str {
+    let found = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        skip(format!(
+            "{tool} is not installed (bash tests/run installs it)"
+        ));
+    }
+    tool
+}
+
+/// The optional real-data folder `../shared/rootzone`, or a skip.
+pub fn real_data() -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/rootzone");
+    if !dir.is_dir() {
+        skip(format!(
+            "{} is absent (the optional real data is not beside the repository)",
+            dir.display()
+        ));
+    }
+    dir
+}
+
+fn run(test: impl FnOnce()) -> Result<libtest_mimic::Completion, libtest_mimic::Failed> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(test)) {
+        Ok(()) => Ok(libtest_mimic::Completion::Completed),
+        Err(payload) => match payload.downcast::<Skip>() {
+            Ok(skip) => Ok(libtest_mimic::Completion::ignored_with(skip.0)),
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "the test panicked".into());
+                Err(message.into())
+            }
+        },
+    }
+}
+
+/// A synchronous test.
+pub fn sync(name: &str, test: fn()) -> libtest_mimic::Trial {
+    libtest_mimic::Trial::ignorable_test(name, move || run(test))
+}
+
+/// An asynchronous test, on its own multi-threaded runtime (two workers).
+pub fn asynch<F>(name: &str, test: fn() -> F) -> libtest_mimic::Trial
+where
+    F: std::future::Future<Output = ()> + 'static,
+{
+    libtest_mimic::Trial::ignorable_test(name, move || {
+        run(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a test runtime")
+                .block_on(test())
+        })
+    })
+}
+
+/// Installs a panic hook that stays quiet for skips.
+pub fn quiet_skips() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().downcast_ref::<Skip>().is_none() {
+            default(info);
+        }
+    }));
+}

@@ -2,9 +2,7 @@
 //! which it fails, probed over real sockets against the in-process
 //! hickory-server lab.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use rootguard::checks::{ThreatKind, Verdict};
 
 const LAB_PROFILE: &str = "name = \"test lab\"\ndisable = [\"ADDRESS-SCOPE\"]\n";
@@ -22,7 +20,6 @@ fn add(root: RootZone, tld: &str, i: u8) -> RootZone {
     root.tld(tld, &[(&h[0].0, &h[0].1), (&h[1].0, &h[1].1)])
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transport_and_authority_faults() {
     let mut root = RootZone::new();
     let names = [
@@ -177,7 +174,6 @@ not_authoritative = true
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delegation_shape_and_consistency() {
     let mut root = RootZone::new();
     root = add(root, "healthy", 1);
@@ -280,7 +276,6 @@ host_address = "127.9.9.9"
     assert!(findings(healthy, "REFERRAL-SIZE").is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dnssec_checks_and_bogus_threat() {
     let mut root = RootZone::new();
     for (i, n) in [
@@ -373,7 +368,6 @@ signed = false
     assert_eq!(t.threats[0].kind, ThreatKind::DnssecBogus);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_servers_fail_rtt_limits() {
     let root = add(add(RootZone::new(), "fast", 1), "slow", 2);
     let lab = "[server.\"ns2.slow.\"]\ndelay_ms = 400\n";
@@ -386,7 +380,6 @@ async fn slow_servers_fail_rtt_limits() {
     assert_fails(t, "TCP-RTT", "> 300 ms");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn address_scope_fails_on_loopback_under_the_default_profile() {
     let root = add(RootZone::new(), "loop", 1);
     let (dir, _port) = lab_dir(&root, "", None);
@@ -398,11 +391,9 @@ async fn address_scope_fails_on_loopback_under_the_default_profile() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ipv6_glue_is_probed() {
     if std::net::UdpSocket::bind("[::1]:0").is_err() {
-        eprintln!("SKIPPED: no IPv6 loopback on this machine");
-        return;
+        crate::support::skip("no IPv6 loopback on this machine");
     }
     let root = RootZone::new().tld("dual", &[("ns1", "127.60.1.1"), ("ns2", "::1")]);
     let (dir, _port) = lab_dir(&root, "", Some(LAB_PROFILE));
@@ -416,4 +407,31 @@ async fn ipv6_glue_is_probed() {
         "{:?}",
         t.servers
     );
+}
+
+/// This module's tests.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![
+        crate::support::asynch(
+            "faults::transport_and_authority_faults",
+            transport_and_authority_faults,
+        ),
+        crate::support::asynch(
+            "faults::delegation_shape_and_consistency",
+            delegation_shape_and_consistency,
+        ),
+        crate::support::asynch(
+            "faults::dnssec_checks_and_bogus_threat",
+            dnssec_checks_and_bogus_threat,
+        ),
+        crate::support::asynch(
+            "faults::slow_servers_fail_rtt_limits",
+            slow_servers_fail_rtt_limits,
+        ),
+        crate::support::asynch(
+            "faults::address_scope_fails_on_loopback_under_the_default_profile",
+            address_scope_fails_on_loopback_under_the_default_profile,
+        ),
+        crate::support::asynch("faults::ipv6_glue_is_probed", ipv6_glue_is_probed),
+    ]
 }

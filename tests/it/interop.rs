@@ -4,13 +4,11 @@
 //! (healthy) and `threat` (DS mismatch). `tests/run` installs the tools;
 //! without them these tests skip, saying so, except in CI where they fail.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use rootguard::checks::report::{CheckOptions, check};
 use rootguard::checks::{ThreatKind, Verdict};
 use rootguard::zone::verify::{AuthStatus, TrustAnchor, ZonemdOutcome, verify_zone};
@@ -25,11 +23,9 @@ fn have(tool: &str) -> bool {
         .map(|s| s.success())
         .unwrap_or(false);
     if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is missing in CI: tests/run installs it"
-        );
-        eprintln!("SKIPPED: {tool} is not installed (bash tests/run installs it)");
+        crate::support::skip(format!(
+            "{tool} is not installed (bash tests/run installs it)"
+        ));
     }
     found
 }
@@ -60,7 +56,6 @@ fn now() -> u32 {
 // Within 68 years of now: RRSIG times use serial number arithmetic (RFC 4034 §3.1.5).
 const SIGN_WINDOW: [&str; 4] = ["-i", "20250101000000", "-e", "20351231000000"];
 
-#[test]
 fn ldns_signed_root_with_zonemd_verifies_and_tampering_is_caught() {
     if !have("ldns-signzone") {
         return;
@@ -123,7 +118,6 @@ ns1.xy. 172800 IN A 192.0.2.1
     assert_eq!(auth.status, AuthStatus::Failed);
 }
 
-#[test]
 fn unsigned_zonemd_digest_mismatch_is_reported() {
     if !have("ldns-signzone") {
         return;
@@ -161,13 +155,12 @@ ns1.xy. 172800 IN A 192.0.2.1
     );
 }
 
-#[test]
 fn ldns_verify_zone_agrees_on_the_2018_root_zone() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/rootzone/root-2018013000-signed.zone");
     if !path.exists() {
-        eprintln!("SKIPPED: {} is absent", path.display());
-        return;
+        crate::support::real_data();
+        crate::support::skip(format!("{} is absent", path.display()));
     }
     if !have("ldns-verify-zone") {
         return;
@@ -239,7 +232,6 @@ impl Drop for Nsd {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nsd_serving_signed_tlds_healthy_is_ok_and_ds_mismatch_is_threat() {
     if !have("nsd") || !have("ldns-signzone") {
         return;
@@ -305,7 +297,6 @@ ns2.{tld}. 3600 IN A {a2}
     assert_eq!(idx.get("xz").unwrap().ds.len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_transfers_a_signed_root_zone_from_nsd_and_verifies_it() {
     if !have("nsd") || !have("ldns-signzone") {
         return;
@@ -378,4 +369,30 @@ ns1.xy. 172800 IN A 192.0.2.1
     assert_eq!(status.unwrap().serial, 2026112301);
     let (again, _) = source.refresh(now() as i64).await;
     assert!(again.is_none(), "same serial: no second transfer");
+}
+
+/// This module's tests.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![
+        crate::support::sync(
+            "interop::ldns_signed_root_with_zonemd_verifies_and_tampering_is_caught",
+            ldns_signed_root_with_zonemd_verifies_and_tampering_is_caught,
+        ),
+        crate::support::sync(
+            "interop::unsigned_zonemd_digest_mismatch_is_reported",
+            unsigned_zonemd_digest_mismatch_is_reported,
+        ),
+        crate::support::sync(
+            "interop::ldns_verify_zone_agrees_on_the_2018_root_zone",
+            ldns_verify_zone_agrees_on_the_2018_root_zone,
+        ),
+        crate::support::asynch(
+            "interop::nsd_serving_signed_tlds_healthy_is_ok_and_ds_mismatch_is_threat",
+            nsd_serving_signed_tlds_healthy_is_ok_and_ds_mismatch_is_threat,
+        ),
+        crate::support::asynch(
+            "interop::the_daemon_transfers_a_signed_root_zone_from_nsd_and_verifies_it",
+            the_daemon_transfers_a_signed_root_zone_from_nsd_and_verifies_it,
+        ),
+    ]
 }

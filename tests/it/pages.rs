@@ -3,13 +3,11 @@
 //! screenshots of both (in `target/screenshots/`). `tests/run` installs
 //! Chromium; without it this test skips, saying so, except in CI.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use rootguard::lab::{Lab, load_dir};
 
 fn chromium() -> Option<&'static str> {
@@ -22,12 +20,7 @@ fn chromium() -> Option<&'static str> {
             return Some(c);
         }
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "chromium is missing in CI: tests/run installs it"
-    );
-    eprintln!("SKIPPED: chromium is not installed (bash tests/run installs it)");
-    None
+    crate::support::skip("chromium is not installed (bash tests/run installs it)")
 }
 
 fn headless(browser: &str, profile: &Path, args: &[&str], url: &str) -> std::process::Output {
@@ -58,7 +51,6 @@ fn hrefs(dom: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_load_links_work_and_screenshots_are_taken() {
     let Some(browser) = chromium() else { return };
     let root = RootZone::new()
@@ -170,7 +162,6 @@ async fn pages_load_links_work_and_screenshots_are_taken() {
 /// Reflected markup (docs/RULES.md#pages): a URL whose path carries an
 /// element with an event handler loads in Chromium as text; the handler,
 /// which would replace the page's body, never runs.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reflected_markup_runs_no_script_in_chromium() {
     let Some(browser) = chromium() else { return };
     let root = RootZone::new().tld("xa", &[("ns1", "127.92.1.1"), ("ns2", "127.93.1.1")]);
@@ -204,4 +195,18 @@ async fn reflected_markup_runs_no_script_in_chromium() {
             "{url}: markup from the URL became an element: {dom}"
         );
     }
+}
+
+/// This module's tests.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![
+        crate::support::asynch(
+            "pages::pages_load_links_work_and_screenshots_are_taken",
+            pages_load_links_work_and_screenshots_are_taken,
+        ),
+        crate::support::asynch(
+            "pages::reflected_markup_runs_no_script_in_chromium",
+            reflected_markup_runs_no_script_in_chromium,
+        ),
+    ]
 }

@@ -4,8 +4,6 @@
 //! serial is not adopted again; a server the CA file does not vouch for is
 //! refused with an alarm.
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -62,7 +60,6 @@ fn cert(dir: &std::path::Path, name: &str) {
     );
 }
 
-#[tokio::test]
 async fn https_zone_source() {
     let have = |c: &str| {
         Command::new(c)
@@ -75,12 +72,7 @@ async fn https_zone_source() {
                 .is_ok_and(|o| o.status.success())
     };
     if !have("openssl") || !have("python3") {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "openssl and python3 are needed in CI"
-        );
-        eprintln!("SKIPPED: openssl or python3 missing");
-        return;
+        crate::support::skip("openssl or python3 is not installed");
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -91,7 +83,7 @@ async fn https_zone_source() {
         ". 86400 IN SOA a. b. 7 1 1 1 1\nxa. 1 IN NS ns1.xa.\nns1.xa. 1 IN A 192.0.2.1\n",
     )
     .unwrap();
-    let port = common::unique_port();
+    let port = crate::support::unique_port();
     let server = Server(
         Command::new("python3")
             .args(["-c", SERVE])
@@ -144,4 +136,12 @@ async fn https_zone_source() {
             .contains("only https://")
     );
     drop(server);
+}
+
+/// This module's tests.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![crate::support::asynch(
+        "https_source::https_zone_source",
+        https_zone_source,
+    )]
 }

@@ -4,9 +4,7 @@
 //! fixing a bogus DS is pre-checked and allowed, a bad one blocked; an
 //! impaired vantage point opens nothing.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use std::sync::Arc;
 
 use rootguard::app::seed::SeedCheck;
@@ -32,7 +30,6 @@ fn app(dir: &std::path::Path, store: &std::path::Path, probe: ProbeConfig) -> Ar
     .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
     let mut root = RootZone::new();
     for (i, t) in ["xa", "xb", "xc", "xd", "xh"].iter().enumerate() {
@@ -175,7 +172,6 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
     lab.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn impaired_vantage_opens_nothing() {
     let mut root = RootZone::new();
     let mut lab_toml = String::new();
@@ -224,4 +220,18 @@ async fn impaired_vantage_opens_nothing() {
         assert!(t.tracks.is_empty());
     }
     lab.shutdown().await;
+}
+
+/// This module's tests.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![
+        crate::support::asynch(
+            "technical::outage_suspension_lifts_itself_and_ds_fix_is_gated",
+            outage_suspension_lifts_itself_and_ds_fix_is_gated,
+        ),
+        crate::support::asynch(
+            "technical::impaired_vantage_opens_nothing",
+            impaired_vantage_opens_nothing,
+        ),
+    ]
 }

@@ -11,7 +11,6 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rootguard"))
 }
 
-#[test]
 fn acknowledged_events_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("record.sqlite");
@@ -133,4 +132,12 @@ fn acknowledged_events_survive_kill_9() {
         "only {} events acknowledged",
         acknowledged.len()
     );
+}
+
+/// This module's tests.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![crate::support::sync(
+        "durability::acknowledged_events_survive_kill_9",
+        acknowledged_events_survive_kill_9,
+    )]
 }

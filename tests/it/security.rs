@@ -4,13 +4,11 @@
 //! (docs/RULES.md#authentic-root-zone) and reflected markup in pages
 //! (docs/RULES.md#pages). Each drives the real binary or its HTTP API.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use rootguard::http::auth::token_hash;
 use rootguard::lab::{Lab, load_dir};
 use rootguard::zone::{Delegation, Zone, ZoneIndex};
@@ -87,7 +85,6 @@ tlds = ["xa"]
     config
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn change_requests_cannot_inject_records_for_other_cctlds() {
     let root = RootZone::new()
         .tld("xa", &[("ns1", "127.70.1.1"), ("ns2", "127.71.1.1")])
@@ -197,7 +194,6 @@ async fn change_requests_cannot_inject_records_for_other_cctlds() {
     lab.shutdown().await;
 }
 
-#[test]
 fn cli_gate_refuses_invalid_dns_data_with_exit_3_and_records_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -258,7 +254,6 @@ fn cli_gate_refuses_invalid_dns_data_with_exit_3_and_records_nothing() {
     assert_eq!(v, json!({}), "{v}");
 }
 
-#[test]
 fn first_start_refuses_to_seed_from_an_unverified_zone() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -306,7 +301,6 @@ fn first_start_refuses_to_seed_from_an_unverified_zone() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_escape_what_the_request_path_holds_and_forbid_scripts() {
     let root = RootZone::new().tld("xa", &[("ns1", "127.70.9.1"), ("ns2", "127.71.9.1")]);
     let (dir, port) = lab_dir(&root, "", None);
@@ -346,7 +340,6 @@ async fn pages_escape_what_the_request_path_holds_and_forbid_scripts() {
     }
 }
 
-#[test]
 fn a_record_seeded_without_verification_is_refused_when_authenticity_is_required() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -377,4 +370,30 @@ fn a_record_seeded_without_verification_is_refused_when_authenticity_is_required
         err.contains("was not verified") && err.contains("docs/RULES.md#authentic-root-zone"),
         "{err}"
     );
+}
+
+/// This module's tests.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![
+        crate::support::asynch(
+            "security::change_requests_cannot_inject_records_for_other_cctlds",
+            change_requests_cannot_inject_records_for_other_cctlds,
+        ),
+        crate::support::sync(
+            "security::cli_gate_refuses_invalid_dns_data_with_exit_3_and_records_nothing",
+            cli_gate_refuses_invalid_dns_data_with_exit_3_and_records_nothing,
+        ),
+        crate::support::sync(
+            "security::first_start_refuses_to_seed_from_an_unverified_zone",
+            first_start_refuses_to_seed_from_an_unverified_zone,
+        ),
+        crate::support::asynch(
+            "security::pages_escape_what_the_request_path_holds_and_forbid_scripts",
+            pages_escape_what_the_request_path_holds_and_forbid_scripts,
+        ),
+        crate::support::sync(
+            "security::a_record_seeded_without_verification_is_refused_when_authenticity_is_required",
+            a_record_seeded_without_verification_is_refused_when_authenticity_is_required,
+        ),
+    ]
 }

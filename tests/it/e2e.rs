@@ -2,7 +2,6 @@
 
 use std::process::Command;
 
-#[test]
 fn redelegation_end_to_end_script() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/redelegation.sh");
     let out = Command::new("bash")
@@ -17,4 +16,12 @@ fn redelegation_end_to_end_script() {
     );
     assert!(out.status.success(), "{text}");
     assert!(text.contains("OK: 49 events, chain verified"), "{text}");
+}
+
+/// This module's tests.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![crate::support::sync(
+        "e2e::redelegation_end_to_end_script",
+        redelegation_end_to_end_script,
+    )]
 }

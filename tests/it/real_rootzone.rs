@@ -14,18 +14,14 @@ fn shared(name: &str) -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
-        eprintln!(
-            "SKIPPED: {} is absent (no ../shared beside the repository)",
-            p.display()
-        );
-        None
+        crate::support::real_data();
+        crate::support::skip(format!("{} is absent", p.display()))
     }
 }
 
 /// 2018-01-31T00:00:00Z, inside the 2018 file's signature window.
 const AT_2018: u32 = 1_517_356_800;
 
-#[test]
 fn signed_2018_zone_verifies_completely() {
     let Some(path) = shared("root-2018013000-signed.zone") else {
         return;
@@ -44,7 +40,6 @@ fn signed_2018_zone_verifies_completely() {
     assert_eq!(auth.zonemd.outcome, ZonemdOutcome::Absent);
 }
 
-#[test]
 fn signed_2018_zone_fails_outside_window() {
     let Some(path) = shared("root-2018013000-signed.zone") else {
         return;
@@ -60,7 +55,6 @@ fn signed_2018_zone_fails_outside_window() {
     );
 }
 
-#[test]
 fn flipped_byte_in_signature_or_ds_is_caught() {
     let Some(path) = shared("root-2018013000-signed.zone") else {
         return;
@@ -91,7 +85,6 @@ fn flipped_byte_in_signature_or_ds_is_caught() {
     assert_eq!(auth.failures[0].rtype, "DS");
 }
 
-#[test]
 fn zone_2026_indexes_309_cctlds_and_explains_zonemd() {
     let Some(path) = shared("root-2026082201.zone") else {
         return;
@@ -120,4 +113,26 @@ fn zone_2026_indexes_309_cctlds_and_explains_zonemd() {
         "{}",
         auth.zonemd.detail
     );
+}
+
+/// This module's tests.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![
+        crate::support::sync(
+            "real_rootzone::signed_2018_zone_verifies_completely",
+            signed_2018_zone_verifies_completely,
+        ),
+        crate::support::sync(
+            "real_rootzone::signed_2018_zone_fails_outside_window",
+            signed_2018_zone_fails_outside_window,
+        ),
+        crate::support::sync(
+            "real_rootzone::flipped_byte_in_signature_or_ds_is_caught",
+            flipped_byte_in_signature_or_ds_is_caught,
+        ),
+        crate::support::sync(
+            "real_rootzone::zone_2026_indexes_309_cctlds_and_explains_zonemd",
+            zone_2026_indexes_309_cctlds_and_explains_zonemd,
+        ),
+    ]
 }

@@ -1,8 +1,6 @@
 //! The real `rootguard` binary: outputs, JSON schema, exit statuses and
 //! clear errors for bad input.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -26,11 +24,10 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-#[test]
 fn demo_lab_check_json_has_the_documented_schema_and_exit_status() {
     // A copy of zones/lab on a port of its own.
     let dir = tempfile::tempdir().unwrap();
-    let port = common::unique_port();
+    let port = crate::support::unique_port();
     for f in ["root.zone", "profile.toml"] {
         std::fs::copy(repo("zones/lab").join(f), dir.path().join(f)).unwrap();
     }
@@ -101,7 +98,6 @@ fn demo_lab_check_json_has_the_documented_schema_and_exit_status() {
     assert!(stdout(&out).contains("SOA-SERIAL-CONSISTENT"));
 }
 
-#[test]
 fn bad_input_exits_3_naming_the_input_and_the_rule() {
     let zone = repo("tests/data/small-root.zone");
     let zone = zone.to_str().unwrap();
@@ -151,7 +147,6 @@ fn bad_input_exits_3_naming_the_input_and_the_rule() {
     }
 }
 
-#[test]
 fn zone_summary_and_diff() {
     let out = run(&[
         "zone",
@@ -188,13 +183,8 @@ fn zone_summary_and_diff() {
     assert_eq!(xa["ds_added"][0]["key_tag"], 54321);
 }
 
-#[test]
 fn real_zone_pair_diff_and_2018_summary() {
-    let shared = repo("../shared/rootzone");
-    if !shared.exists() {
-        eprintln!("SKIPPED: {} is absent", shared.display());
-        return;
-    }
+    let shared = crate::support::real_data();
     let out = run(&[
         "zone",
         "diff",
@@ -235,7 +225,6 @@ fn real_zone_pair_diff_and_2018_summary() {
     assert!(text.contains("2945 of 2945 verify"), "{text}");
 }
 
-#[test]
 fn import_once_and_drift() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("r.sqlite");
@@ -288,4 +277,24 @@ fn import_once_and_drift() {
         .collect();
     assert_eq!(kinds, vec!["changed", "missing", "not-approved"], "{v}");
     assert_eq!(v[0]["change"]["ns_added"], serde_json::json!(["ns3.xa."]));
+}
+
+/// This module's tests.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![
+        crate::support::sync(
+            "cli::demo_lab_check_json_has_the_documented_schema_and_exit_status",
+            demo_lab_check_json_has_the_documented_schema_and_exit_status,
+        ),
+        crate::support::sync(
+            "cli::bad_input_exits_3_naming_the_input_and_the_rule",
+            bad_input_exits_3_naming_the_input_and_the_rule,
+        ),
+        crate::support::sync("cli::zone_summary_and_diff", zone_summary_and_diff),
+        crate::support::sync(
+            "cli::real_zone_pair_diff_and_2018_summary",
+            real_zone_pair_diff_and_2018_summary,
+        ),
+        crate::support::sync("cli::import_once_and_drift", import_once_and_drift),
+    ]
 }

@@ -2,13 +2,10 @@
 //! appear, .xh's DS fix is allowed, and both suspensions are lifted by
 //! themselves; the pages are served.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_shows_suspensions_imposed_and_lifted() {
     let dir = tempfile::tempdir().unwrap();
     let lab = dir.path().join("lab");
@@ -17,7 +14,7 @@ async fn demo_shows_suspensions_imposed_and_lifted() {
     for f in ["root.zone", "profile.toml", "registry.json"] {
         std::fs::copy(src.join(f), lab.join(f)).unwrap();
     }
-    let port = common::unique_port();
+    let port = crate::support::unique_port();
     let spec = std::fs::read_to_string(src.join("lab.toml")).unwrap();
     std::fs::write(
         lab.join("lab.toml"),
@@ -99,4 +96,12 @@ async fn demo_shows_suspensions_imposed_and_lifted() {
     assert!(text.contains(".xg's name servers come back"), "{text}");
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// This module's tests.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![crate::support::asynch(
+        "demo::demo_shows_suspensions_imposed_and_lifted",
+        demo_shows_suspensions_imposed_and_lifted,
+    )]
 }

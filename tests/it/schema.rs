@@ -14,7 +14,6 @@ fn schema() -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
-#[test]
 fn schema_fields_match_the_request_type() {
     let s = schema();
     let documented: BTreeSet<String> = s["properties"]
@@ -68,7 +67,6 @@ fn schema_fields_match_the_request_type() {
     );
 }
 
-#[test]
 fn example_requests_parse() {
     for f in ["request-redelegate-xa.json", "request-unknown-tld.json"] {
         let text =
@@ -76,4 +74,15 @@ fn example_requests_parse() {
                 .unwrap();
         serde_json::from_str::<ChangeRequest>(&text).unwrap_or_else(|e| panic!("{f}: {e}"));
     }
+}
+
+/// This module's tests.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![
+        crate::support::sync(
+            "schema::schema_fields_match_the_request_type",
+            schema_fields_match_the_request_type,
+        ),
+        crate::support::sync("schema::example_requests_parse", example_requests_parse),
+    ]
 }
