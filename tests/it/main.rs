@@ -15,6 +15,7 @@ mod interop;
 mod layers;
 mod pages;
 mod real_rootzone;
+mod rules;
 mod schema;
 mod security;
 mod serve;
@@ -37,6 +38,7 @@ fn main() {
         layers::trials,
         pages::trials,
         real_rootzone::trials,
+        rules::trials,
         schema::trials,
         security::trials,
         serve::trials,
