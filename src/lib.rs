@@ -20,4 +20,5 @@ pub mod metrics;
 pub mod policy;
 pub mod probe;
 pub mod store;
+pub mod time;
 pub mod zone;

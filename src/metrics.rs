@@ -196,7 +196,13 @@ impl Metrics {
     }
 
     /// Records a sweep's per-TLD results.
-    pub fn observe_sweep(&self, reports: &[TldReport], impaired: bool, seconds: f64, at: i64) {
+    pub fn observe_sweep(
+        &self,
+        reports: &[TldReport],
+        impaired: bool,
+        seconds: f64,
+        at: crate::time::Timestamp,
+    ) {
         self.check_failures.reset();
         self.ns_up.reset();
         for r in reports {
@@ -231,7 +237,7 @@ impl Metrics {
         }
         self.vantage_impaired.set(i64::from(impaired));
         self.sweep_duration.observe(seconds);
-        self.sweep_last_success.set(at);
+        self.sweep_last_success.set(at.as_second());
         self.sweeps.inc();
     }
 

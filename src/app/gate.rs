@@ -16,6 +16,7 @@ use crate::policy::Role;
 use crate::policy::gate::{ChangeRequest, GateDecision, Precheck, validate};
 use crate::probe::resolve::HostResolver;
 use crate::probe::{ProbeConfig, Prober};
+use crate::time::Timestamp;
 use crate::zone::Delegation;
 
 /// Probes one delegation and evaluates it: the threat, if any, and a
@@ -24,7 +25,7 @@ pub async fn precheck(
     delegation: Delegation,
     probe: ProbeConfig,
     profile: &Profile,
-    at: i64,
+    at: Timestamp,
 ) -> Option<Precheck> {
     let resolver = HostResolver::new(probe.resolver);
     let prober = Prober::new(probe);
@@ -33,7 +34,7 @@ pub async fn precheck(
         &resolver,
         std::slice::from_ref(&delegation),
         profile,
-        at as u32,
+        at,
         RootZoneInfo {
             source: "proposed delegation".into(),
             serial: 0,

@@ -27,6 +27,7 @@ use crate::metrics::Metrics;
 use crate::policy::Role;
 use crate::policy::registry::{Drift, drift};
 use crate::store::Event;
+use crate::time::Timestamp;
 use crate::zone::ZoneIndex;
 
 /// When an action happens.
@@ -36,24 +37,23 @@ pub enum When {
     /// (another writer may have recorded one while this action was being
     /// prepared, and the record never runs backwards).
     Now,
-    /// At this time (Unix seconds): the injectable clock of scripts and
-    /// tests (`--now`).
-    At(i64),
+    /// At this time: the injectable clock of scripts and tests (`--now`).
+    At(Timestamp),
 }
 
 impl When {
     /// The time at which probes are evaluated.
-    pub fn probe_time(self) -> i64 {
+    pub fn probe_time(self) -> Timestamp {
         match self {
-            When::Now => jiff::Timestamp::now().as_second(),
+            When::Now => Timestamp::now(),
             When::At(t) => t,
         }
     }
 
     /// The time at which the action is recorded, given the last event's.
-    pub fn record_time(self, last_at: i64) -> i64 {
+    pub fn record_time(self, last_at: Timestamp) -> Timestamp {
         match self {
-            When::Now => jiff::Timestamp::now().as_second().max(last_at),
+            When::Now => Timestamp::now().max(last_at),
             When::At(t) => t,
         }
     }

@@ -10,6 +10,7 @@ use super::{App, AppError, When};
 use crate::ledger::{Action, Ledger, Recorded, Settings};
 use crate::policy::Role;
 use crate::policy::registry::seed;
+use crate::time::Timestamp;
 use crate::zone::{Registry, Zone, ZoneIndex};
 
 /// Seeds the approved record from an already read (and, where required,
@@ -21,7 +22,7 @@ pub fn import_zone(
     settings: Settings,
     authenticity: Option<String>,
     actor: &str,
-    at: i64,
+    at: Timestamp,
 ) -> Result<Recorded, AppError> {
     let registry = registry.map(Registry::from_file).transpose()?;
     let index = ZoneIndex::build(zone, registry.as_ref());
@@ -125,7 +126,7 @@ impl App {
                 return Err(AppError::NotSeeded(config.store.display().to_string()));
             };
             let zone = Zone::from_file(file)?;
-            let now = jiff::Timestamp::now().as_second();
+            let now = Timestamp::now();
             let authenticity = crate::zone::authentic::authenticate(
                 &zone,
                 config.zone.trust_anchor.as_deref(),

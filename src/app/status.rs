@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::checks::TldReport;
 use crate::policy::registry::Drift;
+use crate::time::Timestamp;
 
 /// The root zone in use.
 #[derive(Clone, Debug, Serialize)]
@@ -15,15 +16,15 @@ pub struct ZoneStatus {
     pub serial: u32,
     /// Authenticity status.
     pub authenticity: String,
-    /// When it was loaded (RFC 3339).
-    pub loaded_at: String,
+    /// When it was loaded.
+    pub loaded_at: Timestamp,
 }
 
 /// The latest sweep.
 #[derive(Clone, Debug, Serialize)]
 pub struct SweepStatus {
-    /// When (RFC 3339).
-    pub at: String,
+    /// When.
+    pub at: Timestamp,
     /// Whether the vantage point was impaired.
     pub impaired: bool,
     /// Per-TLD results.

@@ -15,6 +15,7 @@ use crate::policy::Role;
 use crate::policy::technical::SweepFacts;
 use crate::probe::resolve::HostResolver;
 use crate::probe::{ProbeConfig, Prober};
+use crate::time::Timestamp;
 use crate::zone::Delegation;
 
 /// What a sweep did.
@@ -53,7 +54,7 @@ pub async fn probe_delegations(
     delegations: &[Delegation],
     probe: ProbeConfig,
     profile: &Profile,
-    at: i64,
+    at: Timestamp,
 ) -> Vec<TldReport> {
     let resolver = HostResolver::new(probe.resolver);
     let prober = Prober::new(probe);
@@ -62,7 +63,7 @@ pub async fn probe_delegations(
         &resolver,
         delegations,
         profile,
-        at as u32,
+        at,
         RootZoneInfo {
             source: "approved delegation record".into(),
             serial: 0,
@@ -77,12 +78,11 @@ pub fn record_sweep(
     ledger: &mut Ledger,
     reports: &[TldReport],
     impaired: bool,
-    at: i64,
+    at: Timestamp,
 ) -> Result<Vec<Recorded>, AppError> {
-    let when = crate::policy::rfc3339(at);
     let mut recorded = Vec::new();
     for r in reports {
-        let facts = SweepFacts::from_report(r, &when, impaired);
+        let facts = SweepFacts::from_report(r, at, impaired);
         recorded.push(ledger.submit(
             "rootguard",
             Role::Guard,

@@ -22,10 +22,13 @@ use super::profile::Profile;
 use super::reply::{authoritative, label, lame_reason, records, soa_reply, soa_serial};
 use super::{dnssec, shape};
 use crate::probe::{DelegationProbe, Exchange};
+use crate::time::Timestamp;
 use crate::zone::name_key;
 
-/// Evaluates a probe under `profile` at `at` (Unix seconds).
-pub fn evaluate(probe: &DelegationProbe, profile: &Profile, at: u32) -> TldReport {
+/// Evaluates a probe under `profile` at `at`.
+pub fn evaluate(probe: &DelegationProbe, profile: &Profile, at: Timestamp) -> TldReport {
+    // DNSSEC signature times are 32-bit (RFC 4034 §3.1.5).
+    let at = at.signature_time_clamped();
     let d = &probe.delegation;
     let apex = format!("{}.", d.tld);
     let mut c = Collector {

@@ -14,6 +14,7 @@ use super::evaluate::evaluate;
 use super::finding::{TldReport, Verdict};
 use super::profile::Profile;
 use crate::probe::{DelegationProbe, Prober, probe_delegation, resolve::HostResolver};
+use crate::time::Timestamp;
 use crate::zone::Delegation;
 
 /// The schema identifier of the JSON report.
@@ -45,7 +46,7 @@ pub struct CheckReport {
     /// Schema identifier.
     pub schema: &'static str,
     /// When the checks ran (RFC 3339).
-    pub checked_at: String,
+    pub checked_at: Timestamp,
     /// The root zone used.
     pub root_zone: RootZoneInfo,
     /// Profile name.
@@ -91,7 +92,7 @@ pub async fn run_checks(
     resolver: &HostResolver,
     delegations: &[Delegation],
     profile: &Profile,
-    at: u32,
+    at: Timestamp,
     root_zone: RootZoneInfo,
 ) -> CheckReport {
     let started = Instant::now();
@@ -113,9 +114,7 @@ pub async fn run_checks(
     }
     CheckReport {
         schema: SCHEMA,
-        checked_at: jiff::Timestamp::from_second(i64::from(at))
-            .map(|t| t.to_string())
-            .unwrap_or_default(),
+        checked_at: at,
         root_zone,
         profile: profile.name.clone(),
         verdict: tlds.iter().map(|t| t.verdict).max().unwrap_or(Verdict::Ok),
@@ -236,8 +235,8 @@ pub struct CheckOptions {
     pub probe: crate::probe::ProbeConfig,
     /// Override of the probe port.
     pub port: Option<u16>,
-    /// Evaluation time (Unix seconds); default now.
-    pub at: Option<u32>,
+    /// Evaluation time; default now.
+    pub at: Option<Timestamp>,
 }
 
 /// Runs `rootguard check`: loads the root zone, selects the TLDs, probes
@@ -285,9 +284,7 @@ pub async fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
         return Err(CheckError::NoTlds);
     }
     chosen.sort_by(|a, b| a.tld.cmp(&b.tld));
-    let at = opts
-        .at
-        .unwrap_or_else(|| jiff::Timestamp::now().as_second() as u32);
+    let at = opts.at.unwrap_or_else(Timestamp::now);
     let resolver = HostResolver::new(probe_cfg.resolver);
     let prober = Prober::new(probe_cfg);
     let report = run_checks(

@@ -8,6 +8,7 @@ use clap::Args;
 use super::CliError;
 use crate::config::Config;
 use crate::probe::ProbeConfig;
+use crate::time::Timestamp;
 
 /// Where the configuration comes from.
 #[derive(Args, Default)]
@@ -85,31 +86,24 @@ impl ProbeArgs {
     }
 }
 
-/// Parses an RFC 3339 time given as `argument` into Unix seconds.
-pub fn parse_time(argument: &'static str, value: &str) -> Result<i64, CliError> {
-    value
-        .parse::<jiff::Timestamp>()
-        .map(|t| t.as_second())
-        .map_err(|e| CliError::Argument {
-            argument,
-            value: value.to_string(),
-            reason: format!("not an RFC 3339 time (e.g. 2018-01-31T00:00:00Z): {e}"),
-        })
-}
-
-/// Parses an RFC 3339 time used to evaluate DNSSEC signatures, whose
-/// times are 32-bit (RFC 4034 §3.1.5): refused outside 1970..2106 rather
-/// than truncated.
-pub fn parse_signature_time(argument: &'static str, value: &str) -> Result<u32, CliError> {
-    let t = parse_time(argument, value)?;
-    u32::try_from(t).map_err(|_| CliError::Argument {
+/// Parses an RFC 3339 time given as `argument`.
+pub fn parse_time(argument: &'static str, value: &str) -> Result<Timestamp, CliError> {
+    Timestamp::parse(value).map_err(|e| CliError::Argument {
         argument,
         value: value.to_string(),
-        reason: "outside the range of DNSSEC signature times (1970-01-01 to 2106-02-07)".into(),
+        reason: e.to_string(),
     })
 }
 
-/// The current time as a DNSSEC signature time.
-pub fn now_signature_time() -> u32 {
-    u32::try_from(jiff::Timestamp::now().as_second()).unwrap_or(u32::MAX)
+/// Parses an RFC 3339 time used to evaluate DNSSEC signatures, whose
+/// times are 32-bit (RFC 4034 §3.1.5): refused outside their range rather
+/// than truncated.
+pub fn parse_signature_time(argument: &'static str, value: &str) -> Result<Timestamp, CliError> {
+    let t = parse_time(argument, value)?;
+    t.signature_time().map_err(|e| CliError::Argument {
+        argument,
+        value: value.to_string(),
+        reason: e.to_string(),
+    })?;
+    Ok(t)
 }

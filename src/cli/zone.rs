@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use super::CliError;
-use super::args::{now_signature_time, parse_signature_time};
+use super::args::parse_signature_time;
 use super::output::{emit, print_json};
 use crate::zone::summary::Summary;
 use crate::zone::verify::{TrustAnchor, verify_zone};
@@ -60,8 +60,9 @@ impl ZoneCommand {
             } => {
                 let at = match at {
                     Some(a) => parse_signature_time("--at", &a)?,
-                    None => now_signature_time(),
-                };
+                    None => crate::time::Timestamp::now(),
+                }
+                .signature_time_clamped();
                 let zone = Zone::from_file(&file)?;
                 let registry = registry.as_deref().map(Registry::from_file).transpose()?;
                 let anchor = match trust_anchor {

@@ -128,7 +128,7 @@ fn drift_tld(d: &Drift) -> &str {
 
 /// One scheduling cycle: zone, drift, sweep, record, metrics, publication.
 async fn cycle(app: &Arc<App>, source: &mut ZoneSource) {
-    let at = jiff::Timestamp::now().as_second();
+    let at = crate::time::Timestamp::now();
     // The root zone and drift.
     let (zone_status, alarm) = source.refresh(at).await;
     if alarm.is_some() {
@@ -187,7 +187,7 @@ async fn cycle(app: &Arc<App>, source: &mut ZoneSource) {
     }
     app.set_status(|s| {
         s.last_sweep = Some(SweepStatus {
-            at: crate::policy::rfc3339(at),
+            at,
             impaired,
             reports,
         });

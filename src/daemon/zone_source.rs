@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 pub use crate::app::ZoneStatus;
 use crate::config::ZoneConfig;
+use crate::time::Timestamp;
 use crate::zone::authentic::authenticate;
 use crate::zone::{Registry, Zone, ZoneIndex};
 
@@ -56,7 +57,7 @@ impl ZoneSource {
     /// Re-reads the file (or transfers the zone) when it changed; returns
     /// the new status (when a zone was loaded) and an alarm (when one was
     /// refused).
-    pub async fn refresh(&mut self, at: i64) -> (Option<ZoneStatus>, Option<String>) {
+    pub async fn refresh(&mut self, at: Timestamp) -> (Option<ZoneStatus>, Option<String>) {
         if let Some(file) = self.file.clone() {
             let mtime = std::fs::metadata(&file).and_then(|m| m.modified()).ok();
             if mtime.is_some() && mtime == self.seen {
@@ -168,7 +169,7 @@ impl ZoneSource {
 
     /// Verifies and adopts `zone` (on a blocking thread: signature
     /// verification is CPU work), or refuses it with the reason.
-    async fn accept(&mut self, zone: Zone, at: i64) -> (Option<ZoneStatus>, Option<String>) {
+    async fn accept(&mut self, zone: Zone, at: Timestamp) -> (Option<ZoneStatus>, Option<String>) {
         let anchor = self.trust_anchor.clone();
         let registry = self.registry.clone();
         let required = self.require_authentic;
@@ -192,7 +193,7 @@ impl ZoneSource {
                         source,
                         serial,
                         authenticity,
-                        loaded_at: crate::policy::rfc3339(at),
+                        loaded_at: at,
                     }),
                     None,
                 )
@@ -223,7 +224,9 @@ mod tests {
             file: Some(file.clone()),
             ..Default::default()
         });
-        let (status, alarm) = lenient.refresh(1_800_000_000).await;
+        let (status, alarm) = lenient
+            .refresh(crate::time::Timestamp::from_second(1_800_000_000))
+            .await;
         assert!(alarm.is_none() && status.unwrap().serial == 1);
 
         let mut strict = ZoneSource::new(&ZoneConfig {
@@ -231,7 +234,9 @@ mod tests {
             require_authentic: true,
             ..Default::default()
         });
-        let (status, alarm) = strict.refresh(1_800_000_000).await;
+        let (status, alarm) = strict
+            .refresh(crate::time::Timestamp::from_second(1_800_000_000))
+            .await;
         assert!(status.is_none());
         assert!(
             alarm
@@ -250,7 +255,9 @@ mod tests {
             .unwrap()
             .set_modified(later)
             .unwrap();
-        let (status, alarm) = lenient.refresh(1_800_000_100).await;
+        let (status, alarm) = lenient
+            .refresh(crate::time::Timestamp::from_second(1_800_000_100))
+            .await;
         assert!(status.is_none());
         assert!(alarm.unwrap().contains("root.zone:1"));
         assert!(lenient.index.is_some(), "the last good zone is kept");

@@ -215,7 +215,7 @@ pub async fn tld(State(s): State<Arc<App>>, Path(tld): Path<String>) -> Response
     let technical = world.technical.get(&tld).cloned().unwrap_or_default();
     let since = |check: crate::checks::CheckId| match technical.tracks.get(&check.family()) {
         Some(Track::Open { opened, .. }) => format!("complaint since {opened}"),
-        Some(Track::Pending { since, .. }) => since.clone(),
+        Some(Track::Pending { since, .. }) => since.to_string(),
         None => "this sweep".into(),
     };
     let findings = report
@@ -262,7 +262,7 @@ pub async fn tld(State(s): State<Arc<App>>, Path(tld): Path<String>) -> Response
         swept_at: status
             .last_sweep
             .as_ref()
-            .map(|l| l.at.clone())
+            .map(|l| l.at.to_string())
             .unwrap_or_else(|| "none yet".into()),
         threats: report
             .as_ref()

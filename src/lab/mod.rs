@@ -68,7 +68,7 @@ pub fn load_dir(dir: &Path) -> Result<(LabSpec, Zone), LabError> {
 
 /// Signature validity used for lab zones: from a day ago to 30 days ahead.
 fn validity() -> (u32, u32) {
-    let now = jiff::Timestamp::now().as_second() as u32;
+    let now = crate::time::Timestamp::now().signature_time_clamped();
     (now.saturating_sub(86_400), now.saturating_add(30 * 86_400))
 }
 

@@ -4,6 +4,7 @@
 //! (fields, command-line and JSON forms, the rules each cites); the rules
 //! that decide them are in `policy`, their application in `world`.
 
+use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -131,7 +132,7 @@ pub enum Action {
         course: String,
         /// Deadline (RFC 3339).
         #[arg(long)]
-        deadline: String,
+        deadline: Timestamp,
     },
     /// The manager cures (BP §3 b).
     ComplaintCure {

@@ -12,9 +12,9 @@ mod action;
 mod world;
 
 pub use action::{Action, JsonArgError, json_arg};
-use world::parse_time;
 pub use world::{Settings, World};
 
+use crate::time::Timestamp;
 use std::path::Path;
 
 use serde::Serialize;
@@ -87,7 +87,7 @@ fn replay(world: &mut World, e: &Event) -> Result<(), LedgerError> {
     .map_err(|err| fail(err.to_string()))?;
     let role: Role = serde_json::from_value(Value::String(e.event.role.clone()))
         .map_err(|err| fail(err.to_string()))?;
-    let at = parse_time(&e.event.at).map_err(|r| fail(r.to_string()))?;
+    let at = Timestamp::parse(&e.event.at).map_err(|r| fail(r.to_string()))?;
     let (next, result) = world
         .apply(&e.event.actor, role, &action, at)
         .map_err(|r| fail(r.to_string()))?;
@@ -135,7 +135,7 @@ impl Ledger {
         &mut self,
         actor: &str,
         role: Role,
-        at: i64,
+        at: Timestamp,
         action: Action,
     ) -> Result<Recorded, LedgerError> {
         // Change requests are validated as DNS data before anything is
@@ -150,7 +150,7 @@ impl Ledger {
             }
             other => other,
         };
-        let when = crate::policy::rfc3339(at);
+        let when = at.to_string();
         let Ledger { store, world, seen } = self;
         let mut applied: Option<(World, Value)> = None;
         let appended = store.append_after(*seen, |fresh| {
@@ -304,7 +304,7 @@ mod tests {
             op(ComplaintCureInstruction {
                 id: 1,
                 course: "c".into(),
-                deadline: "2026-01-03T00:00:00Z".into(),
+                deadline: crate::time::Timestamp::parse("2026-01-03T00:00:00Z").unwrap(),
             }),
             (
                 "old",
@@ -418,7 +418,7 @@ mod tests {
                     appeal_window_days: 30,
                     authenticity: None,
                 },
-                0,
+                crate::time::Timestamp::from_second(0),
             )
             .unwrap();
         w
@@ -441,7 +441,12 @@ mod tests {
             } else {
                 DAY
             };
-            if let Ok((next, result)) = w.apply(actor, *role, action, at) {
+            if let Ok((next, result)) = w.apply(
+                actor,
+                *role,
+                action,
+                crate::time::Timestamp::from_second(at),
+            ) {
                 w = next;
                 if let Action::Gate { request, .. } = action {
                     let allowed = result["decision"]["allowed"].as_bool().unwrap_or(false);
@@ -522,23 +527,40 @@ mod tests {
             category: Category::NonTechnical,
             text: "t".into(),
         };
-        let (w, _) = w.apply("citizen", Role::Public, &lodge, 10).unwrap();
+        let (w, _) = w
+            .apply(
+                "citizen",
+                Role::Public,
+                &lodge,
+                crate::time::Timestamp::from_second(10),
+            )
+            .unwrap();
         let assess = Action::ComplaintAssess {
             id: 1,
             serious: true,
             reason: "r".into(),
         };
         assert!(
-            w.apply("citizen", Role::Public, &assess, 11)
-                .unwrap_err()
-                .reason
-                .contains("public role")
+            w.apply(
+                "citizen",
+                Role::Public,
+                &assess,
+                crate::time::Timestamp::from_second(11)
+            )
+            .unwrap_err()
+            .reason
+            .contains("public role")
         );
         assert!(
-            w.apply("op", Role::Operator, &assess, 5)
-                .unwrap_err()
-                .reason
-                .contains("backwards")
+            w.apply(
+                "op",
+                Role::Operator,
+                &assess,
+                crate::time::Timestamp::from_second(5)
+            )
+            .unwrap_err()
+            .reason
+            .contains("backwards")
         );
         let other = Action::ComplaintAssess {
             id: 9,
@@ -546,10 +568,15 @@ mod tests {
             reason: "r".into(),
         };
         assert!(
-            w.apply("op", Role::Operator, &other, 11)
-                .unwrap_err()
-                .reason
-                .contains("no complaint 9")
+            w.apply(
+                "op",
+                Role::Operator,
+                &other,
+                crate::time::Timestamp::from_second(11)
+            )
+            .unwrap_err()
+            .reason
+            .contains("no complaint 9")
         );
         let unknown = Action::ComplaintLodge {
             tld: "zz".into(),
@@ -557,17 +584,28 @@ mod tests {
             text: "t".into(),
         };
         assert!(
-            w.apply("op", Role::Operator, &unknown, 11)
-                .unwrap_err()
-                .reason
-                .contains("zz is not a ccTLD")
+            w.apply(
+                "op",
+                Role::Operator,
+                &unknown,
+                crate::time::Timestamp::from_second(11)
+            )
+            .unwrap_err()
+            .reason
+            .contains("zz is not a ccTLD")
         );
         let vote = Action::CaseVote {
             id: 1,
             outcome: Outcome::Retain,
         };
         assert!(
-            w.apply("p1", Role::Operator, &vote, 11).is_err(),
+            w.apply(
+                "p1",
+                Role::Operator,
+                &vote,
+                crate::time::Timestamp::from_second(11)
+            )
+            .is_err(),
             "operators do not vote"
         );
         let import = Action::Import {
@@ -577,10 +615,15 @@ mod tests {
             authenticity: None,
         };
         assert!(
-            w.apply("op", Role::Operator, &import, 11)
-                .unwrap_err()
-                .reason
-                .contains("already seeded")
+            w.apply(
+                "op",
+                Role::Operator,
+                &import,
+                crate::time::Timestamp::from_second(11)
+            )
+            .unwrap_err()
+            .reason
+            .contains("already seeded")
         );
         // Proceedings need the complaint of the same TLD, and one open case at a time.
         let case = Action::CaseOpen {
@@ -589,12 +632,24 @@ mod tests {
                 consent: "letter".into(),
             },
         };
-        let (w2, _) = w.apply("op", Role::Operator, &case, 12).unwrap();
+        let (w2, _) = w
+            .apply(
+                "op",
+                Role::Operator,
+                &case,
+                crate::time::Timestamp::from_second(12),
+            )
+            .unwrap();
         assert!(
-            w2.apply("op", Role::Operator, &case, 13)
-                .unwrap_err()
-                .reason
-                .contains("still open")
+            w2.apply(
+                "op",
+                Role::Operator,
+                &case,
+                crate::time::Timestamp::from_second(13)
+            )
+            .unwrap_err()
+            .reason
+            .contains("still open")
         );
     }
 
@@ -609,7 +664,13 @@ mod tests {
             appeal_window_days: 30,
             authenticity: None,
         };
-        a.submit("op", Role::Operator, 1, import).unwrap();
+        a.submit(
+            "op",
+            Role::Operator,
+            crate::time::Timestamp::from_second(1),
+            import,
+        )
+        .unwrap();
         let mut b = Ledger::open(&path).unwrap();
         let lodge = Action::ComplaintLodge {
             tld: "xa".into(),
@@ -617,14 +678,26 @@ mod tests {
             text: "t".into(),
         };
         assert_eq!(
-            a.submit("x", Role::Public, 2, lodge.clone())
-                .unwrap()
-                .result["complaint"],
+            a.submit(
+                "x",
+                Role::Public,
+                crate::time::Timestamp::from_second(2),
+                lodge.clone()
+            )
+            .unwrap()
+            .result["complaint"],
             1
         );
         // b opened before a's complaint; it catches up under the write lock.
         assert_eq!(
-            b.submit("y", Role::Public, 3, lodge).unwrap().result["complaint"],
+            b.submit(
+                "y",
+                Role::Public,
+                crate::time::Timestamp::from_second(3),
+                lodge
+            )
+            .unwrap()
+            .result["complaint"],
             2
         );
         let assess = Action::ComplaintAssess {
@@ -632,9 +705,22 @@ mod tests {
             serious: true,
             reason: "r".into(),
         };
-        b.submit("op", Role::Operator, 4, assess.clone()).unwrap();
+        b.submit(
+            "op",
+            Role::Operator,
+            crate::time::Timestamp::from_second(4),
+            assess.clone(),
+        )
+        .unwrap();
         // a has not seen the assessment: it is refused on the fresh state, not the stale one.
-        let err = a.submit("op", Role::Operator, 5, assess).unwrap_err();
+        let err = a
+            .submit(
+                "op",
+                Role::Operator,
+                crate::time::Timestamp::from_second(5),
+                assess,
+            )
+            .unwrap_err();
         assert!(err.to_string().contains("Assessed"), "{err}");
         assert_eq!(a.world(), Ledger::open(&path).unwrap().world());
         assert!(a.store().verify().unwrap().first_bad.is_none());

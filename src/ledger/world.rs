@@ -1,6 +1,7 @@
 //! The policy state of everything, as derived from the journal, and the
 //! application of one action to it through the rules of `policy`.
 
+use crate::time::Timestamp;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -55,22 +56,11 @@ pub struct World {
     /// Gate decisions, by event number.
     pub decisions: BTreeMap<i64, (ChangeRequest, GateDecision)>,
     /// Time of the latest event (Unix seconds).
-    pub last_at: i64,
+    pub last_at: Timestamp,
 }
 
 fn refused<T>(reason: impl Into<String>, section: &str) -> Result<T, Refusal> {
     Err(Refusal::new(reason, section))
-}
-
-pub(super) fn parse_time(s: &str) -> Result<i64, Refusal> {
-    s.parse::<jiff::Timestamp>()
-        .map(|t| t.as_second())
-        .map_err(|e| {
-            Refusal::new(
-                format!("{s:?} is not an RFC 3339 time: {e}"),
-                "docs/RULES.md#append-only; RFC 3339",
-            )
-        })
 }
 
 impl World {
@@ -106,14 +96,14 @@ impl World {
         })
     }
 
-    /// Applies `action` by `actor` at `at` (Unix seconds); returns the new
+    /// Applies `action` by `actor` at `at`; returns the new
     /// world and a JSON description of the result.
     pub fn apply(
         &self,
         actor: &str,
         role: Role,
         action: &Action,
-        at: i64,
+        at: Timestamp,
     ) -> Result<(World, Value), Refusal> {
         if !action.roles().contains(&role) {
             return refused(
@@ -125,8 +115,7 @@ impl World {
             return refused(
                 format!(
                     "time must not run backwards in the record: {} is before the latest event ({})",
-                    crate::policy::rfc3339(at),
-                    crate::policy::rfc3339(self.last_at)
+                    at, self.last_at
                 ),
                 "docs/RULES.md#append-only",
             );
@@ -143,7 +132,6 @@ impl World {
         }
         let mut w = self.clone();
         w.last_at = at;
-        let now = crate::policy::rfc3339(at);
         let window = self.settings.appeal_window_days;
         let result = match action {
             Action::Import {
@@ -171,9 +159,9 @@ impl World {
                 w.technical.insert(tld.clone(), next);
                 json!({"effects": effects})
             }
-            Action::SuspensionConfirm { tld } => w.update_technical(tld, |t| t.confirm(&now))?,
+            Action::SuspensionConfirm { tld } => w.update_technical(tld, |t| t.confirm(at))?,
             Action::SuspensionImpose { tld, measure } => {
-                w.update_technical(tld, |t| t.impose(*measure, &now))?
+                w.update_technical(tld, |t| t.impose(*measure, at))?
             }
             Action::SuspensionLift { tld, reason } => {
                 w.update_technical(tld, |t| t.lift(reason))?
@@ -204,10 +192,7 @@ impl World {
                 id,
                 course,
                 deadline,
-            } => {
-                let deadline = parse_time(deadline)?;
-                w.update_complaint(*id, |c| c.instruct_cure(course, deadline))?
-            }
+            } => w.update_complaint(*id, |c| c.instruct_cure(course, *deadline))?,
             Action::ComplaintCure { id, statement } => {
                 w.update_complaint(*id, |c| c.cure(statement))?
             }
@@ -224,7 +209,7 @@ impl World {
                 good_faith,
             } => w.update_complaint(*id, |c| {
                 c.record_session(Session {
-                    at: now.clone(),
+                    at,
                     record: record.clone(),
                     good_faith: *good_faith,
                 })

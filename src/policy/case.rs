@@ -25,6 +25,7 @@
 //! completion or on appeal (§6.3.4); the tribunal's record becomes public
 //! when the appeal is over.
 
+use crate::time::Timestamp;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -240,8 +241,8 @@ pub enum Stage {
     Decided {
         /// The outcome.
         outcome: Outcome,
-        /// When released (Unix seconds).
-        at: i64,
+        /// When released.
+        at: Timestamp,
     },
     /// Under appeal.
     Appealed {
@@ -300,7 +301,7 @@ pub struct Case {
     /// Applications by applicant.
     pub applications: BTreeMap<String, Application>,
     /// Public comment period end (Unix seconds), once opened.
-    pub comment_closes: Option<i64>,
+    pub comment_closes: Option<Timestamp>,
     /// Whether the record is open to the parties (§6.3.4).
     pub record_open_to_parties: bool,
     /// Whether the tribunal's record is public.
@@ -617,7 +618,7 @@ impl Case {
     }
 
     /// Releases the decision: refused while anything is missing.
-    pub fn release_decision(&self, outcome: Outcome, at: i64) -> Result<Case, Refusal> {
+    pub fn release_decision(&self, outcome: Outcome, at: Timestamp) -> Result<Case, Refusal> {
         self.expect(
             self.stage == Stage::Deliberating,
             "release a decision",
@@ -636,7 +637,7 @@ impl Case {
     }
 
     /// A party appeals within the window (§6.4).
-    pub fn appeal(&self, by: Party, at: i64, window_days: i64) -> Result<Case, Refusal> {
+    pub fn appeal(&self, by: Party, at: Timestamp, window_days: i64) -> Result<Case, Refusal> {
         let Stage::Decided {
             outcome,
             at: decided,
@@ -644,12 +645,12 @@ impl Case {
         else {
             return Err(self.wrong_stage("be appealed", section::APPEAL));
         };
-        let closes = decided + window_days * 86_400;
+        let closes = decided.plus_days(window_days);
         if at > closes {
             return refuse(
                 format!(
                     "the appeal window of {window_days} days closed at {}",
-                    super::rfc3339(closes)
+                    closes
                 ),
                 section::APPEAL,
             );
@@ -689,7 +690,12 @@ impl Case {
 
     /// A tribunal member votes to uphold (true) or overturn (false), once;
     /// the appeal concludes as soon as the outcome is settled (§6.4).
-    pub fn tribunal_vote(&self, member: &str, uphold: bool, at: i64) -> Result<Case, Refusal> {
+    pub fn tribunal_vote(
+        &self,
+        member: &str,
+        uphold: bool,
+        at: Timestamp,
+    ) -> Result<Case, Refusal> {
         let Stage::Appealed { outcome, .. } = &self.stage else {
             return Err(self.wrong_stage("take tribunal votes", section::APPEAL));
         };
@@ -741,7 +747,7 @@ impl Case {
     }
 
     /// Makes the decision final once the appeal window has passed unused.
-    pub fn finalize(&self, at: i64, window_days: i64) -> Result<Case, Refusal> {
+    pub fn finalize(&self, at: Timestamp, window_days: i64) -> Result<Case, Refusal> {
         let Stage::Decided {
             outcome,
             at: decided,
@@ -749,11 +755,11 @@ impl Case {
         else {
             return Err(self.wrong_stage("be made final", section::APPEAL));
         };
-        if at <= decided + window_days * 86_400 {
+        if at <= decided.plus_days(window_days) {
             return refuse(
                 format!(
                     "the appeal window is open until {}",
-                    super::rfc3339(decided + window_days * 86_400)
+                    decided.plus_days(window_days)
                 ),
                 section::APPEAL,
             );
@@ -761,7 +767,7 @@ impl Case {
         Ok(self.make_final(outcome.clone(), at))
     }
 
-    fn make_final(&self, outcome: Outcome, _at: i64) -> Case {
+    fn make_final(&self, outcome: Outcome, _at: Timestamp) -> Case {
         let mut next = self.clone();
         next.stage = if outcome.redelegates() {
             Stage::Implementation
@@ -787,7 +793,7 @@ impl Case {
     }
 
     /// Opens the public comment period (§7).
-    pub fn open_comment(&self, at: i64, days: i64) -> Result<Case, Refusal> {
+    pub fn open_comment(&self, at: Timestamp, days: i64) -> Result<Case, Refusal> {
         self.expect(
             self.stage == Stage::Implementation,
             "solicit public comment",
@@ -800,7 +806,7 @@ impl Case {
             );
         }
         let mut next = self.clone();
-        next.comment_closes = Some(at + days * 86_400);
+        next.comment_closes = Some(at.plus_days(days));
         Ok(next)
     }
 
@@ -835,7 +841,7 @@ impl Case {
 
     /// The operator selects the new manager after public comment (§7); the
     /// case is then completed.
-    pub fn select(&self, applicant: &str, at: i64) -> Result<Case, Refusal> {
+    pub fn select(&self, applicant: &str, at: Timestamp) -> Result<Case, Refusal> {
         self.expect(
             self.stage == Stage::Implementation,
             "select a manager",
@@ -850,10 +856,7 @@ impl Case {
             }
             Some(closes) if at < closes => {
                 return refuse(
-                    format!(
-                        "the public comment period runs until {}",
-                        super::rfc3339(closes)
-                    ),
+                    format!("the public comment period runs until {}", closes),
                     section::IMPLEMENTATION,
                 );
             }
@@ -1080,7 +1083,9 @@ mod tests {
         for i in 0..5 {
             v = v.vote(&format!("p{i}"), redelegate()).unwrap();
         }
-        let e = v.release_decision(redelegate(), 0).unwrap_err();
+        let e = v
+            .release_decision(redelegate(), crate::time::Timestamp::from_second(0))
+            .unwrap_err();
         assert!(e.reason.contains("§6.2 question a)"), "{e}");
         assert!(e.reason.contains("prior record"), "{e}");
         assert!(e.reason.contains("criterion e.1)"), "{e}");
@@ -1090,7 +1095,9 @@ mod tests {
             r = r.vote(&format!("p{i}"), redelegate()).unwrap();
         }
         r = r.vote("p4", Outcome::Retain).unwrap();
-        let e = r.release_decision(redelegate(), 0).unwrap_err();
+        let e = r
+            .release_decision(redelegate(), crate::time::Timestamp::from_second(0))
+            .unwrap_err();
         assert!(e.reason.contains("4 of 7 votes"), "{e}");
         assert!(
             r.vote("p0", Outcome::Retain)
@@ -1105,7 +1112,9 @@ mod tests {
                 .contains("not a member")
         );
         let r = r.vote("p5", redelegate()).unwrap();
-        let d = r.release_decision(redelegate(), 1000).unwrap();
+        let d = r
+            .release_decision(redelegate(), crate::time::Timestamp::from_second(1000))
+            .unwrap();
         assert!(matches!(d.stage, Stage::Decided { .. }));
         assert!(!d.record_open_to_parties);
     }
@@ -1115,20 +1124,35 @@ mod tests {
         for i in 0..5 {
             r = r.vote(&format!("p{i}"), redelegate()).unwrap();
         }
-        r.release_decision(redelegate(), at).unwrap()
+        r.release_decision(redelegate(), crate::time::Timestamp::from_second(at))
+            .unwrap()
     }
 
     #[test]
     fn appeals_respect_the_window_and_the_tribunal_majority() {
         let d = decided(0);
         assert!(
-            d.appeal(Party::Incumbent, 31 * 86_400, 30)
-                .unwrap_err()
-                .section
-                .contains("§6.4")
+            d.appeal(
+                Party::Incumbent,
+                crate::time::Timestamp::from_second(31 * 86_400),
+                30
+            )
+            .unwrap_err()
+            .section
+            .contains("§6.4")
         );
-        assert!(d.finalize(10, 30).is_err(), "window still open");
-        let a = d.appeal(Party::Incumbent, 86_400, 30).unwrap();
+        assert!(
+            d.finalize(crate::time::Timestamp::from_second(10), 30)
+                .is_err(),
+            "window still open"
+        );
+        let a = d
+            .appeal(
+                Party::Incumbent,
+                crate::time::Timestamp::from_second(86_400),
+                30,
+            )
+            .unwrap();
         assert!(a.record_open_to_parties);
         let mut t = a.clone();
         for (i, g) in [
@@ -1148,14 +1172,26 @@ mod tests {
         // 3 uphold, 3 overturn: the decision stands.
         let mut s = t.clone();
         for i in 0..6 {
-            s = s.tribunal_vote(&format!("t{i}"), i < 3, 0).unwrap();
+            s = s
+                .tribunal_vote(
+                    &format!("t{i}"),
+                    i < 3,
+                    crate::time::Timestamp::from_second(0),
+                )
+                .unwrap();
         }
         assert_eq!(s.stage, Stage::Implementation);
         assert!(s.tribunal_record_public);
         // 4 overturn: a new panel.
         let mut o = t.clone();
         for i in 0..4 {
-            o = o.tribunal_vote(&format!("t{i}"), false, 0).unwrap();
+            o = o
+                .tribunal_vote(
+                    &format!("t{i}"),
+                    false,
+                    crate::time::Timestamp::from_second(0),
+                )
+                .unwrap();
         }
         assert_eq!(o.stage, Stage::Empanelling);
         assert_eq!(o.panels, 2);
@@ -1163,7 +1199,9 @@ mod tests {
 
     #[test]
     fn implementation_needs_comment_and_a_qualified_applicant() {
-        let f = decided(0).finalize(31 * 86_400, 30).unwrap();
+        let f = decided(0)
+            .finalize(crate::time::Timestamp::from_second(31 * 86_400), 30)
+            .unwrap();
         assert_eq!(f.stage, Stage::Implementation);
         let good = Application {
             applicant: "New NIC".into(),
@@ -1181,26 +1219,30 @@ mod tests {
         };
         let f = f.apply(good).unwrap().apply(abroad).unwrap();
         assert!(
-            f.select("New NIC", 0)
+            f.select("New NIC", crate::time::Timestamp::from_second(0))
                 .unwrap_err()
                 .reason
                 .contains("public comment")
         );
-        let f = f.open_comment(100, 14).unwrap();
+        let f = f
+            .open_comment(crate::time::Timestamp::from_second(100), 14)
+            .unwrap();
         assert!(
-            f.select("New NIC", 101)
+            f.select("New NIC", crate::time::Timestamp::from_second(101))
                 .unwrap_err()
                 .reason
                 .contains("runs until")
         );
         let late = 100 + 15 * 86_400;
         assert!(
-            f.select("Far NIC", late)
+            f.select("Far NIC", crate::time::Timestamp::from_second(late))
                 .unwrap_err()
                 .reason
                 .contains("not in Examplia")
         );
-        let done = f.select("New NIC", late).unwrap();
+        let done = f
+            .select("New NIC", crate::time::Timestamp::from_second(late))
+            .unwrap();
         assert_eq!(done.completed(), Some(Some("New NIC")));
         assert!(done.record_visible_to_parties());
     }
@@ -1211,8 +1253,12 @@ mod tests {
         for i in 0..7 {
             r = r.vote(&format!("p{i}"), Outcome::Retain).unwrap();
         }
-        let d = r.release_decision(Outcome::Retain, 0).unwrap();
-        let f = d.finalize(31 * 86_400, 30).unwrap();
+        let d = r
+            .release_decision(Outcome::Retain, crate::time::Timestamp::from_second(0))
+            .unwrap();
+        let f = d
+            .finalize(crate::time::Timestamp::from_second(31 * 86_400), 30)
+            .unwrap();
         assert_eq!(f.completed(), Some(None));
     }
 
@@ -1225,9 +1271,18 @@ mod tests {
         assert!(c.answer_principle("a", "x").is_err());
         assert!(c.consider_criterion("a", "x").is_err());
         assert!(c.vote("p0", Outcome::Retain).is_err());
-        assert!(c.release_decision(Outcome::Retain, 0).is_err());
-        assert!(c.appeal(Party::Incumbent, 0, 30).is_err());
-        assert!(c.finalize(0, 30).is_err());
+        assert!(
+            c.release_decision(Outcome::Retain, crate::time::Timestamp::from_second(0))
+                .is_err()
+        );
+        assert!(
+            c.appeal(Party::Incumbent, crate::time::Timestamp::from_second(0), 30)
+                .is_err()
+        );
+        assert!(
+            c.finalize(crate::time::Timestamp::from_second(0), 30)
+                .is_err()
+        );
         assert!(
             c.apply(Application {
                 applicant: "a".into(),
@@ -1240,10 +1295,19 @@ mod tests {
             })
             .is_err()
         );
-        assert!(c.open_comment(0, 1).is_err());
-        assert!(c.select("a", 0).is_err());
+        assert!(
+            c.open_comment(crate::time::Timestamp::from_second(0), 1)
+                .is_err()
+        );
+        assert!(
+            c.select("a", crate::time::Timestamp::from_second(0))
+                .is_err()
+        );
         assert!(c.seat_tribunal(TribunalGroup::Board, member("t")).is_err());
-        assert!(c.tribunal_vote("t", true, 0).is_err());
+        assert!(
+            c.tribunal_vote("t", true, crate::time::Timestamp::from_second(0))
+                .is_err()
+        );
         // Invalid questions, criteria, answers.
         let d = full_panel(&c);
         assert!(
@@ -1264,10 +1328,16 @@ mod tests {
             "no appointments while deliberating"
         );
         // Tribunal: not before six are seated; members only; once each.
-        let a = decided(0).appeal(Party::Complainant, 1, 30).unwrap();
+        let a = decided(0)
+            .appeal(
+                Party::Complainant,
+                crate::time::Timestamp::from_second(1),
+                30,
+            )
+            .unwrap();
         let a = a.seat_tribunal(TribunalGroup::Board, member("t0")).unwrap();
         assert!(
-            a.tribunal_vote("t0", true, 0)
+            a.tribunal_vote("t0", true, crate::time::Timestamp::from_second(0))
                 .unwrap_err()
                 .reason
                 .contains("1 of 6")
@@ -1290,23 +1360,31 @@ mod tests {
         {
             t = t.seat_tribunal(*g, member(&format!("t{}", i + 1))).unwrap();
         }
-        assert!(t.tribunal_vote("outsider", true, 0).is_err());
-        let t = t.tribunal_vote("t0", true, 0).unwrap();
         assert!(
-            t.tribunal_vote("t0", false, 0)
+            t.tribunal_vote("outsider", true, crate::time::Timestamp::from_second(0))
+                .is_err()
+        );
+        let t = t
+            .tribunal_vote("t0", true, crate::time::Timestamp::from_second(0))
+            .unwrap();
+        assert!(
+            t.tribunal_vote("t0", false, crate::time::Timestamp::from_second(0))
                 .unwrap_err()
                 .reason
                 .contains("already voted")
         );
         // Implementation: comment once; only applicants can be selected.
         let f = decided(0)
-            .finalize(31 * 86_400, 30)
+            .finalize(crate::time::Timestamp::from_second(31 * 86_400), 30)
             .unwrap()
-            .open_comment(0, 1)
+            .open_comment(crate::time::Timestamp::from_second(0), 1)
             .unwrap();
-        assert!(f.open_comment(0, 1).is_err());
         assert!(
-            f.select("nobody", 10 * 86_400)
+            f.open_comment(crate::time::Timestamp::from_second(0), 1)
+                .is_err()
+        );
+        assert!(
+            f.select("nobody", crate::time::Timestamp::from_second(10 * 86_400))
                 .unwrap_err()
                 .reason
                 .contains("has not applied")

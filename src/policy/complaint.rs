@@ -22,6 +22,7 @@
 //! A technical complaint lodged by a party is closed by an operator once
 //! resolved; those the guard lodges itself live in [`super::technical`].
 
+use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::Refusal;
@@ -53,8 +54,8 @@ pub enum Category {
 /// A mediation session on record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
-    /// When (RFC 3339).
-    pub at: String,
+    /// When.
+    pub at: Timestamp,
     /// The written record of the session.
     pub record: String,
     /// Whether the record shows good-faith attempts by the parties.
@@ -80,7 +81,7 @@ pub enum Stage {
         /// The suggested course of action.
         course: String,
         /// Deadline (Unix seconds).
-        deadline: i64,
+        deadline: Timestamp,
         /// The manager answered that the complaint has no merit.
         no_merit: Option<String>,
     },
@@ -215,7 +216,7 @@ impl Complaint {
     }
 
     /// Writes a cure instruction with a suggested course and a deadline (§4.4.1).
-    pub fn instruct_cure(&self, course: &str, deadline: i64) -> Result<Complaint, Refusal> {
+    pub fn instruct_cure(&self, course: &str, deadline: Timestamp) -> Result<Complaint, Refusal> {
         if !matches!(self.stage, Stage::Informed | Stage::ExplanationRequested) {
             return Err(self.wrong("instruct a cure", section::CURE));
         }
@@ -233,7 +234,7 @@ impl Complaint {
             },
             Some(format!(
                 "cure instruction: {course} (deadline {})",
-                super::rfc3339(deadline)
+                deadline
             )),
         ))
     }
@@ -266,7 +267,11 @@ impl Complaint {
 
     /// Issues the written failure-to-cure notice (§4.4.2): only after a
     /// refusal (no-merit answer) or once the deadline has passed.
-    pub fn notice_failure_to_cure(&self, notice: &str, at: i64) -> Result<Complaint, Refusal> {
+    pub fn notice_failure_to_cure(
+        &self,
+        notice: &str,
+        at: Timestamp,
+    ) -> Result<Complaint, Refusal> {
         let Stage::CureInstructed {
             deadline, no_merit, ..
         } = &self.stage
@@ -277,7 +282,7 @@ impl Complaint {
             return refuse(
                 format!(
                     "the manager has until {} to cure and has not refused",
-                    super::rfc3339(*deadline)
+                    deadline
                 ),
                 section::FAILURE,
             );
@@ -374,14 +379,19 @@ mod tests {
         let c = c.inform_constituency("letter 1").unwrap();
         let c = c.request_explanation("please explain").unwrap();
         let c = c
-            .instruct_cure("publish a registration policy", 1000)
+            .instruct_cure(
+                "publish a registration policy",
+                crate::time::Timestamp::from_second(1000),
+            )
             .unwrap();
         let c = c.answer_no_merit("we disagree").unwrap();
-        let c = c.notice_failure_to_cure("notice 1", 500).unwrap();
+        let c = c
+            .notice_failure_to_cure("notice 1", crate::time::Timestamp::from_second(500))
+            .unwrap();
         let c = c.open_mediation().unwrap();
         let c = c
             .record_session(Session {
-                at: "t".into(),
+                at: crate::time::Timestamp::from_second(0),
                 record: "both attended".into(),
                 good_faith: true,
             })
@@ -397,24 +407,33 @@ mod tests {
     #[test]
     fn steps_cannot_be_skipped() {
         let c = Complaint::lodge(1, "xa", Category::NonTechnical, "a", "x").unwrap();
-        assert!(c.instruct_cure("c", 1).is_err());
+        assert!(
+            c.instruct_cure("c", crate::time::Timestamp::from_second(1))
+                .is_err()
+        );
         assert!(c.open_mediation().is_err());
         let c = c
             .assess(true, "r")
             .unwrap()
             .inform_constituency("n")
             .unwrap();
-        let c = c.instruct_cure("course", 1000).unwrap();
+        let c = c
+            .instruct_cure("course", crate::time::Timestamp::from_second(1000))
+            .unwrap();
         // Before the deadline and without refusal, no failure notice.
-        let e = c.notice_failure_to_cure("n", 10).unwrap_err();
+        let e = c
+            .notice_failure_to_cure("n", crate::time::Timestamp::from_second(10))
+            .unwrap_err();
         assert!(e.section.contains("§4.4.2"), "{e}");
-        let f = c.notice_failure_to_cure("n", 2000).unwrap();
+        let f = c
+            .notice_failure_to_cure("n", crate::time::Timestamp::from_second(2000))
+            .unwrap();
         let m = f.open_mediation().unwrap();
         let e = m.fail_mediation().unwrap_err();
         assert!(e.reason.contains("good-faith"), "{e}");
         let m = m
             .record_session(Session {
-                at: "t".into(),
+                at: crate::time::Timestamp::from_second(0),
                 record: "no-show".into(),
                 good_faith: false,
             })
@@ -443,7 +462,10 @@ mod tests {
         assert!(c.request_explanation("r").is_err());
         assert!(c.cure("done").is_err());
         assert!(c.answer_no_merit("no").is_err());
-        assert!(c.notice_failure_to_cure("n", 0).is_err());
+        assert!(
+            c.notice_failure_to_cure("n", crate::time::Timestamp::from_second(0))
+                .is_err()
+        );
         assert!(c.resolve("t").is_err());
         assert!(c.fail_mediation().is_err());
         assert!(
@@ -458,19 +480,20 @@ mod tests {
         );
         let i = a.inform_constituency("n").unwrap();
         assert!(
-            i.instruct_cure(" ", 1).is_err(),
+            i.instruct_cure(" ", crate::time::Timestamp::from_second(1))
+                .is_err(),
             "a course must be suggested"
         );
         let m = i
-            .instruct_cure("c", 0)
+            .instruct_cure("c", crate::time::Timestamp::from_second(0))
             .unwrap()
-            .notice_failure_to_cure("n", 1)
+            .notice_failure_to_cure("n", crate::time::Timestamp::from_second(1))
             .unwrap()
             .open_mediation()
             .unwrap();
         assert!(
             m.record_session(Session {
-                at: "t".into(),
+                at: crate::time::Timestamp::from_second(0),
                 record: " ".into(),
                 good_faith: true
             })

@@ -637,9 +637,9 @@ pub(crate) mod tests {
                 capacity: true,
             })
             .unwrap()
-            .open_comment(0, 1)
+            .open_comment(crate::time::Timestamp::from_second(0), 1)
             .unwrap()
-            .select("New NIC", 2 * 86_400)
+            .select("New NIC", crate::time::Timestamp::from_second(2 * 86_400))
             .unwrap();
         assert!(decide(&m, &a, None, &[&done]).allowed);
         let mut other = m.clone();

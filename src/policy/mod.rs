@@ -92,10 +92,3 @@ impl Default for PolicyConfig {
         }
     }
 }
-
-/// Formats Unix seconds as RFC 3339.
-pub fn rfc3339(secs: i64) -> String {
-    jiff::Timestamp::from_second(secs)
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| secs.to_string())
-}

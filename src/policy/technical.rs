@@ -43,6 +43,7 @@ use serde::{Deserialize, Serialize};
 use super::{PolicyConfig, Refusal, section};
 pub use crate::checks::Family;
 use crate::checks::{ThreatKind, TldReport};
+use crate::time::Timestamp;
 
 /// The suspension measure (`docs/RULES.md#suspension`): the least that removes the threat.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -68,7 +69,7 @@ impl Measure {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SweepFacts {
     /// When (RFC 3339).
-    pub at: String,
+    pub at: Timestamp,
     /// Whether the guard's vantage point was impaired during the sweep.
     pub impaired: bool,
     /// Failing findings by family, as evidence lines.
@@ -81,7 +82,7 @@ pub struct SweepFacts {
 
 impl SweepFacts {
     /// Facts from a check report.
-    pub fn from_report(report: &TldReport, at: &str, impaired: bool) -> SweepFacts {
+    pub fn from_report(report: &TldReport, at: Timestamp, impaired: bool) -> SweepFacts {
         let mut findings: BTreeMap<Family, Vec<String>> = BTreeMap::new();
         for f in &report.findings {
             let server = f
@@ -95,7 +96,7 @@ impl SweepFacts {
                 .push(format!("{} {}{server}: {}", f.severity, f.check, f.message));
         }
         SweepFacts {
-            at: at.to_string(),
+            at,
             impaired,
             findings,
             threat: report.threats.first().map(|t| t.kind),
@@ -118,12 +119,12 @@ pub enum Track {
         /// Consecutive sweeps with the finding.
         sweeps: u32,
         /// First seen.
-        since: String,
+        since: Timestamp,
     },
     /// A complaint lodged by the guard is open.
     Open {
         /// When it was lodged.
-        opened: String,
+        opened: Timestamp,
         /// Sweeps with the finding since.
         sweeps: u32,
     },
@@ -143,7 +144,7 @@ pub enum Suspension {
         /// Consecutive sweeps with it.
         sweeps: u32,
         /// First seen.
-        since: String,
+        since: Timestamp,
     },
     /// Justified and proposed to an operator.
     Proposed {
@@ -152,7 +153,7 @@ pub enum Suspension {
         /// The measure proposed.
         measure: Measure,
         /// When proposed.
-        since: String,
+        since: Timestamp,
         /// Consecutive sweeps without the threat.
         clear_sweeps: u32,
     },
@@ -163,7 +164,7 @@ pub enum Suspension {
         /// The measure.
         measure: Measure,
         /// When imposed.
-        since: String,
+        since: Timestamp,
         /// Consecutive sweeps without the threat.
         clear_sweeps: u32,
     },
@@ -198,7 +199,7 @@ pub enum Effect {
         /// Family.
         family: Family,
         /// When the complaint was lodged.
-        opened: String,
+        opened: Timestamp,
         /// Evidence.
         evidence: Vec<String>,
     },
@@ -207,7 +208,7 @@ pub enum Effect {
         /// Family.
         family: Family,
         /// When the complaint was lodged.
-        opened: String,
+        opened: Timestamp,
     },
     /// A suspension justified and proposed to an operator.
     SuspensionProposed {
@@ -316,14 +317,14 @@ impl TldTechnical {
             match (self.tracks.get(&family), evidence) {
                 (None, Some(ev)) | (Some(Track::Pending { .. }), Some(ev)) => {
                     let (sweeps, since) = match self.tracks.get(&family) {
-                        Some(Track::Pending { sweeps, since }) => (sweeps + 1, since.clone()),
-                        _ => (1, facts.at.clone()),
+                        Some(Track::Pending { sweeps, since }) => (sweeps + 1, *since),
+                        _ => (1, facts.at),
                     };
                     if sweeps >= k {
                         next.tracks.insert(
                             family,
                             Track::Open {
-                                opened: facts.at.clone(),
+                                opened: facts.at,
                                 sweeps,
                             },
                         );
@@ -339,13 +340,13 @@ impl TldTechnical {
                     next.tracks.insert(
                         family,
                         Track::Open {
-                            opened: opened.clone(),
+                            opened: *opened,
                             sweeps: sweeps + 1,
                         },
                     );
                     effects.push(Effect::EvidenceAppended {
                         family,
-                        opened: opened.clone(),
+                        opened: *opened,
                         evidence: ev.clone(),
                     });
                 }
@@ -353,7 +354,7 @@ impl TldTechnical {
                     next.tracks.remove(&family);
                     effects.push(Effect::ComplaintClosed {
                         family,
-                        opened: opened.clone(),
+                        opened: *opened,
                     });
                 }
                 (Some(Track::Pending { .. }), None) | (None, None) => {
@@ -366,8 +367,8 @@ impl TldTechnical {
         next.suspension = match (&self.suspension, facts.threat) {
             (Suspension::None, Some(kind)) | (Suspension::Pending { .. }, Some(kind)) => {
                 let (sweeps, since) = match &self.suspension {
-                    Suspension::Pending { sweeps, since, .. } => (sweeps + 1, since.clone()),
-                    _ => (1, facts.at.clone()),
+                    Suspension::Pending { sweeps, since, .. } => (sweeps + 1, *since),
+                    _ => (1, facts.at),
                 };
                 if sweeps >= k {
                     let measure = Measure::for_threat(kind);
@@ -381,7 +382,7 @@ impl TldTechnical {
                         Suspension::Active {
                             kind,
                             measure,
-                            since: facts.at.clone(),
+                            since: facts.at,
                             clear_sweeps: 0,
                         }
                     } else {
@@ -393,7 +394,7 @@ impl TldTechnical {
                         Suspension::Proposed {
                             kind,
                             measure,
-                            since: facts.at.clone(),
+                            since: facts.at,
                             clear_sweeps: 0,
                         }
                     }
@@ -417,7 +418,7 @@ impl TldTechnical {
             ) => Suspension::Proposed {
                 kind: *kind,
                 measure: *measure,
-                since: since.clone(),
+                since: *since,
                 clear_sweeps: 0,
             },
             (
@@ -436,7 +437,7 @@ impl TldTechnical {
                     Suspension::Proposed {
                         kind: *kind,
                         measure: *measure,
-                        since: since.clone(),
+                        since: *since,
                         clear_sweeps: clear_sweeps + 1,
                     }
                 }
@@ -458,7 +459,7 @@ impl TldTechnical {
                 Suspension::Active {
                     kind: *kind,
                     measure: *measure,
-                    since: since.clone(),
+                    since: *since,
                     clear_sweeps: 0,
                 }
             }
@@ -487,7 +488,7 @@ impl TldTechnical {
                     Suspension::Active {
                         kind: *kind,
                         measure: *measure,
-                        since: since.clone(),
+                        since: *since,
                         clear_sweeps: clear,
                     }
                 }
@@ -498,7 +499,7 @@ impl TldTechnical {
 
     /// An operator confirms a proposed suspension; refused unless the
     /// latest sweep still shows the threat.
-    pub fn confirm(&self, at: &str) -> Result<(TldTechnical, Effect), Refusal> {
+    pub fn confirm(&self, at: Timestamp) -> Result<(TldTechnical, Effect), Refusal> {
         let Suspension::Proposed { kind, measure, .. } = &self.suspension else {
             return Err(Refusal::new(
                 "no suspension is proposed for this TLD",
@@ -510,7 +511,7 @@ impl TldTechnical {
         next.suspension = Suspension::Active {
             kind: *kind,
             measure: *measure,
-            since: at.to_string(),
+            since: at,
             clear_sweeps: 0,
         };
         Ok((
@@ -527,7 +528,11 @@ impl TldTechnical {
     /// An operator imposes a suspension directly; refused without a current
     /// threat, with a measure other than the least one, or when one is
     /// already in force (that would be an extension).
-    pub fn impose(&self, measure: Measure, at: &str) -> Result<(TldTechnical, Effect), Refusal> {
+    pub fn impose(
+        &self,
+        measure: Measure,
+        at: Timestamp,
+    ) -> Result<(TldTechnical, Effect), Refusal> {
         if let Suspension::Active { .. } = self.suspension {
             return Err(Refusal::new(
                 "a suspension is already in force; it continues only while the threat lasts and cannot be extended",
@@ -548,7 +553,7 @@ impl TldTechnical {
         next.suspension = Suspension::Active {
             kind,
             measure,
-            since: at.to_string(),
+            since: at,
             clear_sweeps: 0,
         };
         Ok((
@@ -606,7 +611,7 @@ mod tests {
 
     fn facts(i: u32, threat: Option<ThreatKind>, finding: bool, impaired: bool) -> SweepFacts {
         let mut f = SweepFacts {
-            at: format!("2026-11-23T10:{i:02}:00Z"),
+            at: crate::time::Timestamp::from_second(1_795_600_800 + 60 * i64::from(i)),
             impaired,
             threat,
             threat_detail: threat.map(|t| format!("{t:?}")).unwrap_or_default(),
@@ -744,10 +749,12 @@ mod tests {
         assert_eq!(s.active_measure(), None);
         // Threat gone: confirmation refused, citing §4.3.
         let (cleared, _) = run(&s, &[(None, false, false)], &cfg(false));
-        let err = cleared.confirm("t").unwrap_err();
+        let err = cleared
+            .confirm(crate::time::Timestamp::from_second(0))
+            .unwrap_err();
         assert!(err.section.contains("§4.3"), "{err}");
         // Threat present: confirmed.
-        let (active, eff) = s.confirm("t").unwrap();
+        let (active, eff) = s.confirm(crate::time::Timestamp::from_second(0)).unwrap();
         assert_eq!(active.active_measure(), Some(Measure::HoldDelegation));
         assert!(matches!(
             eff,
@@ -769,22 +776,32 @@ mod tests {
     fn operator_impositions_are_refused_without_threat_or_with_a_larger_measure() {
         let s = TldTechnical::default();
         assert!(
-            s.impose(Measure::HoldDelegation, "t")
-                .unwrap_err()
-                .section
-                .contains("§4.3")
+            s.impose(
+                Measure::HoldDelegation,
+                crate::time::Timestamp::from_second(0)
+            )
+            .unwrap_err()
+            .section
+            .contains("§4.3")
         );
         let (s, _) = run(
             &s,
             &[(Some(ThreatKind::DnssecBogus), false, false)],
             &cfg(false),
         );
-        let err = s.impose(Measure::HoldDelegation, "t").unwrap_err();
+        let err = s
+            .impose(
+                Measure::HoldDelegation,
+                crate::time::Timestamp::from_second(0),
+            )
+            .unwrap_err();
         assert!(err.reason.contains("least"), "{err}");
-        let (active, _) = s.impose(Measure::WithholdDs, "t").unwrap();
+        let (active, _) = s
+            .impose(Measure::WithholdDs, crate::time::Timestamp::from_second(0))
+            .unwrap();
         assert!(
             active
-                .impose(Measure::WithholdDs, "t")
+                .impose(Measure::WithholdDs, crate::time::Timestamp::from_second(0))
                 .unwrap_err()
                 .reason
                 .contains("cannot be extended")
@@ -861,8 +878,8 @@ mod tests {
                         }
                         Some((n, *t, *imp))
                     }
-                    Step::Confirm => s.confirm("t").ok().map(|(n, _)| (n, s.current_threat, false)),
-                    Step::Impose(m) => s.impose(*m, "t").ok().map(|(n, _)| (n, s.current_threat, false)),
+                    Step::Confirm => s.confirm(crate::time::Timestamp::from_second(0)).ok().map(|(n, _)| (n, s.current_threat, false)),
+                    Step::Impose(m) => s.impose(*m, crate::time::Timestamp::from_second(0)).ok().map(|(n, _)| (n, s.current_threat, false)),
                     Step::Lift => s.lift("op").ok().map(|(n, _)| (n, s.current_threat, false)),
                 };
                 if let Some((n, threat, impaired)) = result {

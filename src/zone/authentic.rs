@@ -8,6 +8,7 @@ use std::path::Path;
 
 use super::verify::{AuthStatus, TrustAnchor, ZonemdOutcome, verify_zone};
 use super::{Zone, ZoneError};
+use crate::time::Timestamp;
 
 /// Why a zone is not adopted.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +34,7 @@ pub enum NotAuthentic {
     },
 }
 
-/// Verifies `zone` at `at` (Unix seconds) against `trust_anchor` (a file
+/// Verifies `zone` at `at` against `trust_anchor` (a file
 /// of DS or DNSKEY records for `.`) or the built-in IANA anchors. Returns
 /// the authenticity status to report; when `required`, a zone that does
 /// not verify is refused.
@@ -41,9 +42,9 @@ pub fn authenticate(
     zone: &Zone,
     trust_anchor: Option<&Path>,
     required: bool,
-    at: i64,
+    at: Timestamp,
 ) -> Result<String, NotAuthentic> {
-    let at = u32::try_from(at.max(0)).unwrap_or(u32::MAX);
+    let at = at.signature_time_clamped();
     let anchor = match trust_anchor {
         Some(p) => TrustAnchor::from_file(p)?,
         None => TrustAnchor::builtin(at),

@@ -654,9 +654,7 @@ fn decode_hex(s: &str) -> Vec<u8> {
 
 /// Formats an RRSIG time (Unix seconds) as RFC 3339.
 pub fn rfc3339(secs: u32) -> String {
-    jiff::Timestamp::from_second(i64::from(secs))
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| secs.to_string())
+    crate::time::Timestamp::from_second(i64::from(secs)).to_string()
 }
 
 #[cfg(test)]

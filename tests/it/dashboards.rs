@@ -54,7 +54,12 @@ fn exported() -> BTreeSet<String> {
         source: String::new(),
         serial: 0,
     };
-    m.observe_sweep(&[report], false, 0.1, 1);
+    m.observe_sweep(
+        &[report],
+        false,
+        0.1,
+        rootguard::time::Timestamp::from_second(1),
+    );
     let mut names = BTreeSet::new();
     for line in m.render().lines().filter(|l| l.starts_with("# TYPE")) {
         let mut parts = line.split_whitespace().skip(2);

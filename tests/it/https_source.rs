@@ -109,17 +109,23 @@ async fn https_zone_source() {
         ..Default::default()
     };
     let mut source = ZoneSource::new(&config("server.pem"));
-    let (status, alarm) = source.refresh(1_800_000_000).await;
+    let (status, alarm) = source
+        .refresh(rootguard::time::Timestamp::from_second(1_800_000_000))
+        .await;
     assert!(alarm.is_none(), "{alarm:?}");
     assert_eq!(status.unwrap().serial, 7);
-    let (again, alarm) = source.refresh(1_800_000_060).await;
+    let (again, alarm) = source
+        .refresh(rootguard::time::Timestamp::from_second(1_800_000_060))
+        .await;
     assert!(
         again.is_none() && alarm.is_none(),
         "same serial: nothing new"
     );
 
     let mut untrusted = ZoneSource::new(&config("other.pem"));
-    let (status, alarm) = untrusted.refresh(1_800_000_000).await;
+    let (status, alarm) = untrusted
+        .refresh(rootguard::time::Timestamp::from_second(1_800_000_000))
+        .await;
     assert!(status.is_none());
     assert!(alarm.unwrap().contains("download failed"));
 
@@ -129,7 +135,7 @@ async fn https_zone_source() {
     });
     assert!(
         plain
-            .refresh(1_800_000_000)
+            .refresh(rootguard::time::Timestamp::from_second(1_800_000_000))
             .await
             .1
             .unwrap()

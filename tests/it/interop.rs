@@ -342,8 +342,13 @@ ns1.xy. 172800 IN A 192.0.2.1
     // (docs/RULES.md#authentic-root-zone).
     let anchor_file = d.join(format!("{key}.ds"));
     assert!(
-        rootguard::zone::authentic::authenticate(&zone, Some(&anchor_file), true, now() as i64)
-            .is_ok()
+        rootguard::zone::authentic::authenticate(
+            &zone,
+            Some(&anchor_file),
+            true,
+            rootguard::time::Timestamp::from_second(now() as i64)
+        )
+        .is_ok()
     );
     let mut stripped = zone.clone();
     stripped.records.retain(|rr| {
@@ -351,9 +356,13 @@ ns1.xy. 172800 IN A 192.0.2.1
         rr.rtype() != domain::base::iana::Rtype::ZONEMD && !covers_zonemd
     });
     assert!(stripped.records.len() < zone.records.len());
-    let e =
-        rootguard::zone::authentic::authenticate(&stripped, Some(&anchor_file), true, now() as i64)
-            .unwrap_err();
+    let e = rootguard::zone::authentic::authenticate(
+        &stripped,
+        Some(&anchor_file),
+        true,
+        rootguard::time::Timestamp::from_second(now() as i64),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("ZONEMD Absent"), "{e}");
 
     // The daemon's source: transferred, verified, adopted once per serial.
@@ -364,10 +373,14 @@ ns1.xy. 172800 IN A 192.0.2.1
             require_authentic: true,
             ..Default::default()
         });
-    let (status, alarm) = source.refresh(now() as i64).await;
+    let (status, alarm) = source
+        .refresh(rootguard::time::Timestamp::from_second(now() as i64))
+        .await;
     assert!(alarm.is_none(), "{alarm:?}");
     assert_eq!(status.unwrap().serial, 2026112301);
-    let (again, _) = source.refresh(now() as i64).await;
+    let (again, _) = source
+        .refresh(rootguard::time::Timestamp::from_second(now() as i64))
+        .await;
     assert!(again.is_none(), "same serial: no second transfer");
 }
 

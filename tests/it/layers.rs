@@ -8,19 +8,20 @@ use std::path::{Path, PathBuf};
 
 /// The layers, lowest first; a module may use modules of lower rank only.
 const RANKS: &[(&str, u8)] = &[
-    ("zone", 0),
-    ("probe", 1),
-    ("checks", 2),
-    ("policy", 3),
-    ("store", 4),
-    ("ledger", 5),
-    ("config", 6),
-    ("metrics", 6),
-    ("app", 7),
-    ("lab", 8),
-    ("http", 9),
-    ("daemon", 10),
-    ("cli", 11),
+    ("time", 0),
+    ("zone", 1),
+    ("probe", 2),
+    ("checks", 3),
+    ("policy", 4),
+    ("store", 5),
+    ("ledger", 6),
+    ("config", 7),
+    ("metrics", 7),
+    ("app", 8),
+    ("lab", 9),
+    ("http", 10),
+    ("daemon", 11),
+    ("cli", 12),
 ];
 
 fn rank(module: &str) -> Option<u8> {

@@ -64,14 +64,19 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
                 ..Default::default()
             },
             "op",
-            When::At(t0),
+            When::At(rootguard::time::Timestamp::from_second(t0)),
         )
         .await
         .unwrap();
 
     // K = 3 sweeps with the outage: complaint and hold-delegation.
     for k in 0..3 {
-        let s = ledger.sweep(When::At(t0 + 60 * (k + 1))).await.unwrap();
+        let s = ledger
+            .sweep(When::At(rootguard::time::Timestamp::from_second(
+                t0 + 60 * (k + 1),
+            )))
+            .await
+            .unwrap();
         assert!(!s.impaired);
     }
     let xa = &ledger.world().technical["xa"];
@@ -107,7 +112,7 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
         .submit(
             "op",
             Role::Operator,
-            When::At(t0 + 300),
+            When::At(rootguard::time::Timestamp::from_second(t0 + 300)),
             rootguard::ledger::Action::SuspensionImpose {
                 tld: "xb".into(),
                 measure: Measure::HoldDelegation,
@@ -121,13 +126,21 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
     lab.set_faults("ns1.xa.", Faults::default());
     lab.set_faults("ns2.xa.", Faults::default());
     for k in 0..2 {
-        ledger.sweep(When::At(t0 + 400 + 60 * k)).await.unwrap();
+        ledger
+            .sweep(When::At(rootguard::time::Timestamp::from_second(
+                t0 + 400 + 60 * k,
+            )))
+            .await
+            .unwrap();
         assert!(
             ledger.world().technical["xa"].active_measure().is_some(),
             "not lifted before R sweeps"
         );
     }
-    ledger.sweep(When::At(t0 + 600)).await.unwrap();
+    ledger
+        .sweep(When::At(rootguard::time::Timestamp::from_second(t0 + 600)))
+        .await
+        .unwrap();
     let xa = &ledger.world().technical["xa"];
     assert_eq!(xa.suspension, Suspension::None);
     assert!(xa.tracks.is_empty(), "complaint closed: {:?}", xa.tracks);
@@ -150,13 +163,23 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
         },
     };
     let (_, d) = ledger
-        .gate("xh-tech", Role::Manager, When::At(t0 + 700), req.clone())
+        .gate(
+            "xh-tech",
+            Role::Manager,
+            When::At(rootguard::time::Timestamp::from_second(t0 + 700)),
+            req.clone(),
+        )
         .await
         .unwrap();
     assert!(!d.allowed, "a DS that matches no key is blocked: {d:?}");
     req.ds = Some(vec![fixed.clone()]);
     let (_, d) = ledger
-        .gate("xh-tech", Role::Manager, When::At(t0 + 701), req)
+        .gate(
+            "xh-tech",
+            Role::Manager,
+            When::At(rootguard::time::Timestamp::from_second(t0 + 701)),
+            req,
+        )
         .await
         .unwrap();
     assert!(d.allowed, "{d:?}");
@@ -204,13 +227,15 @@ async fn impaired_vantage_opens_nothing() {
                 ..Default::default()
             },
             "op",
-            When::At(1_800_000_000),
+            When::At(rootguard::time::Timestamp::from_second(1_800_000_000)),
         )
         .await
         .unwrap();
     for k in 0..4 {
         let s = ledger
-            .sweep(When::At(1_800_000_060 + 60 * k))
+            .sweep(When::At(rootguard::time::Timestamp::from_second(
+                1_800_000_060 + 60 * k,
+            )))
             .await
             .unwrap();
         assert!(s.impaired);
