@@ -145,11 +145,11 @@ impl App {
                     let delegation = Delegation {
                         kind: crate::zone::TldKind::classify(&tld, None),
                         tld,
-                        ns: p.ns.iter().map(|n| crate::zone::fqdn(n)).collect(),
+                        ns: p.ns.iter().map(|n| n.to_string()).collect(),
                         glue: p
                             .glue
                             .iter()
-                            .map(|(h, a)| (crate::zone::fqdn(h), a.clone()))
+                            .map(|(h, a)| (h.to_string(), a.clone()))
                             .collect(),
                         ds: p.ds.clone(),
                     };

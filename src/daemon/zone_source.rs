@@ -23,12 +23,43 @@ pub struct DownloadError {
     pub reason: String,
 }
 
-/// Watches the configured zone file.
+/// Where the root zone comes from (one of `zone.file`, `zone.axfr`,
+/// `zone.url`; the file wins when several are set).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A file, re-read when its modification time changes.
+    File(PathBuf),
+    /// A server to transfer the zone from (AXFR) when its serial changes.
+    Axfr(std::net::SocketAddr),
+    /// An HTTPS URL, downloaded every cycle, adopted when its serial changes.
+    Url {
+        /// The URL.
+        url: String,
+        /// An extra CA certificate (PEM).
+        ca_file: Option<PathBuf>,
+    },
+    /// Nothing configured: the record is watched without a published zone.
+    None,
+}
+
+impl Origin {
+    /// The origin `config` names.
+    pub fn of(config: &ZoneConfig) -> Origin {
+        match (&config.file, config.axfr, &config.url) {
+            (Some(f), _, _) => Origin::File(f.clone()),
+            (None, Some(a), _) => Origin::Axfr(a),
+            (None, None, Some(u)) => Origin::Url {
+                url: u.clone(),
+                ca_file: config.ca_file.clone(),
+            },
+            (None, None, None) => Origin::None,
+        }
+    }
+}
+
+/// Watches the configured root zone source.
 pub struct ZoneSource {
-    file: Option<PathBuf>,
-    axfr: Option<std::net::SocketAddr>,
-    url: Option<String>,
-    ca_file: Option<PathBuf>,
+    origin: Origin,
     last_serial: Option<u32>,
     registry: Option<PathBuf>,
     trust_anchor: Option<PathBuf>,
@@ -41,10 +72,7 @@ impl ZoneSource {
     /// A source for `config`.
     pub fn new(config: &ZoneConfig) -> ZoneSource {
         ZoneSource {
-            file: config.file.clone(),
-            axfr: config.axfr,
-            url: config.url.clone(),
-            ca_file: config.ca_file.clone(),
+            origin: Origin::of(config),
             last_serial: None,
             registry: config.registry.clone(),
             trust_anchor: config.trust_anchor.clone(),
@@ -58,7 +86,7 @@ impl ZoneSource {
     /// the new status (when a zone was loaded) and an alarm (when one was
     /// refused).
     pub async fn refresh(&mut self, at: Timestamp) -> (Option<ZoneStatus>, Option<String>) {
-        if let Some(file) = self.file.clone() {
+        if let Origin::File(file) = self.origin.clone() {
             let mtime = std::fs::metadata(&file).and_then(|m| m.modified()).ok();
             if mtime.is_some() && mtime == self.seen {
                 return (None, None);
@@ -77,8 +105,8 @@ impl ZoneSource {
                 ),
             };
         }
-        if let Some(url) = self.url.clone() {
-            return match self.download(&url).await {
+        if let Origin::Url { url, ca_file } = self.origin.clone() {
+            return match download(&url, ca_file.as_deref()).await {
                 Ok(zone) if Some(zone.serial) == self.last_serial => (None, None),
                 Ok(zone) => {
                     let serial = zone.serial;
@@ -96,7 +124,7 @@ impl ZoneSource {
                 ),
             };
         }
-        let Some(server) = self.axfr else {
+        let Origin::Axfr(server) = self.origin else {
             return (None, None);
         };
         let prober = crate::probe::Prober::new(crate::probe::ProbeConfig {
@@ -136,35 +164,6 @@ impl ZoneSource {
                 )),
             ),
         }
-    }
-
-    /// Downloads and parses the zone at `url` (HTTPS only).
-    async fn download(&self, url: &str) -> Result<Zone, DownloadError> {
-        let fail = |reason: String| DownloadError {
-            url: url.to_string(),
-            reason,
-        };
-        if !url.starts_with("https://") {
-            return Err(fail("only https:// URLs are accepted".into()));
-        }
-        let mut builder = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60));
-        if let Some(ca) = &self.ca_file {
-            let pem = std::fs::read(ca).map_err(|e| fail(format!("{}: {e}", ca.display())))?;
-            let cert = reqwest::Certificate::from_pem(&pem)
-                .map_err(|e| fail(format!("{}: {e}", ca.display())))?;
-            builder = builder.add_root_certificate(cert);
-        }
-        let client = builder.build().map_err(|e| fail(e.to_string()))?;
-        let response = client
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| fail(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(fail(format!("HTTP {}", response.status())));
-        }
-        let body = response.bytes().await.map_err(|e| fail(e.to_string()))?;
-        Zone::from_bytes(&body, std::path::Path::new(url)).map_err(|e| fail(e.to_string()))
     }
 
     /// Verifies and adopts `zone` (on a blocking thread: signature
@@ -207,6 +206,36 @@ impl ZoneSource {
     pub fn index(&self) -> Option<&ZoneIndex> {
         self.index.as_ref()
     }
+}
+
+/// Downloads and parses the zone at `url` (HTTPS only), trusting
+/// `ca_file` besides the system's roots.
+async fn download(url: &str, ca_file: Option<&std::path::Path>) -> Result<Zone, DownloadError> {
+    let fail = |reason: String| DownloadError {
+        url: url.to_string(),
+        reason,
+    };
+    if !url.starts_with("https://") {
+        return Err(fail("only https:// URLs are accepted".into()));
+    }
+    let mut builder = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60));
+    if let Some(ca) = ca_file {
+        let pem = std::fs::read(ca).map_err(|e| fail(format!("{}: {e}", ca.display())))?;
+        let cert = reqwest::Certificate::from_pem(&pem)
+            .map_err(|e| fail(format!("{}: {e}", ca.display())))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    let client = builder.build().map_err(|e| fail(e.to_string()))?;
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(fail(format!("HTTP {}", response.status())));
+    }
+    let body = response.bytes().await.map_err(|e| fail(e.to_string()))?;
+    Zone::from_bytes(&body, std::path::Path::new(url)).map_err(|e| fail(e.to_string()))
 }
 
 #[cfg(test)]

@@ -388,7 +388,7 @@ mod tests {
                 applicant: "New NIC".into(),
                 admin_contact_country: "Examplia".into(),
                 proposed: Some(ProposedDelegation {
-                    ns: vec!["ns1.xa.".into()],
+                    ns: vec![crate::zone::host::HostName::parse("ns1.xa.").unwrap()],
                     glue: BTreeMap::new(),
                     ds: vec![],
                 }),

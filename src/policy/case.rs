@@ -220,10 +220,10 @@ pub struct Application {
 #[serde(deny_unknown_fields)]
 pub struct ProposedDelegation {
     /// NS host names.
-    pub ns: Vec<String>,
+    pub ns: Vec<crate::zone::host::HostName>,
     /// Glue per NS host.
     #[serde(default)]
-    pub glue: BTreeMap<String, Vec<std::net::IpAddr>>,
+    pub glue: BTreeMap<crate::zone::host::HostName, Vec<std::net::IpAddr>>,
     /// DS records.
     #[serde(default)]
     pub ds: Vec<crate::zone::DsRecord>,

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::case::Case;
 use super::registry::{Approved, ContactRecord};
 use crate::checks::ThreatKind;
-use crate::zone::host::{self, DataError, quoted};
+use crate::zone::host::{self, DataError, HostName, quoted};
 use crate::zone::{DsRecord, Tld, fqdn};
 
 /// Sections cited by the gate.
@@ -65,11 +65,12 @@ pub struct ChangeRequest {
     pub manager: Option<String>,
     /// The NS set after the change (absent: unchanged).
     #[serde(default)]
-    pub ns: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub ns: Option<Vec<HostName>>,
     /// Glue after the change, per NS host (absent: unchanged).
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
-    pub glue: Option<BTreeMap<String, Vec<IpAddr>>>,
+    pub glue: Option<BTreeMap<HostName, Vec<IpAddr>>>,
     /// DS set after the change (absent: unchanged).
     #[serde(default)]
     pub ds: Option<Vec<DsRecord>>,
@@ -137,8 +138,8 @@ impl ChangeRequest {
     pub fn changes_delegation(&self, a: &Approved) -> bool {
         self.ns
             .as_ref()
-            .is_some_and(|ns| normal(ns) != normal(&a.ns))
-            || self.glue.as_ref().is_some_and(|g| *g != a.glue)
+            .is_some_and(|ns| host_keys(ns) != normal(&a.ns))
+            || self.glue.as_ref().is_some_and(|g| glue_keys(g) != a.glue)
             || self.ds.as_ref().is_some_and(|ds| *ds != a.ds)
     }
 
@@ -173,10 +174,10 @@ impl ChangeRequest {
             n.manager = m.clone();
         }
         if let Some(ns) = &self.ns {
-            n.ns = normal(ns);
+            n.ns = host_keys(ns);
         }
         if let Some(g) = &self.glue {
-            n.glue = g.iter().map(|(h, a)| (fqdn(h), a.clone())).collect();
+            n.glue = glue_keys(g);
         }
         if let Some(ds) = &self.ds {
             n.ds = ds.clone();
@@ -291,19 +292,13 @@ pub fn validate(
         if ns.len() > MAX_NS {
             return Err(field_error("ns", format!("more than {MAX_NS} hosts")));
         }
-        let mut hosts = Vec::with_capacity(ns.len());
-        for (i, n) in ns.iter().enumerate() {
-            hosts.push(host::host_name(n).map_err(|source| InvalidRequest::Data {
-                field: format!("ns[{i}]"),
-                source,
-            })?);
-        }
+        let mut hosts = ns.clone();
         hosts.sort();
         hosts.dedup();
         out.ns = Some(hosts);
     }
     let resulting_ns: Vec<String> = match (&out.ns, approved) {
-        (Some(ns), _) => ns.clone(),
+        (Some(ns), _) => host_keys(ns),
         (None, Some(a)) => a.ns.clone(),
         (None, None) => Vec::new(),
     };
@@ -311,17 +306,14 @@ pub fn validate(
         let mut normal = BTreeMap::new();
         for (h, addrs) in glue {
             let field = format!("glue[{}]", quoted(h));
-            let key = host::host_name(h).map_err(|source| InvalidRequest::Data {
-                field: field.clone(),
-                source,
-            })?;
-            if !host::in_domain(&key, tld) {
+            let key = h.as_str();
+            if !host::in_domain(key, tld) {
                 return Err(field_error(
                     field,
                     format!("{key} is not under .{tld}: glue is accepted only for in-domain hosts"),
                 ));
             }
-            if !resulting_ns.contains(&key) {
+            if !resulting_ns.iter().any(|n| n == key) {
                 return Err(field_error(
                     field,
                     format!("{key} is not in the NS set of .{tld} after the change"),
@@ -336,7 +328,7 @@ pub fn validate(
             let mut addrs = addrs.clone();
             addrs.sort();
             addrs.dedup();
-            if normal.insert(key.clone(), addrs).is_some() {
+            if normal.insert(h.clone(), addrs).is_some() {
                 return Err(field_error(field, format!("{key} is given twice")));
             }
         }
@@ -348,7 +340,11 @@ pub fn validate(
     if let Some(a) = approved
         && (out.ns.is_some() || out.glue.is_some())
     {
-        let glue = out.glue.clone().unwrap_or_else(|| a.glue.clone());
+        let glue = out
+            .glue
+            .as_ref()
+            .map(glue_keys)
+            .unwrap_or_else(|| a.glue.clone());
         for h in &resulting_ns {
             if host::in_domain(h, tld) && glue.get(h).is_none_or(Vec::is_empty) {
                 return Err(field_error(
@@ -372,6 +368,17 @@ pub fn validate(
         out.ds = Some(v);
     }
     Ok(out)
+}
+
+fn host_keys(ns: &[HostName]) -> Vec<String> {
+    let mut v: Vec<String> = ns.iter().map(|n| n.to_string()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn glue_keys(g: &BTreeMap<HostName, Vec<IpAddr>>) -> BTreeMap<String, Vec<IpAddr>> {
+    g.iter().map(|(h, a)| (h.to_string(), a.clone())).collect()
 }
 
 fn normal(ns: &[String]) -> Vec<String> {
@@ -547,7 +554,10 @@ pub(crate) mod tests {
             submitted_by: "old-nic-tech".into(),
             on_behalf_of: "Old NIC".into(),
             manager: None,
-            ns: Some(vec!["ns1.xa".into(), "ns3.xa".into()]),
+            ns: Some(vec![
+                HostName::parse("ns1.xa").unwrap(),
+                HostName::parse("ns3.xa").unwrap(),
+            ]),
             glue: None,
             ds: None,
             admin_contact: None,

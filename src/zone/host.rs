@@ -120,6 +120,63 @@ pub fn host_name(input: &str) -> Result<String, DataError> {
     Ok(key)
 }
 
+/// A name server host name, validated by [`host_name`] and kept in key
+/// form (lower case, absolute). Deserializing one validates it, so a
+/// request that holds an invalid name is refused as a whole.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HostName(String);
+
+impl HostName {
+    /// Parses and normalises a host name.
+    pub fn parse(input: &str) -> Result<HostName, DataError> {
+        host_name(input).map(HostName)
+    }
+
+    /// The key form (lower case, trailing dot).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for HostName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+impl std::ops::Deref for HostName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for HostName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for HostName {
+    type Err = DataError;
+    fn from_str(s: &str) -> Result<HostName, DataError> {
+        HostName::parse(s)
+    }
+}
+
+impl serde::Serialize for HostName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HostName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<HostName, D::Error> {
+        let s = String::deserialize(d)?;
+        HostName::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Whether `host` (key form) lies under `tld` (label, no dot): in-domain,
 /// so the root zone must carry its glue (RFC 9471).
 pub fn in_domain(host: &str, tld: &str) -> bool {

@@ -246,7 +246,7 @@ fn cli_gate_refuses_invalid_dns_data_with_exit_3_and_records_nothing() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(
-        err.contains("ns[1]") && err.contains("docs/RULES.md#change-request-data"),
+        err.contains("not a valid host name") && err.contains("docs/RULES.md#change-request-data"),
         "{err}"
     );
     let out = rg(&["show", "decisions"]);
