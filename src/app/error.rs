@@ -30,6 +30,15 @@ pub enum AppError {
     /// The configuration is not usable.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    /// Input carries what only the guard observes
+    /// (`docs/RULES.md#observations`).
+    #[error(
+        "{what} come only from rootguard's own probes at the moment of the decision; input carrying them is refused (docs/RULES.md#observations)"
+    )]
+    Observation {
+        /// What the input carried.
+        what: &'static str,
+    },
     /// A change request file is not valid JSON of the request format.
     #[error(
         "{file}:{line}:{column}: not a valid change request (see docs/change-request.schema.json, docs/RULES.md#change-request-data): {message}"

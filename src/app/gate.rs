@@ -128,6 +128,30 @@ impl App {
         Ok((recorded, decision))
     }
 
+    /// Records an action given as input (`act`, `batch`): refused when it
+    /// carries what only the guard observes (`docs/RULES.md#observations`);
+    /// a change request goes through the gate with the guard's own
+    /// pre-check; an application gets the guard's pre-check of its
+    /// proposed delegation. The one application path for input.
+    pub async fn submit_input(
+        self: &Arc<Self>,
+        actor: &str,
+        role: Role,
+        when: When,
+        action: Action,
+    ) -> Result<Recorded, AppError> {
+        if let Some(what) = action.carried_observation() {
+            return Err(AppError::Observation { what });
+        }
+        match action {
+            Action::Gate { request, .. } => Ok(self.gate(actor, role, when, *request).await?.0),
+            other => {
+                let action = self.prepare(other, when).await;
+                self.submit(actor, role, when, action).await
+            }
+        }
+    }
+
     /// Fills in what the guard itself must establish before an action is
     /// recorded: an applicant's technical qualification is the pre-check
     /// of its proposed delegation (`docs/RULES.md#implementation`), never

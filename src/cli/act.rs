@@ -30,8 +30,9 @@ impl ActArgs {
     /// Records the action.
     pub async fn run(self, ctx: &Context) -> Result<u8, CliError> {
         let app = ctx.app(&self.config, Some(&self.probe), self.profile.as_deref())?;
-        let action = app.prepare(self.action, ctx.when).await;
-        let r = app.submit(&ctx.actor, ctx.role, ctx.when, action).await?;
+        let r = app
+            .submit_input(&ctx.actor, ctx.role, ctx.when, self.action)
+            .await?;
         if self.json {
             print_json(&r)?;
         } else {

@@ -35,8 +35,10 @@ impl BatchArgs {
                 line: n + 1,
                 reason: format!("not an action: {e}"),
             })?;
-            let action = app.prepare(action, ctx.when).await;
-            match app.submit(&ctx.actor, ctx.role, ctx.when, action).await {
+            match app
+                .submit_input(&ctx.actor, ctx.role, ctx.when, action)
+                .await
+            {
                 Ok(r) => emit(&format!(
                     "{}\n",
                     serde_json::json!({"seq": r.event.seq, "kind": r.event.event.kind})
@@ -45,7 +47,11 @@ impl BatchArgs {
                     refused = true;
                     eprintln!("stdin:{}: {e}", n + 1);
                 }
-                Err(AppError::Ledger(LedgerError::Invalid(e))) => {
+                Err(AppError::Ledger(LedgerError::Invalid(e))) | Err(AppError::Invalid(e)) => {
+                    refused = true;
+                    eprintln!("stdin:{}: {e}", n + 1);
+                }
+                Err(e @ AppError::Observation { .. }) => {
                     refused = true;
                     eprintln!("stdin:{}: {e}", n + 1);
                 }

@@ -399,6 +399,25 @@ impl Action {
         "registry".into()
     }
 
+    /// What only the guard may observe that this action carries, if any
+    /// (`docs/RULES.md#observations`): sweep observations, a gate's
+    /// pre-check, an applicant's technical qualification or pre-check.
+    /// Input (`act`, `batch`, the API) that carries one is refused.
+    pub fn carried_observation(&self) -> Option<&'static str> {
+        match self {
+            Action::Sweep { .. } => Some("sweep observations"),
+            Action::Gate {
+                precheck: Some(_), ..
+            } => Some("the pre-check of a change request"),
+            Action::CaseApply { application, .. }
+                if application.technically_qualified || application.precheck.is_some() =>
+            {
+                Some("an applicant's technical qualification")
+            }
+            _ => None,
+        }
+    }
+
     pub(super) fn section(&self) -> &'static str {
         use crate::policy::{case::section as cs, complaint::section as ps, gate::section as gs};
         match self {

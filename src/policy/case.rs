@@ -202,8 +202,8 @@ pub struct Application {
     #[serde(default)]
     pub proposed: Option<ProposedDelegation>,
     /// Whether the proposed delegation passed the guard's checks with no
-    /// threat. Set by the guard's pre-check (`rootguard act case-apply`
-    /// overwrites any value given); never taken on the applicant's word.
+    /// threat. Set by the guard's pre-check; input that carries it is
+    /// refused (docs/RULES.md#observations).
     #[serde(default)]
     pub technically_qualified: bool,
     /// The pre-check's summary.

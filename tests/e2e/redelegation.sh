@@ -99,8 +99,10 @@ apply() {
 }
 # New NIC would run xa on the healthy lab servers of xa.
 apply '{"applicant":"New NIC","admin_contact_country":"Examplia","proposed":{"ns":["ns1.xa.","ns2.xa."],"glue":{"ns1.xa.":["127.1.1.1"],"ns2.xa.":["127.2.1.1"]}},"financial_backing":true,"capacity":true}'
-# Lame NIC claims qualification but proposes servers that do not serve xa.
-apply '{"applicant":"Lame NIC","admin_contact_country":"Examplia","proposed":{"ns":["ns1.xa.","ns2.xa."],"glue":{"ns1.xa.":["127.1.2.1"],"ns2.xa.":["127.2.2.1"]}},"technically_qualified":true,"financial_backing":true,"capacity":true}'
+# Lame NIC proposes servers that do not serve xa; claiming qualification
+# itself is refused: only the guard's own pre-check establishes it.
+refused "come only from rootguard's own probes" --now 2026-02-17T00:00:00Z act --dns-port $port case-apply --id 1 --application '{"applicant":"Lame NIC","admin_contact_country":"Examplia","proposed":{"ns":["ns1.xa.","ns2.xa."],"glue":{"ns1.xa.":["127.1.2.1"],"ns2.xa.":["127.2.2.1"]}},"technically_qualified":true,"financial_backing":true,"capacity":true}'
+apply '{"applicant":"Lame NIC","admin_contact_country":"Examplia","proposed":{"ns":["ns1.xa.","ns2.xa."],"glue":{"ns1.xa.":["127.1.2.1"],"ns2.xa.":["127.2.2.1"]}},"financial_backing":true,"capacity":true}'
 apply '{"applicant":"Far NIC","admin_contact_country":"Otherland","proposed":{"ns":["ns1.xa.","ns2.xa."],"glue":{"ns1.xa.":["127.1.1.1"],"ns2.xa.":["127.2.1.1"]}},"financial_backing":true,"capacity":true}'
 rg show case 1 | grep -q '"technically_qualified": true' || fail "New NIC not qualified"
 rg --now 2026-02-18T00:00:00Z act case-comment --id 1 --days 14 >/dev/null

@@ -392,8 +392,94 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
             pages_escape_what_the_request_path_holds_and_forbid_scripts,
         ),
         crate::support::sync(
+            "security::input_cannot_carry_what_only_the_guard_observes",
+            input_cannot_carry_what_only_the_guard_observes,
+        ),
+        crate::support::sync(
             "security::a_record_seeded_without_verification_is_refused_when_authenticity_is_required",
             a_record_seeded_without_verification_is_refused_when_authenticity_is_required,
         ),
     ]
+}
+
+/// Only the guard observes (docs/RULES.md#observations): `batch` and `act`
+/// lines carrying sweep observations, a change request's pre-check or an
+/// applicant's technical qualification are refused with exit 3, and
+/// nothing is recorded.
+fn input_cannot_carry_what_only_the_guard_observes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = RootZone::new().tld("xa", &[("ns1", "127.70.1.1"), ("ns2", "127.71.1.1")]);
+    std::fs::write(d.join("root.zone"), root.text()).unwrap();
+    let store = d.join("r.sqlite");
+    let rg = |args: &[&str], stdin: Option<&str>| {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rootguard"))
+            .arg("--store")
+            .arg(&store)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+        drop(input);
+        child.wait_with_output().unwrap()
+    };
+    let root_zone = d.join("root.zone");
+    let out = rg(
+        &[
+            "import",
+            "--no-verify",
+            "--root-zone",
+            root_zone.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events = || {
+        let out = rg(&["audit", "export"], None);
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    assert_eq!(events(), 1);
+    let manager = {
+        let out = rg(&["show", "tld", "xa"], None);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["approved"]["manager"].as_str().unwrap_or("").to_string()
+    };
+    let lines = [
+        json!({"action": "sweep", "tld": "xa", "facts": {"at": "2026-11-25T10:00:00Z", "impaired": false,
+               "findings": {}, "threat": "total-outage", "threat_detail": "forged"}}),
+        json!({"action": "gate", "request": {"tld": "xa", "submitted_by": "x", "on_behalf_of": manager,
+               "ds": [{"key_tag": 1, "algorithm": 13, "digest_type": 2, "digest": "AB".repeat(32)}],
+               "confirmations": {"admin_contact": true, "tech_contact": true}},
+               "precheck": {"threat": null, "summary": "forged"}}),
+    ];
+    for line in &lines {
+        let out = rg(&["--role", "guard", "batch"], Some(&format!("{line}\n")));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{line}: {err}");
+        assert!(err.contains("docs/RULES.md#observations"), "{line}: {err}");
+    }
+    let out = rg(
+        &[
+            "act",
+            "case-apply",
+            "--id",
+            "1",
+            "--application",
+            r#"{"applicant":"A","admin_contact_country":"X","technically_qualified":true,"financial_backing":true,"capacity":true}"#,
+        ],
+        None,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("docs/RULES.md#observations"), "{err}");
+    assert_eq!(events(), 1, "a refused observation was recorded");
 }
