@@ -151,6 +151,9 @@ pub struct Config {
     pub appeal_window_days: i64,
     /// Where to write the effective delegations as a zone file.
     pub effective_zone: Option<PathBuf>,
+    /// The guard's signing key for checkpoints (created, mode 0600, when
+    /// missing; default: the store's path with `.key` appended).
+    pub guard_key: Option<PathBuf>,
     /// HTTP.
     pub http: HttpConfig,
 }
@@ -166,6 +169,7 @@ impl Default for Config {
             policy: PolicyConfig::default(),
             appeal_window_days: 30,
             effective_zone: None,
+            guard_key: None,
             http: HttpConfig::default(),
         }
     }
@@ -276,6 +280,16 @@ impl Config {
             table = probe;
         }
         Config::deserialize(toml::Value::Table(table)).map_err(|e| invalid("configuration", e))
+    }
+
+    /// The guard's key file: `guard_key`, or the store's path with `.key`
+    /// appended.
+    pub fn guard_key_path(&self) -> PathBuf {
+        self.guard_key.clone().unwrap_or_else(|| {
+            let mut p = self.store.clone().into_os_string();
+            p.push(".key");
+            PathBuf::from(p)
+        })
     }
 
     /// The configuration as TOML.

@@ -70,6 +70,12 @@ pub enum AppError {
     /// record does not verify (docs/RULES.md#authentic-root-zone).
     #[error("the record is not seeded: {0}")]
     UnverifiedSeed(String),
+    /// The guard's key or a checkpoint cannot be used.
+    #[error(transparent)]
+    Checkpoint(#[from] crate::store::checkpoint::CheckpointError),
+    /// No inclusion proof can be given.
+    #[error("{0}")]
+    NoProof(String),
     /// Blocking work on a worker thread died.
     #[error("a worker thread failed: {0}")]
     Worker(String),

@@ -27,6 +27,7 @@ use crate::metrics::Metrics;
 use crate::policy::Role;
 use crate::policy::registry::{Drift, drift};
 use crate::store::Event;
+use crate::store::checkpoint::GuardKey;
 use crate::time::Timestamp;
 use crate::zone::ZoneIndex;
 
@@ -70,7 +71,15 @@ pub struct App {
     /// Metrics.
     pub metrics: Metrics,
     status: RwLock<Status>,
+    key: GuardKey,
 }
+
+/// The longest time between checkpoints while the record grows
+/// (`docs/RULES.md#checkpoints`).
+pub const CHECKPOINT_INTERVAL_SECS: i64 = 600;
+
+/// The origin line and key name of the guard's checkpoints.
+pub const CHECKPOINT_ORIGIN: &str = "rootguard";
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -86,6 +95,7 @@ impl App {
             Some(p) => Profile::from_file(p)?,
             None => Profile::default(),
         };
+        let key = GuardKey::load_or_create(&config.guard_key_path(), CHECKPOINT_ORIGIN)?;
         let metrics = Metrics::new();
         metrics.observe_world(ledger.world());
         Ok(Arc::new(App {
@@ -94,6 +104,7 @@ impl App {
             ledger: Mutex::new(ledger),
             metrics,
             status: RwLock::new(Status::default()),
+            key,
         }))
     }
 
@@ -149,11 +160,61 @@ impl App {
         action: Action,
     ) -> Result<Recorded, AppError> {
         let actor = actor.to_string();
-        self.blocking(move |ledger, _| {
-            let at = when.record_time(ledger.world().last_at);
-            Ok(ledger.submit(&actor, role, at, action)?)
+        let recorded = self
+            .blocking(move |ledger, _| {
+                let at = when.record_time(ledger.world().last_at);
+                Ok(ledger.submit(&actor, role, at, action)?)
+            })
+            .await?;
+        self.checkpoint(true).await?;
+        Ok(recorded)
+    }
+
+    /// Signs a checkpoint of the record when it grew and `changed` is set
+    /// (an event that changes state was recorded) or the latest is older
+    /// than [`CHECKPOINT_INTERVAL_SECS`] (`docs/RULES.md#checkpoints`).
+    pub async fn checkpoint(self: &Arc<Self>, changed: bool) -> Result<(), AppError> {
+        self.blocking(move |ledger, app| {
+            let store = ledger.store();
+            let size = store.size()?;
+            let latest = store.latest_checkpoint()?;
+            let now = Timestamp::now();
+            let due = match &latest {
+                None => true,
+                Some(c) if c.size >= size => false,
+                Some(c) => {
+                    changed
+                        || Timestamp::parse(&c.at)
+                            .map(|t| now.secs_since(t) >= CHECKPOINT_INTERVAL_SECS)
+                            .unwrap_or(true)
+                }
+            };
+            if due && size > 0 {
+                let note = app.key.sign(size, store.root(size)?)?;
+                store.add_checkpoint(size, &now.to_string(), &note)?;
+            }
+            Ok(())
         })
         .await
+    }
+
+    /// The latest signed checkpoint, if any.
+    pub async fn latest_checkpoint(
+        self: &Arc<Self>,
+    ) -> Result<Option<crate::store::StoredCheckpoint>, AppError> {
+        self.blocking(|ledger, _| Ok(ledger.store().latest_checkpoint()?))
+            .await
+    }
+
+    /// An inclusion proof of event `seq` in the latest signed checkpoint.
+    pub async fn proof(self: &Arc<Self>, seq: i64) -> Result<InclusionProof, AppError> {
+        self.blocking(move |ledger, _| inclusion_proof(ledger.store(), seq))
+            .await
+    }
+
+    /// The guard's verifier key (public).
+    pub fn verifier_key(&self) -> &str {
+        &self.key.verifier_key
     }
 
     /// The journal events about `subject` (e.g. `tld:xa`).
@@ -187,6 +248,49 @@ impl App {
     pub fn effective_zone(&self) -> String {
         effective_zone(&self.world())
     }
+}
+
+/// An inclusion proof (RFC 9162 §2.1.3) of one event in a signed
+/// checkpoint: hashes only, never an event's content.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct InclusionProof {
+    /// The event.
+    pub seq: i64,
+    /// Its leaf index (seq - 1).
+    pub index: u64,
+    /// The tree size of the checkpoint.
+    pub tree_size: u64,
+    /// The event's leaf hash (base64).
+    pub leaf_hash: String,
+    /// The audit path (base64 hashes).
+    pub proof: Vec<String>,
+    /// The signed checkpoint the proof leads to.
+    pub checkpoint: String,
+}
+
+/// The inclusion proof of event `seq` in the latest checkpoint of `store`.
+pub fn inclusion_proof(store: &crate::store::Store, seq: i64) -> Result<InclusionProof, AppError> {
+    let b64 = |h: &[u8; 32]| tlog_tiles::Hash(*h).to_string();
+    let Some(c) = store.latest_checkpoint()? else {
+        return Err(AppError::NoProof(format!(
+            "event {seq}: no checkpoint has been signed yet"
+        )));
+    };
+    if seq < 1 || seq as u64 > c.size {
+        return Err(AppError::NoProof(format!(
+            "event {seq} is not covered by the latest checkpoint ({} events)",
+            c.size
+        )));
+    }
+    let (leaf, proof) = store.inclusion_proof(seq, c.size)?;
+    Ok(InclusionProof {
+        seq,
+        index: (seq - 1) as u64,
+        tree_size: c.size,
+        leaf_hash: b64(&leaf),
+        proof: proof.iter().map(b64).collect(),
+        checkpoint: c.note,
+    })
 }
 
 /// The effective delegations of `world` as zone file text.

@@ -71,37 +71,40 @@ impl App {
             registry.map(Path::to_path_buf),
             actor.to_string(),
         );
-        self.blocking(move |ledger, _| {
-            let zone = Zone::from_file(&root_zone)?;
-            let authenticity = if check.skip {
-                None
-            } else {
-                Some(
-                    crate::zone::authentic::authenticate(
-                        &zone,
-                        check.trust_anchor.as_deref(),
-                        true,
-                        when.probe_time(),
+        let recorded = self
+            .blocking(move |ledger, _| {
+                let zone = Zone::from_file(&root_zone)?;
+                let authenticity = if check.skip {
+                    None
+                } else {
+                    Some(
+                        crate::zone::authentic::authenticate(
+                            &zone,
+                            check.trust_anchor.as_deref(),
+                            true,
+                            when.probe_time(),
+                        )
+                        .map_err(|e| {
+                            AppError::UnverifiedSeed(format!(
+                                "{e}; give --no-verify to seed a lab or test record from it"
+                            ))
+                        })?,
                     )
-                    .map_err(|e| {
-                        AppError::UnverifiedSeed(format!(
-                            "{e}; give --no-verify to seed a lab or test record from it"
-                        ))
-                    })?,
+                };
+                let at = when.record_time(ledger.world().last_at);
+                import_zone(
+                    ledger,
+                    &zone,
+                    registry.as_deref(),
+                    settings,
+                    authenticity,
+                    &actor,
+                    at,
                 )
-            };
-            let at = when.record_time(ledger.world().last_at);
-            import_zone(
-                ledger,
-                &zone,
-                registry.as_deref(),
-                settings,
-                authenticity,
-                &actor,
-                at,
-            )
-        })
-        .await
+            })
+            .await?;
+        self.checkpoint(true).await?;
+        Ok(recorded)
     }
 
     /// The daemon's first start: an empty record is seeded from
@@ -110,7 +113,7 @@ impl App {
     /// A record seeded without verification is refused when
     /// `zone.require_authentic` is set.
     pub async fn seed_if_empty(self: &Arc<Self>) -> Result<bool, AppError> {
-        self.blocking(|ledger, app| {
+        let seeded = self.blocking(|ledger, app| {
             let required = app.config.zone.require_authentic;
             if ledger.world().seeded {
                 if required && ledger.world().seed_authenticity.is_none() {
@@ -152,6 +155,8 @@ impl App {
             tracing::warn!(store = %config.store.display(), "record seeded from {}", file.display());
             Ok(true)
         })
-        .await
+        .await?;
+        self.checkpoint(seeded).await?;
+        Ok(seeded)
     }
 }

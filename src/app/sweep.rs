@@ -127,6 +127,10 @@ impl App {
                 record_sweep(ledger, &to_record, impaired, at)
             })
             .await?;
+        let changed = recorded
+            .iter()
+            .any(|r| crate::ledger::changes_state(&r.event));
+        self.checkpoint(changed).await?;
         self.metrics
             .observe_sweep(&reports, impaired, started.elapsed().as_secs_f64(), at);
         Ok(SweepSummary {

@@ -1,24 +1,62 @@
-//! `rootguard audit verify|export`: the journal's hash chain.
+//! `rootguard audit`: the journal's hash chain, its Merkle tree and the
+//! guard's signed checkpoints (`docs/RULES.md#checkpoints`).
+
+use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::output::print_json;
+use super::output::{emit, print_json};
 use super::{CliError, Context};
 use crate::store::Store;
+use crate::store::checkpoint::GuardKey;
 
 /// `rootguard audit` subcommands.
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Verify the hash chain (exit 1 naming the first bad event).
+    /// Verify the hash chain (exit 1 naming the first bad event); with
+    /// --checkpoint, also that the journal is a consistent extension of a
+    /// checkpoint kept elsewhere.
     Verify {
         /// A head hash recorded earlier (e.g. from a previous verify or
         /// export): the chain must still contain it, which detects events
         /// removed from the end.
         #[arg(long)]
         expect_head: Option<String>,
+        /// A signed checkpoint kept outside the store (`audit checkpoint`
+        /// or GET /api/v1/audit/checkpoint).
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// The guard's verifier key (`audit key`); default: read from the
+        /// guard's key file.
+        #[arg(long)]
+        verifier_key: Option<String>,
+        /// The guard's key file (default: the store's path with `.key`).
+        #[arg(long)]
+        key: Option<PathBuf>,
     },
     /// Write the journal as JSON lines to stdout.
     Export,
+    /// Print the latest signed checkpoint (exit 1 when none was signed).
+    Checkpoint,
+    /// Print the inclusion proof of event SEQ in the latest checkpoint.
+    Prove {
+        /// The event's sequence number.
+        seq: i64,
+    },
+    /// Print the guard's verifier key (public).
+    Key {
+        /// The guard's key file (default: the store's path with `.key`).
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+}
+
+fn key_file(ctx: &Context, key: Option<PathBuf>) -> PathBuf {
+    key.unwrap_or_else(|| {
+        let mut p = ctx.store().into_os_string();
+        p.push(".key");
+        PathBuf::from(p)
+    })
 }
 
 impl AuditCommand {
@@ -26,14 +64,66 @@ impl AuditCommand {
     pub fn run(self, ctx: &Context) -> Result<u8, CliError> {
         let store = Store::open(&ctx.store())?;
         match self {
-            AuditCommand::Verify { expect_head } => {
+            AuditCommand::Verify {
+                expect_head,
+                checkpoint: None,
+                ..
+            } => {
                 let r = store.verify_with_head(expect_head.as_deref())?;
+                print_json(&r)?;
+                Ok(if r.first_bad.is_none() { 0 } else { 1 })
+            }
+            AuditCommand::Verify {
+                expect_head,
+                checkpoint: Some(file),
+                verifier_key,
+                key,
+            } => {
+                let note = std::fs::read_to_string(&file).map_err(|source| CliError::Io {
+                    what: "reading the checkpoint",
+                    source: std::io::Error::new(
+                        source.kind(),
+                        format!("{}: {source}", file.display()),
+                    ),
+                })?;
+                let vkey = match verifier_key {
+                    Some(v) => v,
+                    None => {
+                        GuardKey::load(&key_file(ctx, key))
+                            .map_err(crate::app::AppError::from)?
+                            .verifier_key
+                    }
+                };
+                let mut r =
+                    store.verify_checkpoint(&note, &vkey, |e| !crate::ledger::changes_state(e))?;
+                if r.first_bad.is_none() && expect_head.is_some() {
+                    r = store.verify_with_head(expect_head.as_deref())?;
+                }
                 print_json(&r)?;
                 Ok(if r.first_bad.is_none() { 0 } else { 1 })
             }
             AuditCommand::Export => {
                 let mut out = std::io::stdout().lock();
                 store.export(&mut out)?;
+                Ok(0)
+            }
+            AuditCommand::Checkpoint => match store.latest_checkpoint()? {
+                Some(c) => {
+                    emit(&c.note)?;
+                    Ok(0)
+                }
+                None => {
+                    eprintln!("rootguard: no checkpoint has been signed yet");
+                    Ok(1)
+                }
+            },
+            AuditCommand::Prove { seq } => {
+                print_json(&crate::app::inclusion_proof(&store, seq)?)?;
+                Ok(0)
+            }
+            AuditCommand::Key { key } => {
+                let k = GuardKey::load(&key_file(ctx, key)).map_err(crate::app::AppError::from)?;
+                emit(&format!("{}\n", k.verifier_key))?;
                 Ok(0)
             }
         }

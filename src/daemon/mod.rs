@@ -165,6 +165,11 @@ async fn cycle(app: &Arc<App>, source: &mut ZoneSource) {
     if impaired {
         alarms.push("vantage point impaired".into());
     }
+    // At least one checkpoint every ten minutes while the record grows.
+    if let Err(e) = app.checkpoint(false).await {
+        tracing::error!("signing a checkpoint failed: {e}");
+        alarms.push(format!("signing a checkpoint failed: {e}"));
+    }
     if let Some(path) = &app.config.effective_zone {
         let tmp = path.with_extension("tmp");
         let text = app.effective_zone();

@@ -110,6 +110,9 @@ pub fn router(shared: Arc<App>) -> Router {
         .route("/api/v1/drift", get(drift))
         .route("/api/v1/effective-zone", get(effective_zone))
         .route("/api/v1/audit/export", get(audit_export))
+        .route("/api/v1/audit/checkpoint", get(audit_checkpoint))
+        .route("/api/v1/audit/proof/{seq}", get(audit_proof))
+        .route("/api/v1/audit/key", get(audit_key))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no such resource: see /api/v1/")
         })
@@ -403,6 +406,39 @@ async fn effective_zone(State(s): State<Arc<App>>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/dns; charset=utf-8")],
         s.effective_zone(),
+    )
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/api/v1/audit/checkpoint", responses((status = 200, content_type = "text/plain", body = String), (status = 404, body = openapi::ErrorBody)))]
+async fn audit_checkpoint(State(s): State<Arc<App>>) -> ApiResult {
+    match s.latest_checkpoint().await? {
+        Some(c) => Ok((
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            c.note,
+        )
+            .into_response()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no checkpoint has been signed yet",
+        )),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/audit/proof/{seq}", params(("seq" = i64, Path, description = "event number")), responses((status = 200, body = Object), (status = 404, body = openapi::ErrorBody)))]
+async fn audit_proof(State(s): State<Arc<App>>, Path(seq): Path<i64>) -> ApiResult {
+    match s.proof(seq).await {
+        Ok(p) => ok(json!(p)),
+        Err(AppError::NoProof(m)) => Err(ApiError::new(StatusCode::NOT_FOUND, m)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/audit/key", responses((status = 200, content_type = "text/plain", body = String)))]
+async fn audit_key(State(s): State<Arc<App>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{}\n", s.verifier_key()),
     )
         .into_response()
 }

@@ -50,6 +50,26 @@ pub enum LedgerError {
     },
 }
 
+/// Whether a journal event changes the state of the record: anything but
+/// a sweep whose only effects are evidence, re-assessment or an ignored
+/// sweep. Steady sweeps do not force a checkpoint
+/// (`docs/RULES.md#checkpoints`).
+pub fn changes_state(e: &Event) -> bool {
+    if e.event.kind != "sweep" {
+        return true;
+    }
+    e.event.payload["result"]["effects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|fx| {
+            !matches!(
+                fx["effect"].as_str(),
+                Some("evidence-appended" | "suspension-reassessed" | "sweep-ignored")
+            )
+        })
+}
+
 /// What [`Ledger::submit`] recorded.
 #[derive(Clone, Debug, Serialize)]
 pub struct Recorded {

@@ -10,8 +10,12 @@
 //! An event is acknowledged only once its transaction has committed, so an
 //! acknowledged event survives `kill -9` and power loss.
 
+pub mod checkpoint;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use tlog_tiles::{Hash, HashReader};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
@@ -51,6 +55,14 @@ pub enum StoreError {
         /// The JSON error.
         message: String,
     },
+    /// The Merkle tree cannot be computed.
+    #[error("{file}: the Merkle tree: {reason}")]
+    Tree {
+        /// The store file.
+        file: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// Writing an export failed.
     #[error("writing the export: {0}")]
     Export(#[from] std::io::Error),
@@ -76,6 +88,18 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
     CREATE TRIGGER events_no_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;",
+    // 2: the Merkle tree over the journal (RFC 9162 stored hashes, indexed
+    // as in Crosby and Wallach) and the guard's signed checkpoints.
+    "CREATE TABLE tree (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+    CREATE TRIGGER tree_no_update BEFORE UPDATE ON tree
+        BEGIN SELECT RAISE(ABORT, 'the tree is append-only'); END;
+    CREATE TRIGGER tree_no_delete BEFORE DELETE ON tree
+        BEGIN SELECT RAISE(ABORT, 'the tree is append-only'); END;
+    CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, at TEXT NOT NULL, note TEXT NOT NULL);
+    CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+        BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+    CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+        BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;",
 ];
 
 /// The hash that precedes the first event.
@@ -156,6 +180,120 @@ pub fn event_hash(seq: i64, e: &NewEvent, prev_hash: &str) -> String {
     hex::encode(ctx.finish())
 }
 
+/// The leaf data of an event in the Merkle tree: its stored fields, each
+/// length-prefixed, exactly as stored (the payload as its stored text).
+#[allow(clippy::too_many_arguments)]
+pub fn leaf_data(
+    seq: i64,
+    at: &str,
+    actor: &str,
+    role: &str,
+    kind: &str,
+    subject: &str,
+    section: &str,
+    payload: &str,
+    prev_hash: &str,
+) -> Vec<u8> {
+    let fields: [&[u8]; 9] = [
+        &seq.to_be_bytes(),
+        at.as_bytes(),
+        actor.as_bytes(),
+        role.as_bytes(),
+        kind.as_bytes(),
+        subject.as_bytes(),
+        section.as_bytes(),
+        payload.as_bytes(),
+        prev_hash.as_bytes(),
+    ];
+    let mut out = Vec::new();
+    for f in fields {
+        out.extend_from_slice(&(f.len() as u64).to_be_bytes());
+        out.extend_from_slice(f);
+    }
+    out
+}
+
+/// Reads stored tree hashes from SQLite.
+struct SqlHashes<'a>(&'a Connection);
+
+impl HashReader for SqlHashes<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT hash FROM tree WHERE idx = ?1")
+            .map_err(|e| tlog_tiles::Error::InvalidInput(e.to_string()))?;
+        indexes
+            .iter()
+            .map(|&i| {
+                let idx = i64::try_from(i)
+                    .map_err(|_| tlog_tiles::Error::InvalidInput("index too large".into()))?;
+                let bytes: Vec<u8> = stmt
+                    .query_row([idx], |r| r.get(0))
+                    .map_err(|e| tlog_tiles::Error::InvalidInput(format!("tree hash {i}: {e}")))?;
+                let array: [u8; 32] = bytes
+                    .try_into()
+                    .map_err(|_| tlog_tiles::Error::MalformedHash)?;
+                Ok(Hash(array))
+            })
+            .collect()
+    }
+}
+
+/// Stored hashes kept in memory (for recomputing the tree from the
+/// journal alone).
+pub struct MemoryHashes(pub Vec<Hash>);
+
+impl HashReader for MemoryHashes {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
+        indexes
+            .iter()
+            .map(|&i| {
+                usize::try_from(i)
+                    .ok()
+                    .and_then(|i| self.0.get(i).copied())
+                    .ok_or(tlog_tiles::Error::IndexesNotInTree)
+            })
+            .collect()
+    }
+}
+
+impl MemoryHashes {
+    /// Appends the leaf `data` as the next record.
+    pub fn push(&mut self, data: &[u8]) -> Result<(), tlog_tiles::Error> {
+        let n = self.records();
+        let new = tlog_tiles::stored_hashes(n, data, self)?;
+        self.0.extend(new);
+        Ok(())
+    }
+
+    /// Records in the tree.
+    pub fn records(&self) -> u64 {
+        // The largest n with stored_hash_count(n) <= len.
+        let len = self.0.len() as u64;
+        let (mut lo, mut hi) = (0u64, len + 1);
+        while lo + 1 < hi {
+            let mid = (lo + hi) / 2;
+            if tlog_tiles::stored_hash_count(mid) <= len {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
+/// A checkpoint kept in the store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoredCheckpoint {
+    /// Entries it commits to.
+    pub size: u64,
+    /// When it was signed (RFC 3339).
+    pub at: String,
+    /// The signed note.
+    pub note: String,
+}
+
 /// Reads events with `sql` (selecting the ten event columns in order).
 fn read_events<P: rusqlite::Params>(
     conn: &Connection,
@@ -212,6 +350,29 @@ fn read_events<P: rusqlite::Params>(
     Ok(out)
 }
 
+/// Adds the stored hashes of leaf `seq` (1-based) to the tree table.
+fn append_leaf(conn: &Connection, file: &Path, seq: i64, leaf: &[u8]) -> Result<(), StoreError> {
+    let n = (seq - 1) as u64;
+    let hashes =
+        tlog_tiles::stored_hashes(n, leaf, &SqlHashes(conn)).map_err(|e| StoreError::Tree {
+            file: file.to_path_buf(),
+            reason: format!("event {seq}: {e}"),
+        })?;
+    let base = tlog_tiles::stored_hash_index(0, n);
+    for (i, h) in hashes.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO tree (idx, hash) VALUES (?1, ?2)",
+            params![(base + i as u64) as i64, h.0.to_vec()],
+        )
+        .map_err(|source| StoreError::Sqlite {
+            file: file.to_path_buf(),
+            context: "appending to the Merkle tree",
+            source,
+        })?;
+    }
+    Ok(())
+}
+
 /// The store.
 pub struct Store {
     conn: Connection,
@@ -263,7 +424,9 @@ impl Store {
                 .map_err(err("recording the schema version"))?;
             tx.commit().map_err(err("committing a migration"))?;
         }
-        Ok(Store { conn, file })
+        let store = Store { conn, file };
+        store.fill_tree()?;
+        Ok(store)
     }
 
     fn err(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
@@ -347,6 +510,18 @@ impl Store {
             ],
         )
         .map_err(err("appending an event"))?;
+        let leaf = leaf_data(
+            seq,
+            &event.at,
+            &event.actor,
+            &event.role,
+            &event.kind,
+            &event.subject,
+            &event.section,
+            &event.payload.to_string(),
+            &prev_hash,
+        );
+        append_leaf(&tx, &self.file, seq, &leaf)?;
         tx.commit().map_err(err("committing an event"))?;
         Ok(Ok(Event {
             seq,
@@ -354,6 +529,158 @@ impl Store {
             prev_hash,
             hash,
         }))
+    }
+
+    /// Builds the Merkle tree of a journal written before it had one
+    /// (schema version 1), in one transaction.
+    fn fill_tree(&self) -> Result<(), StoreError> {
+        let events: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+            .map_err(self.err("counting the journal"))?;
+        let stored: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM tree", [], |r| r.get(0))
+            .map_err(self.err("counting the tree"))?;
+        if stored as u64 == tlog_tiles::stored_hash_count(events as u64) {
+            return Ok(());
+        }
+        if stored != 0 {
+            return Err(StoreError::Tree {
+                file: self.file.clone(),
+                reason: format!(
+                    "{stored} stored hashes for {events} events: the tree table was edited"
+                ),
+            });
+        }
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(self.err("building the Merkle tree"))?;
+        for (seq, leaf) in self.leaves()? {
+            append_leaf(&tx, &self.file, seq, &leaf)?;
+        }
+        tx.commit().map_err(self.err("building the Merkle tree"))
+    }
+
+    /// Every event's leaf data, in sequence order, from the stored bytes.
+    pub fn leaves(&self) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash FROM events ORDER BY seq")
+            .map_err(self.err("reading the journal"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let s = |i| r.get::<_, String>(i);
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    leaf_data(
+                        r.get(0)?,
+                        &s(1)?,
+                        &s(2)?,
+                        &s(3)?,
+                        &s(4)?,
+                        &s(5)?,
+                        &s(6)?,
+                        &s(7)?,
+                        &s(8)?,
+                    ),
+                ))
+            })
+            .map_err(self.err("reading the journal"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(self.err("reading the journal"))
+    }
+
+    /// Entries in the log (events in the journal).
+    pub fn size(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))
+            .map_err(self.err("reading the journal size"))?;
+        Ok(n as u64)
+    }
+
+    fn tree_error(&self, e: tlog_tiles::Error) -> StoreError {
+        StoreError::Tree {
+            file: self.file.clone(),
+            reason: e.to_string(),
+        }
+    }
+
+    /// The RFC 9162 root of the first `size` entries, from the stored tree.
+    pub fn root(&self, size: u64) -> Result<[u8; 32], StoreError> {
+        tlog_tiles::tree_hash(size, &SqlHashes(&self.conn))
+            .map(|h| h.0)
+            .map_err(|e| self.tree_error(e))
+    }
+
+    /// The inclusion proof of event `seq` in the tree of `size` entries,
+    /// and the event's leaf hash.
+    pub fn inclusion_proof(
+        &self,
+        seq: i64,
+        size: u64,
+    ) -> Result<([u8; 32], Vec<[u8; 32]>), StoreError> {
+        let n = (seq - 1) as u64;
+        let proof = tlog_tiles::prove_record(size, n, &SqlHashes(&self.conn))
+            .map_err(|e| self.tree_error(e))?;
+        let leaf = SqlHashes(&self.conn)
+            .read_hashes(&[tlog_tiles::stored_hash_index(0, n)])
+            .map_err(|e| self.tree_error(e))?;
+        Ok((leaf[0].0, proof.iter().map(|h| h.0).collect()))
+    }
+
+    /// Every stored hash, as the tree table holds it.
+    pub fn stored_hashes(&self) -> Result<Vec<[u8; 32]>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT hash FROM tree ORDER BY idx")
+            .map_err(self.err("reading the tree"))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .map_err(self.err("reading the tree"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let bytes = row.map_err(self.err("reading the tree"))?;
+            out.push(bytes.try_into().unwrap_or([0; 32]));
+        }
+        Ok(out)
+    }
+
+    /// Keeps a signed checkpoint.
+    pub fn add_checkpoint(&self, size: u64, at: &str, note: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO checkpoints (size, at, note) VALUES (?1, ?2, ?3)",
+                params![size as i64, at, note],
+            )
+            .map_err(self.err("keeping a checkpoint"))?;
+        Ok(())
+    }
+
+    /// Every kept checkpoint, by size.
+    pub fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT size, at, note FROM checkpoints ORDER BY size")
+            .map_err(self.err("reading checkpoints"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(StoredCheckpoint {
+                    size: r.get::<_, i64>(0)? as u64,
+                    at: r.get(1)?,
+                    note: r.get(2)?,
+                })
+            })
+            .map_err(self.err("reading checkpoints"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(self.err("reading checkpoints"))
+    }
+
+    /// The latest kept checkpoint.
+    pub fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        Ok(self.checkpoints()?.pop())
     }
 
     /// Every event in sequence order.
@@ -463,6 +790,137 @@ impl Store {
                         report.events
                     ),
                 });
+            }
+        }
+        Ok(report)
+    }
+
+    /// Verifies the journal against a checkpoint kept outside the store
+    /// (`docs/RULES.md#checkpoints`): the checkpoint is signed by the
+    /// guard's key `vkey`; the journal, re-hashed from its stored bytes
+    /// (the stored tree is not trusted), still has the tree the checkpoint
+    /// commits to as its prefix; the stored tree and every stored
+    /// checkpoint agree with it; and no event after the latest signed
+    /// checkpoint changes state (`steady` says which events do not).
+    pub fn verify_checkpoint(
+        &self,
+        note: &str,
+        vkey: &str,
+        steady: impl Fn(&Event) -> bool,
+    ) -> Result<AuditReport, StoreError> {
+        let mut report = self.verify()?;
+        if report.first_bad.is_some() {
+            return Ok(report);
+        }
+        let fail = |report: &mut AuditReport, seq: i64, reason: String| {
+            report.first_bad = Some(BadEvent { seq, reason });
+        };
+        let head = match checkpoint::verify(note, vkey) {
+            Ok(h) => h,
+            Err(e) => {
+                fail(&mut report, 0, format!("the checkpoint given: {e}"));
+                return Ok(report);
+            }
+        };
+        // The tree from the journal's stored bytes alone.
+        let mut tree = MemoryHashes(Vec::new());
+        for (seq, leaf) in self.leaves()? {
+            tree.push(&leaf).map_err(|e| self.tree_error(e))?;
+            debug_assert_eq!(tree.records(), seq as u64);
+        }
+        let size = tree.records();
+        if size < head.size {
+            fail(
+                &mut report,
+                size as i64 + 1,
+                format!(
+                    "the checkpoint commits to {} events and the journal has {size}: events were removed from the end",
+                    head.size
+                ),
+            );
+            return Ok(report);
+        }
+        let root = |n: u64| tlog_tiles::tree_hash(n, &tree).map(|h| h.0);
+        if root(head.size).map_err(|e| self.tree_error(e))? != head.root {
+            // Narrow down with the store's own checkpoints that still
+            // verify and match.
+            let mut good = 0;
+            for c in self.checkpoints()? {
+                if let Ok(h) = checkpoint::verify(&c.note, vkey)
+                    && h.size <= head.size
+                    && root(h.size).ok() == Some(h.root)
+                {
+                    good = good.max(h.size);
+                }
+            }
+            fail(
+                &mut report,
+                good as i64 + 1,
+                format!(
+                    "the journal's first {} events do not hash to the checkpoint's root: the journal was rewritten at or after event {} (and up to event {})",
+                    head.size,
+                    good + 1,
+                    head.size
+                ),
+            );
+            return Ok(report);
+        }
+        let stored = self.stored_hashes()?;
+        if stored.len() != tree.0.len() || stored.iter().zip(&tree.0).any(|(a, b)| *a != b.0) {
+            fail(
+                &mut report,
+                0,
+                "the stored Merkle tree does not match the journal: the tree table was edited"
+                    .into(),
+            );
+            return Ok(report);
+        }
+        let mut latest_signed = head.size;
+        for c in self.checkpoints()? {
+            match checkpoint::verify(&c.note, vkey) {
+                Ok(h)
+                    if h.size == c.size && h.size <= size && root(h.size).ok() == Some(h.root) =>
+                {
+                    latest_signed = latest_signed.max(h.size);
+                }
+                Ok(_) => {
+                    fail(
+                        &mut report,
+                        c.size as i64,
+                        format!(
+                            "the kept checkpoint of size {} does not match the journal",
+                            c.size
+                        ),
+                    );
+                    return Ok(report);
+                }
+                Err(e) => {
+                    fail(
+                        &mut report,
+                        c.size as i64,
+                        format!(
+                            "the kept checkpoint of size {} is not the guard's: {e}",
+                            c.size
+                        ),
+                    );
+                    return Ok(report);
+                }
+            }
+        }
+        for e in self.query_events(
+            "SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash, hash FROM events WHERE seq > ?1 ORDER BY seq",
+            [latest_signed as i64],
+        )? {
+            if !steady(&e) {
+                fail(
+                    &mut report,
+                    e.seq,
+                    format!(
+                        "event {} ({}) changes state but no checkpoint signed by the guard covers it: appended without the guard's key",
+                        e.seq, e.event.kind
+                    ),
+                );
+                return Ok(report);
             }
         }
         Ok(report)

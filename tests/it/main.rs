@@ -15,6 +15,7 @@ mod interop;
 mod layers;
 mod pages;
 mod real_rootzone;
+mod record;
 mod rules;
 mod schema;
 mod security;
@@ -38,6 +39,7 @@ fn main() {
         layers::trials,
         pages::trials,
         real_rootzone::trials,
+        record::trials,
         rules::trials,
         schema::trials,
         security::trials,

@@ -1,0 +1,212 @@
+//! Signed checkpoints of the record (`docs/RULES.md#checkpoints`): the
+//! journal is a Merkle tree log (RFC 9162 hashing; one leaf per event, the
+//! leaf data being the event's stored bytes), and the guard signs its tree
+//! head as a C2SP `tlog-checkpoint` in the C2SP signed-note format with its
+//! own Ed25519 key, kept in a file of its own (mode 0600), never in the
+//! store. Whoever keeps a published checkpoint detects a rewritten journal
+//! (even with every hash recomputed: the old root commits to the old
+//! entries) and a cut tail, and can check that an event is included.
+
+use std::path::{Path, PathBuf};
+
+use signed_note::{Note, StandardSigner, StandardVerifier, VerifierList};
+use tlog_tiles::{Checkpoint as TreeHead, Hash};
+
+/// Why a key or a checkpoint cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// The key file cannot be read or written.
+    #[error("{file}: guard key: {reason}")]
+    Key {
+        /// The key file.
+        file: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A checkpoint is not a well-formed signed note or tree head.
+    #[error("not a valid checkpoint: {0}")]
+    Malformed(String),
+    /// The checkpoint's signature does not verify with the guard's key.
+    #[error("the checkpoint is not signed by the guard's key {key_name}: {reason}")]
+    Signature {
+        /// The key name.
+        key_name: String,
+        /// What the verifier said.
+        reason: String,
+    },
+}
+
+/// The guard's signing key: a C2SP signed-note private key and its
+/// verifier key, one per line, in a file of mode 0600.
+pub struct GuardKey {
+    signer: StandardSigner,
+    /// The verifier key (public), e.g. `rootguard+1a2b3c4d+AQ...`.
+    pub verifier_key: String,
+    /// The key name, which is also the checkpoints' origin line.
+    pub name: String,
+}
+
+impl std::fmt::Debug for GuardKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuardKey")
+            .field("verifier_key", &self.verifier_key)
+            .finish()
+    }
+}
+
+impl GuardKey {
+    /// Reads the key at `file`, creating it (with key name `name`, mode
+    /// 0600) when it does not exist.
+    pub fn load_or_create(file: &Path, name: &str) -> Result<GuardKey, CheckpointError> {
+        let bad = |reason: String| CheckpointError::Key {
+            file: file.to_path_buf(),
+            reason,
+        };
+        if !file.exists() {
+            if !signed_note::is_key_name_valid(name) {
+                return Err(bad(format!("{name:?} is not a valid key name")));
+            }
+            let (skey, vkey) = signed_note::generate_key(&mut rand_core::OsRng, name);
+            write_private(file, format!("{skey}\n{vkey}\n").as_bytes())
+                .map_err(|e| bad(format!("cannot create: {e}")))?;
+        }
+        GuardKey::load(file)
+    }
+
+    /// Reads the key at `file`; refuses a file others may read.
+    pub fn load(file: &Path) -> Result<GuardKey, CheckpointError> {
+        let bad = |reason: String| CheckpointError::Key {
+            file: file.to_path_buf(),
+            reason,
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(file)
+                .map_err(|e| bad(format!("cannot read: {e}")))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                return Err(bad(format!(
+                    "mode {:o} lets others read the private key; chmod 600 it",
+                    mode & 0o777
+                )));
+            }
+        }
+        let text = std::fs::read_to_string(file).map_err(|e| bad(format!("cannot read: {e}")))?;
+        let mut lines = text.lines();
+        let (Some(skey), Some(vkey)) = (lines.next(), lines.next()) else {
+            return Err(bad(
+                "expected a private key line and a verifier key line".into()
+            ));
+        };
+        let signer = StandardSigner::new(skey.trim()).map_err(|e| bad(e.to_string()))?;
+        StandardVerifier::new(vkey.trim()).map_err(|e| bad(e.to_string()))?;
+        let name = vkey.split('+').next().unwrap_or_default().to_string();
+        Ok(GuardKey {
+            signer,
+            verifier_key: vkey.trim().to_string(),
+            name,
+        })
+    }
+
+    /// Signs the tree head of a log of `size` entries with root `root`.
+    pub fn sign(&self, size: u64, root: [u8; 32]) -> Result<String, CheckpointError> {
+        let head = TreeHead::new(&self.name, size, Hash(root), "")
+            .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+        let mut note = Note::new(&head.to_bytes(), &[])
+            .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+        note.add_sigs(&[&self.signer])
+            .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+        String::from_utf8(note.to_bytes()).map_err(|e| CheckpointError::Malformed(e.to_string()))
+    }
+}
+
+fn write_private(file: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(file)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
+/// A verified checkpoint: the tree size and root it commits to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedHead {
+    /// The origin line (the guard's key name).
+    pub origin: String,
+    /// Entries in the log.
+    pub size: u64,
+    /// The RFC 9162 root hash.
+    pub root: [u8; 32],
+}
+
+/// Verifies a checkpoint's signature with the verifier key `vkey` and
+/// returns the tree head it commits to.
+pub fn verify(note: &str, vkey: &str) -> Result<SignedHead, CheckpointError> {
+    let verifier = StandardVerifier::new(vkey).map_err(|e| CheckpointError::Signature {
+        key_name: vkey.split('+').next().unwrap_or_default().to_string(),
+        reason: format!("the verifier key is not valid: {e}"),
+    })?;
+    let key_name = signed_note::Verifier::name(&verifier).to_string();
+    let note =
+        Note::from_bytes(note.as_bytes()).map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    let list = VerifierList::new(vec![Box::new(verifier)]);
+    note.verify(&list).map_err(|e| CheckpointError::Signature {
+        key_name: key_name.clone(),
+        reason: e.to_string(),
+    })?;
+    let head =
+        TreeHead::from_bytes(note.text()).map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    if head.origin() != key_name {
+        return Err(CheckpointError::Signature {
+            key_name,
+            reason: format!("the origin {:?} is not the key's name", head.origin()),
+        });
+    }
+    Ok(SignedHead {
+        origin: head.origin().to_string(),
+        size: head.size(),
+        root: head.hash().0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_verify_and_refuse_forgeries() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("guard.key");
+        let key = GuardKey::load_or_create(&file, "rootguard").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let note = key.sign(7, [9; 32]).unwrap();
+        let head = verify(&note, &key.verifier_key).unwrap();
+        assert_eq!((head.size, head.root), (7, [9; 32]));
+        // Another key, an edited size, an edited root: refused.
+        let other = GuardKey::load_or_create(&dir.path().join("other.key"), "rootguard").unwrap();
+        assert!(verify(&note, &other.verifier_key).is_err());
+        assert!(verify(&note.replacen("\n7\n", "\n8\n", 1), &key.verifier_key).is_err());
+        let forged = other.sign(7, [9; 32]).unwrap();
+        assert!(verify(&forged, &key.verifier_key).is_err());
+        // A key file others can read is refused.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+            assert!(GuardKey::load(&file).is_err());
+        }
+    }
+}

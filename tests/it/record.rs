@@ -1,0 +1,289 @@
+//! The record's signed checkpoints (docs/RULES.md#checkpoints), through the
+//! real binary: checkpoints are signed after every state change, an
+//! inclusion proof checks against the checkpoint, and a checkpoint kept
+//! outside the store detects a journal rewritten with every hash
+//! recomputed, a cut tail, and an event appended without the guard's key.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use rootguard::store::{MemoryHashes, leaf_data};
+use rusqlite::{Connection, params};
+use serde_json::Value;
+
+use crate::support::*;
+
+fn rg(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rootguard"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A record with a few state changes, and the checkpoint it published.
+fn record(dir: &Path) -> (PathBuf, PathBuf) {
+    let root = RootZone::new()
+        .tld("xa", &[("ns1", "127.70.1.1"), ("ns2", "127.71.1.1")])
+        .tld("xb", &[("ns1", "127.70.2.1"), ("ns2", "127.71.2.1")]);
+    std::fs::write(dir.join("root.zone"), root.text()).unwrap();
+    let store = dir.join("r.sqlite");
+    ok(&rg(
+        &store,
+        &[
+            "import",
+            "--no-verify",
+            "--root-zone",
+            dir.join("root.zone").to_str().unwrap(),
+        ],
+    ));
+    for (tld, text) in [("xa", "one"), ("xb", "two"), ("xa", "three")] {
+        ok(&rg(
+            &store,
+            &[
+                "act",
+                "complaint-lodge",
+                "--tld",
+                tld,
+                "--category",
+                "non-technical",
+                "--text",
+                text,
+            ],
+        ));
+    }
+    let note = ok(&rg(&store, &["audit", "checkpoint"]));
+    let kept = dir.join("kept.checkpoint");
+    std::fs::write(&kept, &note).unwrap();
+    (store, kept)
+}
+
+fn verify(store: &Path, kept: &Path, key: &Path) -> (i32, Value) {
+    let out = rg(
+        store,
+        &[
+            "audit",
+            "verify",
+            "--checkpoint",
+            kept.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), v)
+}
+
+/// Rebuilds the hash chain and the Merkle tree of a tampered copy, as an
+/// attacker holding the store file (but not the guard's key) would.
+fn recompute_everything(conn: &Connection) {
+    conn.execute_batch(
+        "DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;
+         DROP TRIGGER tree_no_update; DROP TRIGGER tree_no_delete; DELETE FROM tree;",
+    )
+    .unwrap();
+    let rows: Vec<(i64, Vec<String>)> = conn
+        .prepare(
+            "SELECT seq, at, actor, role, kind, subject, section, payload FROM events ORDER BY seq",
+        )
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                (1..8).map(|i| r.get::<_, String>(i).unwrap()).collect(),
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut prev = rootguard::store::GENESIS.to_string();
+    let mut tree = MemoryHashes(Vec::new());
+    for (seq, f) in rows {
+        let event = rootguard::store::NewEvent {
+            at: f[0].clone(),
+            actor: f[1].clone(),
+            role: f[2].clone(),
+            kind: f[3].clone(),
+            subject: f[4].clone(),
+            section: f[5].clone(),
+            payload: serde_json::from_str(&f[6]).unwrap(),
+        };
+        let hash = rootguard::store::event_hash(seq, &event, &prev);
+        conn.execute(
+            "UPDATE events SET prev_hash = ?1, hash = ?2 WHERE seq = ?3",
+            params![prev, hash, seq],
+        )
+        .unwrap();
+        tree.push(&leaf_data(
+            seq, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &prev,
+        ))
+        .unwrap();
+        prev = hash;
+    }
+    for (i, h) in tree.0.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO tree (idx, hash) VALUES (?1, ?2)",
+            params![i as i64, h.0.to_vec()],
+        )
+        .unwrap();
+    }
+}
+
+fn checkpoints_are_signed_and_proofs_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, kept) = record(dir.path());
+    let key = dir.path().join("r.sqlite.key");
+    let vkey = ok(&rg(&store, &["audit", "key"])).trim().to_string();
+    let note = std::fs::read_to_string(&kept).unwrap();
+    let head = rootguard::store::checkpoint::verify(&note, &vkey).unwrap();
+    assert_eq!(head.size, 4, "import and three complaints: {note}");
+    let (code, v) = verify(&store, &kept, &key);
+    assert_eq!(code, 0, "{v}");
+    // An inclusion proof of event 2 checks against the checkpoint's root.
+    let proof: Value = serde_json::from_str(&ok(&rg(&store, &["audit", "prove", "2"]))).unwrap();
+    let hashes: Vec<tlog_tiles::Hash> = proof["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| tlog_tiles::Hash::parse_hash(h.as_str().unwrap()).unwrap())
+        .collect();
+    let leaf = tlog_tiles::Hash::parse_hash(proof["leaf_hash"].as_str().unwrap()).unwrap();
+    tlog_tiles::check_record(&hashes, head.size, tlog_tiles::Hash(head.root), 1, leaf)
+        .expect("the proof leads to the signed root");
+    assert!(
+        tlog_tiles::check_record(&hashes, head.size, tlog_tiles::Hash(head.root), 2, leaf).is_err(),
+        "a proof for another position fails"
+    );
+    // The proof reveals hashes only.
+    assert!(!proof.to_string().contains("one"), "{proof}");
+    // Another key does not verify the checkpoint.
+    let out = rg(
+        &store,
+        &[
+            "audit",
+            "verify",
+            "--checkpoint",
+            kept.to_str().unwrap(),
+            "--verifier-key",
+            "rootguard+00000000+AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+fn a_rewritten_journal_is_detected_even_with_every_hash_recomputed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, kept) = record(dir.path());
+    let key = dir.path().join("r.sqlite.key");
+    let conn = Connection::open(&store).unwrap();
+    conn.execute_batch("DROP TRIGGER events_no_update;")
+        .unwrap();
+    conn.execute(
+        "UPDATE events SET payload = replace(payload, '\"two\"', '\"edited\"') WHERE seq = 3",
+        [],
+    )
+    .unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'x'); END;",
+    )
+    .unwrap();
+    recompute_everything(&conn);
+    drop(conn);
+    // The chain alone no longer sees it.
+    let plain = rg(&store, &["audit", "verify"]);
+    assert_eq!(plain.status.code(), Some(0), "the chain was recomputed");
+    let (code, v) = verify(&store, &kept, &key);
+    assert_eq!(code, 1, "{v}");
+    assert!(
+        v["first_bad"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("rewritten"),
+        "{v}"
+    );
+}
+
+fn a_cut_tail_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, kept) = record(dir.path());
+    let key = dir.path().join("r.sqlite.key");
+    let conn = Connection::open(&store).unwrap();
+    conn.execute_batch("DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 4;")
+        .unwrap();
+    recompute_everything(&conn);
+    drop(conn);
+    let (code, v) = verify(&store, &kept, &key);
+    assert_eq!(code, 1, "{v}");
+    assert!(
+        v["first_bad"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("removed from the end"),
+        "{v}"
+    );
+}
+
+fn an_event_appended_without_the_key_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, kept) = record(dir.path());
+    let key = dir.path().join("r.sqlite.key");
+    let conn = Connection::open(&store).unwrap();
+    let (at, payload): (String, String) = conn
+        .query_row("SELECT at, payload FROM events WHERE seq = 4", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    conn.execute(
+        "INSERT INTO events (seq, at, actor, role, kind, subject, section, payload, prev_hash, hash)
+         VALUES (5, ?1, 'op', 'operator', 'complaint-lodge', 'tld:xa', 'x', ?2, 'x', 'x')",
+        params![at, payload],
+    )
+    .unwrap();
+    recompute_everything(&conn);
+    drop(conn);
+    assert_eq!(rg(&store, &["audit", "verify"]).status.code(), Some(0));
+    let (code, v) = verify(&store, &kept, &key);
+    assert_eq!(code, 1, "{v}");
+    assert!(
+        v["first_bad"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("without the guard's key"),
+        "{v}"
+    );
+    assert_eq!(v["first_bad"]["seq"], 5, "{v}");
+}
+
+/// This module's tests.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![
+        crate::support::sync(
+            "record::checkpoints_are_signed_and_proofs_check",
+            checkpoints_are_signed_and_proofs_check,
+        ),
+        crate::support::sync(
+            "record::a_rewritten_journal_is_detected_even_with_every_hash_recomputed",
+            a_rewritten_journal_is_detected_even_with_every_hash_recomputed,
+        ),
+        crate::support::sync("record::a_cut_tail_is_detected", a_cut_tail_is_detected),
+        crate::support::sync(
+            "record::an_event_appended_without_the_key_is_detected",
+            an_event_appended_without_the_key_is_detected,
+        ),
+    ]
+}
