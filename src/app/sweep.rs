@@ -10,8 +10,7 @@ use serde::Serialize;
 use super::{App, AppError, When};
 use crate::checks::report::{RootZoneInfo, run_checks};
 use crate::checks::{Profile, ThreatKind, TldReport};
-use crate::ledger::{Action, Ledger, Recorded};
-use crate::policy::Role;
+use crate::ledger::Recorded;
 use crate::policy::technical::SweepFacts;
 use crate::probe::resolve::HostResolver;
 use crate::probe::{ProbeConfig, Prober};
@@ -73,29 +72,6 @@ pub async fn probe_delegations(
     .tlds
 }
 
-/// Records a sweep's results, one event per ccTLD, at `at`.
-pub fn record_sweep(
-    ledger: &mut Ledger,
-    reports: &[TldReport],
-    impaired: bool,
-    at: Timestamp,
-) -> Result<Vec<Recorded>, AppError> {
-    let mut recorded = Vec::new();
-    for r in reports {
-        let facts = SweepFacts::from_report(r, at, impaired);
-        recorded.push(ledger.submit(
-            "rootguard",
-            Role::Guard,
-            at,
-            Action::Sweep {
-                tld: r.tld.clone(),
-                facts,
-            },
-        )?);
-    }
-    Ok(recorded)
-}
-
 impl App {
     /// Probes every watched approved ccTLD (`sweep.tlds`, empty: all),
     /// judges the vantage point with the one impairment rule and records
@@ -120,11 +96,21 @@ impl App {
                 "VANTAGE POINT IMPAIRED: most monitored ccTLDs or the canaries fail at once; no complaint or suspension until it recovers (docs/RULES.md#impaired-vantage)"
             );
         }
-        let to_record = reports.clone();
+        let observations: Vec<(String, SweepFacts)> = reports
+            .iter()
+            .map(|r| (r.tld.clone(), SweepFacts::from_report(r, at, impaired)))
+            .collect();
         let recorded = self
             .blocking(move |ledger, _| {
                 let at = when.record_time(ledger.world().last_at);
-                record_sweep(ledger, &to_record, impaired, at)
+                let observations = observations
+                    .into_iter()
+                    .map(|(t, mut f)| {
+                        f.at = at;
+                        (t, f)
+                    })
+                    .collect();
+                Ok(ledger.record_sweep(at, impaired, observations)?)
             })
             .await?;
         let changed = recorded

@@ -56,6 +56,24 @@ pub enum Action {
         /// What the sweep found.
         facts: SweepFacts,
     },
+    /// The rest of one sweep round (the guard): the ccTLDs whose
+    /// observations equal their previous ones are counted, not copied
+    /// (`docs/RULES.md#technical-complaint`). Their previous observations
+    /// apply again; `digest` (SHA-256 over them) lets replay check that.
+    /// ccTLDs observed before and not swept now are `dropped`.
+    #[command(skip)]
+    SweepRound {
+        /// How many ccTLDs were observed as before.
+        steady: u32,
+        /// SHA-256 (hex) of the steady ccTLDs and their observations.
+        digest: String,
+        /// ccTLDs no longer swept.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        dropped: Vec<String>,
+        /// The vantage point was impaired: the round changes nothing.
+        #[serde(default)]
+        impaired: bool,
+    },
     /// Confirm a proposed suspension (needs a current threat, BP §4.3).
     SuspensionConfirm {
         /// The ccTLD.
@@ -396,6 +414,9 @@ impl Action {
         if let Action::Gate { request, .. } = self {
             return format!("tld:{}", request.tld);
         }
+        if let Action::SweepRound { .. } = self {
+            return "sweeps".into();
+        }
         "registry".into()
     }
 
@@ -405,7 +426,7 @@ impl Action {
     /// Input (`act`, `batch`, the API) that carries one is refused.
     pub fn carried_observation(&self) -> Option<&'static str> {
         match self {
-            Action::Sweep { .. } => Some("sweep observations"),
+            Action::Sweep { .. } | Action::SweepRound { .. } => Some("sweep observations"),
             Action::Gate {
                 precheck: Some(_), ..
             } => Some("the pre-check of a change request"),
@@ -422,7 +443,7 @@ impl Action {
         use crate::policy::{case::section as cs, complaint::section as ps, gate::section as gs};
         match self {
             Action::Import { .. } => section::RECORD,
-            Action::Sweep { .. } => section::TECHNICAL,
+            Action::Sweep { .. } | Action::SweepRound { .. } => section::TECHNICAL,
             Action::SuspensionConfirm { .. } | Action::SuspensionImpose { .. } => {
                 section::SUSPENSION
             }
@@ -461,7 +482,7 @@ impl Action {
     /// Roles allowed to take this action.
     pub(super) fn roles(&self) -> &'static [Role] {
         match self {
-            Action::Sweep { .. } => &[Role::Guard],
+            Action::Sweep { .. } | Action::SweepRound { .. } => &[Role::Guard],
             Action::ComplaintLodge { .. } => &[
                 Role::Operator,
                 Role::Manager,

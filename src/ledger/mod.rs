@@ -12,7 +12,7 @@ mod action;
 mod world;
 
 pub use action::{Action, JsonArgError, json_arg};
-pub use world::{Settings, World};
+pub use world::{Settings, World, same_observation, steady_digest, steady_effect};
 
 use crate::time::Timestamp;
 use std::path::Path;
@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use crate::policy::Refusal;
 pub use crate::policy::Role;
 use crate::policy::gate::RequestKind;
+use crate::policy::technical::SweepFacts;
 use crate::store::{Event, NewEvent, Store, StoreError};
 
 /// Why an action was not recorded.
@@ -50,11 +51,40 @@ pub enum LedgerError {
     },
 }
 
+/// The journal event recording `action` and its `result`.
+fn new_event(actor: &str, role: Role, at: Timestamp, action: &Action, result: &Value) -> NewEvent {
+    let section = match (action, result.get("decision")) {
+        (Action::Gate { .. }, Some(d)) => {
+            let kind: Option<RequestKind> = d
+                .get("kind")
+                .and_then(|k| serde_json::from_value(k.clone()).ok());
+            match kind {
+                Some(RequestKind::TechnicalChange) => crate::policy::gate::section::TECHNICAL,
+                Some(RequestKind::Redelegation) => crate::policy::gate::section::REDELEGATION,
+                _ => crate::policy::gate::section::OTHER,
+            }
+        }
+        _ => action.section(),
+    };
+    NewEvent {
+        at: at.to_string(),
+        actor: actor.to_string(),
+        role: role.to_string(),
+        kind: action.kind(),
+        subject: action.subject(),
+        section: section.to_string(),
+        payload: json!({"action": action, "result": result}),
+    }
+}
+
 /// Whether a journal event changes the state of the record: anything but
 /// a sweep whose only effects are evidence, re-assessment or an ignored
 /// sweep. Steady sweeps do not force a checkpoint
 /// (`docs/RULES.md#checkpoints`).
 pub fn changes_state(e: &Event) -> bool {
+    if e.event.kind == "sweep-round" {
+        return false;
+    }
     if e.event.kind != "sweep" {
         return true;
     }
@@ -185,32 +215,7 @@ impl Ledger {
             let (next, result) = world
                 .apply(actor, role, &action, at)
                 .map_err(LedgerError::Refused)?;
-            let section = match (&action, result.get("decision")) {
-                (Action::Gate { .. }, Some(d)) => {
-                    let kind: Option<RequestKind> = d
-                        .get("kind")
-                        .and_then(|k| serde_json::from_value(k.clone()).ok());
-                    match kind {
-                        Some(RequestKind::TechnicalChange) => {
-                            crate::policy::gate::section::TECHNICAL
-                        }
-                        Some(RequestKind::Redelegation) => {
-                            crate::policy::gate::section::REDELEGATION
-                        }
-                        _ => crate::policy::gate::section::OTHER,
-                    }
-                }
-                _ => action.section(),
-            };
-            let event = NewEvent {
-                at: when.clone(),
-                actor: actor.to_string(),
-                role: role.to_string(),
-                kind: action.kind(),
-                subject: action.subject(),
-                section: section.to_string(),
-                payload: json!({"action": action, "result": result}),
-            };
+            let event = new_event(actor, role, at, &action, &result);
             applied = Some((next, result));
             Ok::<NewEvent, LedgerError>(event)
         })?;
@@ -246,6 +251,107 @@ impl Ledger {
             }
             Err(other) => Err(other),
         }
+    }
+
+    /// Records one sweep of the guard in one transaction
+    /// (`docs/RULES.md#technical-complaint`): each ccTLD whose observation
+    /// changed, or whose state changes by more than a counter, gets its own
+    /// event; all the others are one compact round entry (their count and
+    /// a digest of their unchanged observations). A steady sweep over
+    /// hundreds of ccTLDs thus adds one small entry. An impaired sweep
+    /// records only its round, which changes nothing.
+    pub fn record_sweep(
+        &mut self,
+        at: Timestamp,
+        impaired: bool,
+        observations: Vec<(String, SweepFacts)>,
+    ) -> Result<Vec<Recorded>, LedgerError> {
+        let Ledger { store, world, seen } = self;
+        let mut applied: Option<(World, Vec<(Action, Value)>)> = None;
+        let appended = store.append_batch_after(*seen, |fresh| {
+            for e in &fresh {
+                replay(world, e)?;
+                *seen = e.seq;
+            }
+            let mut w = world.clone();
+            let mut done: Vec<(Action, Value)> = Vec::new();
+            let guard = Role::Guard;
+            let mut apply = |w: &mut World, action: Action| -> Result<(), LedgerError> {
+                let (next, result) = w
+                    .apply("rootguard", guard, &action, at)
+                    .map_err(LedgerError::Refused)?;
+                *w = next;
+                done.push((action, result));
+                Ok(())
+            };
+            let round = if impaired {
+                Action::SweepRound {
+                    steady: 0,
+                    digest: String::new(),
+                    dropped: Vec::new(),
+                    impaired: true,
+                }
+            } else {
+                let swept: std::collections::BTreeSet<&str> =
+                    observations.iter().map(|(t, _)| t.as_str()).collect();
+                let dropped: Vec<String> = w
+                    .observed
+                    .keys()
+                    .filter(|t| !swept.contains(t.as_str()))
+                    .cloned()
+                    .collect();
+                let mut steady: Vec<(&str, &SweepFacts)> = Vec::new();
+                for (tld, facts) in &observations {
+                    if !w.approved.contains_key(tld) {
+                        continue;
+                    }
+                    let same = w
+                        .observed
+                        .get(tld)
+                        .is_some_and(|f| same_observation(f, facts));
+                    let quiet = same && {
+                        let state = w.technical.get(tld).cloned().unwrap_or_default();
+                        let (_, effects) = state.sweep(facts, &w.settings.policy);
+                        effects.iter().all(steady_effect)
+                    };
+                    if quiet {
+                        steady.push((tld, facts));
+                    } else {
+                        apply(
+                            &mut w,
+                            Action::Sweep {
+                                tld: tld.clone(),
+                                facts: facts.clone(),
+                            },
+                        )?;
+                    }
+                }
+                Action::SweepRound {
+                    steady: steady.len() as u32,
+                    digest: steady_digest(steady.into_iter()),
+                    dropped,
+                    impaired: false,
+                }
+            };
+            apply(&mut w, round)?;
+            let events = done
+                .iter()
+                .map(|(a, r)| new_event("rootguard", guard, at, a, r))
+                .collect();
+            applied = Some((w, done));
+            Ok::<Vec<NewEvent>, LedgerError>(events)
+        })?;
+        let events = appended?;
+        let (next, done) = applied.unwrap_or_default();
+        *world = next;
+        if let Some(last) = events.last() {
+            *seen = last.seq;
+        }
+        Ok(events
+            .into_iter()
+            .zip(done)
+            .map(|(event, (_, result))| Recorded { event, result })
+            .collect())
     }
 }
 
@@ -671,6 +777,96 @@ mod tests {
             .reason
             .contains("still open")
         );
+    }
+
+    #[test]
+    fn steady_sweeps_are_counted_not_copied_and_replay_the_same() {
+        use crate::checks::{Family, ThreatKind};
+        use crate::policy::technical::SweepFacts;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sqlite");
+        let mut l = Ledger::open(&path).unwrap();
+        let mut b = approved();
+        b.tld = "xb".into();
+        l.submit(
+            "op",
+            Role::Operator,
+            Timestamp::from_second(1),
+            Action::Import {
+                delegations: vec![approved(), b],
+                policy: PolicyConfig::default(),
+                appeal_window_days: 30,
+                authenticity: None,
+            },
+        )
+        .unwrap();
+        let facts = |tld: &str, finding: bool, threat: bool| {
+            let mut f = SweepFacts::default();
+            if finding {
+                f.findings
+                    .insert(Family::Service, vec![format!("EDNS {tld}: no OPT")]);
+            }
+            if threat {
+                f.threat = Some(ThreatKind::TotalOutage);
+                f.threat_detail = "silent".into();
+            }
+            (tld.to_string(), f)
+        };
+        let sweep = |l: &mut Ledger, i: i64, xa_threat: bool| {
+            let obs = vec![facts("xa", true, xa_threat), facts("xb", false, false)];
+            l.record_sweep(Timestamp::from_second(100 + 60 * i), false, obs)
+                .unwrap()
+        };
+        // First sweep: both ccTLDs are new observations.
+        let r = sweep(&mut l, 0, false);
+        assert_eq!(
+            r.iter()
+                .map(|r| r.event.event.kind.as_str())
+                .collect::<Vec<_>>(),
+            ["sweep", "sweep", "sweep-round"]
+        );
+        // Second: nothing changed, but xa's finding persists (2 of K = 3):
+        // one compact entry.
+        let r = sweep(&mut l, 1, false);
+        assert_eq!(r.len(), 1, "{r:?}");
+        let bytes = r[0].event.event.payload.to_string().len();
+        assert!(bytes < 300, "a steady round holds {bytes} bytes of payload");
+        // Third: the finding reaches K: xa's complaint opens in its own event.
+        let r = sweep(&mut l, 2, false);
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert!(
+            r[0].event
+                .event
+                .payload
+                .to_string()
+                .contains("complaint-opened")
+        );
+        assert_eq!(l.world().technical["xa"].tracks.len(), 1);
+        // Steady again, then a threat (a change), then steady rounds.
+        for i in 3..6 {
+            sweep(&mut l, i, false);
+        }
+        sweep(&mut l, 6, true);
+        for i in 7..12 {
+            sweep(&mut l, i, true);
+        }
+        let live = l.world().clone();
+        assert!(live.technical["xa"].active_measure().is_some(), "{live:?}");
+        drop(l);
+        let reopened = Ledger::open(&path).unwrap();
+        assert_eq!(reopened.world(), &live, "replay equals the live state");
+        // An impaired sweep changes nothing.
+        let mut l = reopened;
+        let before = l.world().technical.clone();
+        let r = l
+            .record_sweep(
+                Timestamp::from_second(2000),
+                true,
+                vec![facts("xa", false, false), facts("xb", false, false)],
+            )
+            .unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(l.world().technical, before);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! application of one action to it through the rules of `policy`.
 
 use crate::time::Timestamp;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -12,7 +12,7 @@ use crate::policy::case::{Case, EntryPath};
 use crate::policy::complaint::{Complaint, Session};
 use crate::policy::gate::{ChangeRequest, GateDecision, decide};
 use crate::policy::registry::Approved;
-use crate::policy::technical::{Measure, TldTechnical};
+use crate::policy::technical::{Effect, Measure, SweepFacts, TldTechnical};
 use crate::policy::{PolicyConfig, Refusal, section};
 
 use super::action::Action;
@@ -36,7 +36,7 @@ impl Default for Settings {
 }
 
 /// The policy state of everything, as derived from the journal.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct World {
     /// Settings.
     pub settings: Settings,
@@ -55,12 +55,52 @@ pub struct World {
     pub cases: BTreeMap<u64, Case>,
     /// Gate decisions, by event number.
     pub decisions: BTreeMap<i64, (ChangeRequest, GateDecision)>,
+    /// The latest observation of each swept ccTLD (its time is the latest
+    /// sweep's).
+    #[serde(default)]
+    pub observed: BTreeMap<String, SweepFacts>,
+    /// ccTLDs swept explicitly since the last sweep round.
+    #[serde(default)]
+    pub round: BTreeSet<String>,
     /// Time of the latest event (Unix seconds).
     pub last_at: Timestamp,
 }
 
 fn refused<T>(reason: impl Into<String>, section: &str) -> Result<T, Refusal> {
     Err(Refusal::new(reason, section))
+}
+
+/// Whether two observations of a ccTLD are the same (their times aside).
+pub fn same_observation(a: &SweepFacts, b: &SweepFacts) -> bool {
+    a.impaired == b.impaired
+        && a.findings == b.findings
+        && a.threat == b.threat
+        && a.threat_detail == b.threat_detail
+}
+
+/// Whether an effect leaves nothing new to record: evidence repeated, a
+/// suspension re-assessed, a sweep ignored.
+pub fn steady_effect(e: &Effect) -> bool {
+    matches!(
+        e,
+        Effect::EvidenceAppended { .. }
+            | Effect::SuspensionReassessed { .. }
+            | Effect::SweepIgnored
+    )
+}
+
+/// SHA-256 (hex) over steady ccTLDs and their observations, times aside.
+pub fn steady_digest<'a>(items: impl Iterator<Item = (&'a str, &'a SweepFacts)>) -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for (tld, facts) in items {
+        let mut f = facts.clone();
+        f.at = Timestamp::from_second(0);
+        ctx.update(tld.as_bytes());
+        ctx.update(b"\n");
+        ctx.update(serde_json::to_string(&f).unwrap_or_default().as_bytes());
+        ctx.update(b"\n");
+    }
+    hex::encode(ctx.finish())
 }
 
 impl World {
@@ -157,7 +197,55 @@ impl World {
                 let state = self.technical.get(tld).cloned().unwrap_or_default();
                 let (next, effects) = state.sweep(facts, &self.settings.policy);
                 w.technical.insert(tld.clone(), next);
+                w.observed.insert(tld.clone(), facts.clone());
+                w.round.insert(tld.clone());
                 json!({"effects": effects})
+            }
+            Action::SweepRound {
+                steady,
+                digest,
+                dropped,
+                impaired,
+            } => {
+                w.round.clear();
+                if *impaired {
+                    json!({"impaired": true})
+                } else {
+                    for d in dropped {
+                        w.observed.remove(d);
+                    }
+                    let steady_tlds: Vec<String> = w
+                        .observed
+                        .keys()
+                        .filter(|t| !self.round.contains(*t))
+                        .cloned()
+                        .collect();
+                    let found = steady_digest(
+                        steady_tlds
+                            .iter()
+                            .filter_map(|t| w.observed.get(t).map(|f| (t.as_str(), f))),
+                    );
+                    if steady_tlds.len() != *steady as usize || found != *digest {
+                        return refused(
+                            format!(
+                                "the sweep round's {steady} steady ccTLDs (digest {digest}) are not the {} the record holds (digest {found})",
+                                steady_tlds.len()
+                            ),
+                            section::TECHNICAL,
+                        );
+                    }
+                    for t in steady_tlds {
+                        let Some(facts) = w.observed.get_mut(&t) else {
+                            continue;
+                        };
+                        facts.at = at;
+                        let facts = facts.clone();
+                        let state = w.technical.get(&t).cloned().unwrap_or_default();
+                        let (next, _) = state.sweep(&facts, &w.settings.policy);
+                        w.technical.insert(t, next);
+                    }
+                    json!({"steady": steady})
+                }
             }
             Action::SuspensionConfirm { tld } => w.update_technical(tld, |t| t.confirm(at))?,
             Action::SuspensionImpose { tld, measure } => {

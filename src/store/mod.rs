@@ -453,6 +453,17 @@ impl Store {
         seen: i64,
         decide: impl FnOnce(Vec<Event>) -> Result<NewEvent, E>,
     ) -> Result<Result<Event, E>, StoreError> {
+        let appended = self.append_batch_after(seen, |fresh| decide(fresh).map(|e| vec![e]))?;
+        Ok(appended.map(|mut v| v.remove(0)))
+    }
+
+    /// Like [`Store::append_after`] for several events, appended in one
+    /// transaction (all or none). `decide` must return at least one event.
+    pub fn append_batch_after<E>(
+        &mut self,
+        seen: i64,
+        decide: impl FnOnce(Vec<Event>) -> Result<Vec<NewEvent>, E>,
+    ) -> Result<Result<Vec<Event>, E>, StoreError> {
         let file = self.file.clone();
         let err = |context: &'static str| {
             let file = file.clone();
@@ -476,7 +487,7 @@ impl Store {
                 [seen],
             )?
         };
-        let event = match decide(fresh) {
+        let events = match decide(fresh) {
             Ok(e) => e,
             Err(e) => return Ok(Err(e)),
         };
@@ -488,47 +499,54 @@ impl Store {
             )
             .optional()
             .map_err(err("reading the chain head"))?;
-        let (seq, prev_hash) = match last {
-            Some((s, h)) => (s + 1, h),
-            None => (1, GENESIS.to_string()),
+        let (mut seq, mut prev_hash) = match last {
+            Some((s, h)) => (s, h),
+            None => (0, GENESIS.to_string()),
         };
-        let hash = event_hash(seq, &event, &prev_hash);
-        tx.execute(
-            "INSERT INTO events (seq, at, actor, role, kind, subject, section, payload, prev_hash, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
+        let mut out = Vec::with_capacity(events.len());
+        for event in events {
+            seq += 1;
+            let hash = event_hash(seq, &event, &prev_hash);
+            let payload = event.payload.to_string();
+            tx.execute(
+                "INSERT INTO events (seq, at, actor, role, kind, subject, section, payload, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    seq,
+                    event.at,
+                    event.actor,
+                    event.role,
+                    event.kind,
+                    event.subject,
+                    event.section,
+                    payload,
+                    prev_hash,
+                    hash
+                ],
+            )
+            .map_err(err("appending an event"))?;
+            let leaf = leaf_data(
                 seq,
-                event.at,
-                event.actor,
-                event.role,
-                event.kind,
-                event.subject,
-                event.section,
-                event.payload.to_string(),
-                prev_hash,
-                hash
-            ],
-        )
-        .map_err(err("appending an event"))?;
-        let leaf = leaf_data(
-            seq,
-            &event.at,
-            &event.actor,
-            &event.role,
-            &event.kind,
-            &event.subject,
-            &event.section,
-            &event.payload.to_string(),
-            &prev_hash,
-        );
-        append_leaf(&tx, &self.file, seq, &leaf)?;
+                &event.at,
+                &event.actor,
+                &event.role,
+                &event.kind,
+                &event.subject,
+                &event.section,
+                &payload,
+                &prev_hash,
+            );
+            append_leaf(&tx, &self.file, seq, &leaf)?;
+            out.push(Event {
+                seq,
+                event,
+                prev_hash: prev_hash.clone(),
+                hash: hash.clone(),
+            });
+            prev_hash = hash;
+        }
         tx.commit().map_err(err("committing an event"))?;
-        Ok(Ok(Event {
-            seq,
-            event,
-            prev_hash,
-            hash,
-        }))
+        Ok(Ok(out))
     }
 
     /// Builds the Merkle tree of a journal written before it had one
