@@ -124,6 +124,9 @@ impl App {
         tokio::task::spawn_blocking(move || {
             let mut ledger = app.lock();
             let r = f(&mut ledger, &app);
+            if let Err(e) = ledger.snapshot_if_due(crate::ledger::SNAPSHOT_EVERY) {
+                tracing::error!("keeping a snapshot of the record failed: {e}");
+            }
             app.metrics.observe_world(ledger.world());
             r
         })

@@ -9,6 +9,7 @@
 mod act;
 mod args;
 mod audit;
+mod backup;
 mod batch;
 mod check;
 mod checks;
@@ -97,6 +98,8 @@ enum Command {
     /// The journal: verify the hash chain, or export it as JSON lines.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// A consistent copy of the record while others write (the key file is not copied).
+    Backup(backup::BackupArgs),
     /// Run the watching daemon: sweeps, rules, HTTP API, metrics (SIGTERM/SIGINT stop it cleanly).
     Serve(serve::ServeArgs),
     /// The demo: the lab in zones/lab served in-process, watched by the daemon (http://127.0.0.1:8080/).
@@ -266,6 +269,7 @@ impl Cli {
             Command::Drift(a) => a.run(&ctx).await,
             Command::Show(a) => a.run(&ctx),
             Command::Audit(a) => a.run(&ctx),
+            Command::Backup(a) => a.run(&ctx),
             Command::Serve(a) => a.run(&ctx).await,
             #[cfg(feature = "lab")]
             Command::Demo(a) => a.run(&ctx).await,

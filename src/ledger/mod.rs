@@ -115,6 +115,8 @@ pub struct Ledger {
     world: World,
     /// The last journal event applied to `world`.
     seen: i64,
+    /// The event of the latest snapshot kept.
+    snapshot: i64,
 }
 
 /// Applies one journal event to `world` (refusal records change nothing).
@@ -154,17 +156,54 @@ impl std::fmt::Debug for Ledger {
     }
 }
 
+/// Events between snapshots of the derived state.
+pub const SNAPSHOT_EVERY: i64 = 1000;
+
 impl Ledger {
-    /// Opens the store and replays the journal.
+    /// Opens the store: loads the latest snapshot of the derived state that
+    /// matches the journal, and applies the events after it.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
         let store = Store::open(path)?;
-        let mut world = World::default();
-        let mut seen = 0;
-        for e in store.events()? {
+        let (mut world, mut seen) = match store.latest_snapshot()? {
+            Some((seq, state)) => match serde_json::from_str::<World>(&state) {
+                Ok(w) => (w, seq),
+                Err(e) => {
+                    tracing::warn!(
+                        seq,
+                        "a snapshot does not parse ({e}); replaying the journal"
+                    );
+                    (World::default(), 0)
+                }
+            },
+            None => (World::default(), 0),
+        };
+        let snapshot = seen;
+        for e in store.events_after(seen)? {
             replay(&mut world, &e)?;
             seen = e.seq;
         }
-        Ok(Ledger { store, world, seen })
+        Ok(Ledger {
+            store,
+            world,
+            seen,
+            snapshot,
+        })
+    }
+
+    /// Keeps a snapshot of the derived state when `every` events (the
+    /// daemon uses [`SNAPSHOT_EVERY`]) were applied since the last one.
+    pub fn snapshot_if_due(&mut self, every: i64) -> Result<(), LedgerError> {
+        if self.seen - self.snapshot < every.max(1) {
+            return Ok(());
+        }
+        let state = serde_json::to_string(&self.world).map_err(|e| LedgerError::Replay {
+            seq: self.seen,
+            kind: "snapshot".into(),
+            reason: e.to_string(),
+        })?;
+        self.store.save_snapshot(self.seen, &state)?;
+        self.snapshot = self.seen;
+        Ok(())
     }
 
     /// The current state.
@@ -201,7 +240,9 @@ impl Ledger {
             other => other,
         };
         let when = at.to_string();
-        let Ledger { store, world, seen } = self;
+        let Ledger {
+            store, world, seen, ..
+        } = self;
         let mut applied: Option<(World, Value)> = None;
         let appended = store.append_after(*seen, |fresh| {
             for e in &fresh {
@@ -266,7 +307,9 @@ impl Ledger {
         impaired: bool,
         observations: Vec<(String, SweepFacts)>,
     ) -> Result<Vec<Recorded>, LedgerError> {
-        let Ledger { store, world, seen } = self;
+        let Ledger {
+            store, world, seen, ..
+        } = self;
         let mut applied: Option<(World, Vec<(Action, Value)>)> = None;
         let appended = store.append_batch_after(*seen, |fresh| {
             for e in &fresh {
@@ -867,6 +910,57 @@ mod tests {
             .unwrap();
         assert_eq!(r.len(), 1);
         assert_eq!(l.world().technical, before);
+    }
+
+    #[test]
+    fn a_restart_loads_the_snapshot_and_applies_the_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sqlite");
+        let mut l = Ledger::open(&path).unwrap();
+        l.submit(
+            "op",
+            Role::Operator,
+            Timestamp::from_second(1),
+            Action::Import {
+                delegations: vec![approved()],
+                policy: PolicyConfig::default(),
+                appeal_window_days: 30,
+                authenticity: None,
+            },
+        )
+        .unwrap();
+        for i in 0..12 {
+            l.submit(
+                "citizen",
+                Role::Public,
+                Timestamp::from_second(10 + i),
+                Action::ComplaintLodge {
+                    tld: "xa".into(),
+                    category: Category::NonTechnical,
+                    text: format!("complaint {i}"),
+                },
+            )
+            .unwrap();
+            l.snapshot_if_due(5).unwrap();
+        }
+        let live = l.world().clone();
+        drop(l);
+        let reopened = Ledger::open(&path).unwrap();
+        assert_eq!(reopened.snapshot, 10, "the latest snapshot was loaded");
+        assert_eq!(reopened.world(), &live);
+        // Full replay agrees.
+        let store = Store::open(&path).unwrap();
+        let mut full = World::default();
+        for e in store.events().unwrap() {
+            replay(&mut full, &e).unwrap();
+        }
+        assert_eq!(full, live);
+        // Only two snapshots are kept.
+        let kept: i64 = store
+            .conn_for_tests()
+            .query_row("SELECT COUNT(*) FROM snapshots", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 2);
     }
 
     #[test]

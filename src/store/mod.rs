@@ -100,6 +100,9 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
     CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
         BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;",
+    // 3: snapshots of the state derived from the journal, so that a
+    // restart applies only the events after the latest one.
+    "CREATE TABLE snapshots (seq INTEGER PRIMARY KEY, root BLOB NOT NULL, state TEXT NOT NULL);",
 ];
 
 /// The hash that precedes the first event.
@@ -699,6 +702,72 @@ impl Store {
     /// The latest kept checkpoint.
     pub fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
         Ok(self.checkpoints()?.pop())
+    }
+
+    /// Keeps a snapshot of the state derived from the first `seq` events
+    /// (with the tree root at `seq`), and drops all but the newest two.
+    pub fn save_snapshot(&self, seq: i64, state: &str) -> Result<(), StoreError> {
+        let root = self.root(seq as u64)?;
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(self.err("keeping a snapshot"))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO snapshots (seq, root, state) VALUES (?1, ?2, ?3)",
+            params![seq, root.to_vec(), state],
+        )
+        .map_err(self.err("keeping a snapshot"))?;
+        tx.execute(
+            "DELETE FROM snapshots WHERE seq < (SELECT MIN(seq) FROM (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 2))",
+            [],
+        )
+        .map_err(self.err("pruning snapshots"))?;
+        tx.commit().map_err(self.err("keeping a snapshot"))
+    }
+
+    /// The newest snapshot whose tree root still matches the tree: its
+    /// sequence number and state.
+    pub fn latest_snapshot(&self) -> Result<Option<(i64, String)>, StoreError> {
+        let size = self.size()?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, root, state FROM snapshots ORDER BY seq DESC")
+            .map_err(self.err("reading snapshots"))?;
+        let rows: Vec<(i64, Vec<u8>, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(self.err("reading snapshots"))?
+            .collect::<Result<_, _>>()
+            .map_err(self.err("reading snapshots"))?;
+        for (seq, root, state) in rows {
+            if seq as u64 <= size && self.root(seq as u64)?.as_slice() == root.as_slice() {
+                return Ok(Some((seq, state)));
+            }
+            tracing::warn!(seq, "a snapshot does not match the journal; it is ignored");
+        }
+        Ok(None)
+    }
+
+    /// The events after `seq`, in sequence order.
+    pub fn events_after(&self, seq: i64) -> Result<Vec<Event>, StoreError> {
+        self.query_events(
+            "SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash, hash FROM events WHERE seq > ?1 ORDER BY seq",
+            [seq],
+        )
+    }
+
+    /// A consistent copy of the whole store, taken while others may write
+    /// (SQLite `VACUUM INTO`): `rootguard backup`.
+    pub fn backup(&self, to: &Path) -> Result<(), StoreError> {
+        self.conn
+            .execute("VACUUM INTO ?1", [to.to_string_lossy()])
+            .map_err(self.err("copying the store"))?;
+        Ok(())
+    }
+
+    /// The connection, for unit tests of other layers.
+    #[cfg(test)]
+    pub(crate) fn conn_for_tests(&self) -> &Connection {
+        &self.conn
     }
 
     /// Every event in sequence order.
