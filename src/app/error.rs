@@ -86,6 +86,9 @@ impl AppError {
     /// machine.
     pub fn exit_code(&self) -> u8 {
         match self {
+            AppError::Ledger(LedgerError::Store(crate::store::StoreError::NeedsMigration {
+                ..
+            })) => 3,
             AppError::Ledger(LedgerError::Store(_) | LedgerError::Replay { .. })
             | AppError::Worker(_) => 4,
             _ => 3,

@@ -21,6 +21,7 @@ mod gate;
 mod import;
 #[cfg(feature = "lab")]
 mod lab;
+mod migrate;
 mod output;
 mod serve;
 mod show;
@@ -98,6 +99,8 @@ enum Command {
     /// The journal: verify the hash chain, or export it as JSON lines.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Convert a record written in an older format (keeps a copy of the old file).
+    Migrate(migrate::MigrateArgs),
     /// A consistent copy of the record while others write (the key file is not copied).
     Backup(backup::BackupArgs),
     /// Run the watching daemon: sweeps, rules, HTTP API, metrics (SIGTERM/SIGINT stop it cleanly).
@@ -189,6 +192,7 @@ impl CliError {
             CliError::Demo(crate::daemon::demo::DemoError::Lab(e)) => lab_exit_code(e),
             #[cfg(feature = "lab")]
             CliError::Demo(crate::daemon::demo::DemoError::Daemon(e)) => e.exit_code(),
+            CliError::Store(crate::store::StoreError::NeedsMigration { .. }) => 3,
             CliError::Store(_) | CliError::Io { .. } => 4,
             _ => 3,
         }
@@ -270,6 +274,7 @@ impl Cli {
             Command::Show(a) => a.run(&ctx),
             Command::Audit(a) => a.run(&ctx),
             Command::Backup(a) => a.run(&ctx),
+            Command::Migrate(a) => a.run(&ctx),
             Command::Serve(a) => a.run(&ctx).await,
             #[cfg(feature = "lab")]
             Command::Demo(a) => a.run(&ctx).await,

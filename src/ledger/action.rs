@@ -74,6 +74,19 @@ pub enum Action {
         #[serde(default)]
         impaired: bool,
     },
+    /// The record was converted from an older format (the guard): the old
+    /// journal's head hash, kept in the new log.
+    #[command(skip)]
+    RecordMigrated {
+        /// Format version found.
+        from: i64,
+        /// Format version written.
+        to: i64,
+        /// The old journal's head hash.
+        head: String,
+        /// Where the copy of the old file is kept.
+        kept: String,
+    },
     /// Confirm a proposed suspension (needs a current threat, BP §4.3).
     SuspensionConfirm {
         /// The ccTLD.
@@ -417,6 +430,9 @@ impl Action {
         if let Action::SweepRound { .. } = self {
             return "sweeps".into();
         }
+        if let Action::RecordMigrated { .. } = self {
+            return "record".into();
+        }
         "registry".into()
     }
 
@@ -427,6 +443,7 @@ impl Action {
     pub fn carried_observation(&self) -> Option<&'static str> {
         match self {
             Action::Sweep { .. } | Action::SweepRound { .. } => Some("sweep observations"),
+            Action::RecordMigrated { .. } => Some("the record's own history"),
             Action::Gate {
                 precheck: Some(_), ..
             } => Some("the pre-check of a change request"),
@@ -443,6 +460,7 @@ impl Action {
         use crate::policy::{case::section as cs, complaint::section as ps, gate::section as gs};
         match self {
             Action::Import { .. } => section::RECORD,
+            Action::RecordMigrated { .. } => section::APPEND_ONLY,
             Action::Sweep { .. } | Action::SweepRound { .. } => section::TECHNICAL,
             Action::SuspensionConfirm { .. } | Action::SuspensionImpose { .. } => {
                 section::SUSPENSION
@@ -482,7 +500,9 @@ impl Action {
     /// Roles allowed to take this action.
     pub(super) fn roles(&self) -> &'static [Role] {
         match self {
-            Action::Sweep { .. } | Action::SweepRound { .. } => &[Role::Guard],
+            Action::Sweep { .. } | Action::SweepRound { .. } | Action::RecordMigrated { .. } => {
+                &[Role::Guard]
+            }
             Action::ComplaintLodge { .. } => &[
                 Role::Operator,
                 Role::Manager,

@@ -140,6 +140,25 @@ fn replay(world: &mut World, e: &Event) -> Result<(), LedgerError> {
     let role: Role = serde_json::from_value(Value::String(e.event.role.clone()))
         .map_err(|err| fail(err.to_string()))?;
     let at = Timestamp::parse(&e.event.at).map_err(|r| fail(r.to_string()))?;
+    // A gate decision is a fact: replay applies what was decided, as it
+    // was decided and with the reasons then given; it never re-decides
+    // (a later rule change does not rewrite history).
+    if let Action::Gate { request, .. } = &action {
+        let decision: crate::policy::gate::GateDecision =
+            serde_json::from_value(e.event.payload["result"]["decision"].clone())
+                .map_err(|err| fail(format!("the recorded decision: {err}")))?;
+        if decision.allowed
+            && let Some(a) = world.approved.get(request.tld.as_str())
+        {
+            let next = request.applied_to(a);
+            world.approved.insert(request.tld.to_string(), next);
+        }
+        world.last_at = world.last_at.max(at);
+        world
+            .decisions
+            .insert(e.seq, ((**request).clone(), decision));
+        return Ok(());
+    }
     let (next, result) = world
         .apply(&e.event.actor, role, &action, at)
         .map_err(|r| fail(r.to_string()))?;
@@ -188,6 +207,30 @@ impl Ledger {
             seen,
             snapshot,
         })
+    }
+
+    /// Converts a record in an older format (`rootguard migrate`): keeps
+    /// a copy of the old file, builds what the new format adds, and
+    /// records the old journal's head hash in the log.
+    pub fn migrate(path: &Path) -> Result<(Ledger, Option<crate::store::Migrated>), LedgerError> {
+        let (store, migrated) = Store::migrate(path)?;
+        drop(store);
+        let mut ledger = Ledger::open(path)?;
+        if let Some(m) = &migrated {
+            let at = Timestamp::now().max(ledger.world.last_at);
+            ledger.submit(
+                "rootguard",
+                Role::Guard,
+                at,
+                Action::RecordMigrated {
+                    from: m.from,
+                    to: m.to,
+                    head: m.head.clone(),
+                    kept: m.kept.display().to_string(),
+                },
+            )?;
+        }
+        Ok((ledger, migrated))
     }
 
     /// Keeps a snapshot of the derived state when `every` events (the

@@ -160,7 +160,9 @@ impl World {
                 "docs/RULES.md#append-only",
             );
         }
-        if self.seeded == matches!(action, Action::Import { .. }) {
+        if !matches!(action, Action::RecordMigrated { .. })
+            && self.seeded == matches!(action, Action::Import { .. })
+        {
             return refused(
                 if self.seeded {
                     "the record is already seeded: it changes only through allowed change requests and suspensions"
@@ -200,6 +202,9 @@ impl World {
                 w.observed.insert(tld.clone(), facts.clone());
                 w.round.insert(tld.clone());
                 json!({"effects": effects})
+            }
+            Action::RecordMigrated { from, to, head, .. } => {
+                json!({"migrated": {"from": from, "to": to, "head": head}})
             }
             Action::SweepRound {
                 steady,

@@ -42,6 +42,8 @@ pub mod section {
     pub const NEEDS_THREAT: &str = "docs/RULES.md#suspension-needs-threat; BP §4.3";
     /// The approved delegation record.
     pub const RECORD: &str = "docs/RULES.md#record";
+    /// Nothing recorded is lost or rewritten.
+    pub const APPEND_ONLY: &str = "docs/RULES.md#append-only";
     /// Who may act.
     pub const ACTORS: &str = "docs/RULES.md#actors";
     /// Impaired vantage point.

@@ -45,6 +45,18 @@ pub enum StoreError {
         /// Latest version known.
         known: i64,
     },
+    /// The file is in an older format: `rootguard migrate` converts it.
+    #[error(
+        "{file}: the record is in format version {found}; this rootguard writes version {known}: run `rootguard migrate` (it keeps a copy of the old file) before using it"
+    )]
+    NeedsMigration {
+        /// The store file.
+        file: PathBuf,
+        /// Version found.
+        found: i64,
+        /// Latest version known.
+        known: i64,
+    },
     /// A stored payload is not valid JSON.
     #[error("{file}: event {seq}: payload is not valid JSON: {message}")]
     Payload {
@@ -286,6 +298,21 @@ impl MemoryHashes {
     }
 }
 
+/// What [`Store::migrate`] did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Migrated {
+    /// The format version found.
+    pub from: i64,
+    /// The format version written.
+    pub to: i64,
+    /// The copy of the old file.
+    pub kept: PathBuf,
+    /// The old journal's head hash.
+    pub head: String,
+    /// Events in the journal.
+    pub events: i64,
+}
+
 /// A checkpoint kept in the store.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StoredCheckpoint {
@@ -389,8 +416,22 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store file and applies migrations.
+    /// Opens (creating if needed) the store file. A file in an older
+    /// format that holds events is refused with
+    /// [`StoreError::NeedsMigration`]: see [`Store::migrate`].
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, false).map(|(s, _)| s)
+    }
+
+    /// Converts a store in an older format to the current one, keeping a
+    /// copy of the old file beside it (`FILE.format-vN`). Returns the
+    /// store and, when it converted, the version it found, the copy and
+    /// the old journal's head hash.
+    pub fn migrate(path: &Path) -> Result<(Store, Option<Migrated>), StoreError> {
+        Store::open_with(path, true)
+    }
+
+    fn open_with(path: &Path, migrate: bool) -> Result<(Store, Option<Migrated>), StoreError> {
         let file = path.to_path_buf();
         let err = |context: &'static str| {
             let file = file.clone();
@@ -418,6 +459,39 @@ impl Store {
                 known,
             });
         }
+        let mut migrated = None;
+        if version > 0 && version < known {
+            let (events, head): (i64, Option<String>) = conn
+                .query_row(
+                    "SELECT COUNT(*), (SELECT hash FROM events ORDER BY seq DESC LIMIT 1) FROM events",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(err("reading the journal"))?;
+            if events > 0 {
+                if !migrate {
+                    return Err(StoreError::NeedsMigration {
+                        file,
+                        found: version,
+                        known,
+                    });
+                }
+                let mut kept = path.as_os_str().to_owned();
+                kept.push(format!(".format-v{version}"));
+                let kept = PathBuf::from(kept);
+                if !kept.exists() {
+                    conn.execute("VACUUM INTO ?1", [kept.to_string_lossy()])
+                        .map_err(err("keeping a copy of the old record"))?;
+                }
+                migrated = Some(Migrated {
+                    from: version,
+                    to: known,
+                    kept,
+                    head: head.unwrap_or_else(|| GENESIS.to_string()),
+                    events,
+                });
+            }
+        }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Exclusive)
@@ -429,7 +503,7 @@ impl Store {
         }
         let store = Store { conn, file };
         store.fill_tree()?;
-        Ok(store)
+        Ok((store, migrated))
     }
 
     fn err(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {

@@ -325,6 +325,59 @@ fn a_backup_taken_while_writing_restores() {
     );
 }
 
+/// A record written by the previous format (schema version 1, before the
+/// Merkle tree; `tests/data/records/record-v1.sqlite`, written by the
+/// rootguard of that version with sweeps, a complaint, a gate decision and
+/// a recorded refusal) is refused until `rootguard migrate` converts it;
+/// then it reads as it did, keeps the old head hash in the log and a copy
+/// of the old file.
+fn a_record_in_the_previous_format_is_migrated_not_misread() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("old.sqlite");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/records");
+    std::fs::copy(data.join("record-v1.sqlite"), &store).unwrap();
+    let out = rg(&store, &["show", "all"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("rootguard migrate"), "{err}");
+    let report: Value = serde_json::from_str(&ok(&rg(&store, &["migrate"]))).unwrap();
+    assert_eq!(report["migrated"]["from"], 1, "{report}");
+    assert_eq!(report["first_bad"], Value::Null, "{report}");
+    let head = "66616e13dd0376b2d6aca038d447d0eeffda127480ba2258e361be0a0e80a7e6";
+    assert_eq!(report["migrated"]["head"], head, "{report}");
+    assert!(dir.path().join("old.sqlite.format-v1").exists());
+    // The state reads as the old version showed it.
+    let now: Value = serde_json::from_str(&ok(&rg(&store, &["show", "all"]))).unwrap();
+    let then: Value = serde_json::from_str(
+        &std::fs::read_to_string(data.join("record-v1.show-all.json")).unwrap(),
+    )
+    .unwrap();
+    for key in ["approved", "cases", "decisions", "seeded", "settings"] {
+        assert_eq!(now[key], then[key], "{key}");
+    }
+    assert_eq!(
+        now["complaints"]["1"]["text"], then["complaints"]["1"]["text"],
+        "{now}"
+    );
+    for (tld, t) in then["technical"].as_object().unwrap() {
+        assert_eq!(
+            now["technical"][tld]["suspension"]["state"], t["suspension"]["state"],
+            "{tld}"
+        );
+        assert_eq!(
+            now["technical"][tld]["tracks"].as_object().map(|m| m.len()),
+            t["tracks"].as_object().map(|m| m.len()),
+            "{tld}"
+        );
+    }
+    // The old head is in the new log; a second migrate changes nothing.
+    let export = ok(&rg(&store, &["audit", "export"]));
+    assert!(export.contains(head) && export.contains("record-migrated"));
+    let again: Value = serde_json::from_str(&ok(&rg(&store, &["migrate"]))).unwrap();
+    assert_eq!(again["migrated"], Value::Null);
+    ok(&rg(&store, &["audit", "verify"]));
+}
+
 /// This module's tests.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     vec![
@@ -337,6 +390,10 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
             a_rewritten_journal_is_detected_even_with_every_hash_recomputed,
         ),
         crate::support::sync("record::a_cut_tail_is_detected", a_cut_tail_is_detected),
+        crate::support::sync(
+            "record::a_record_in_the_previous_format_is_migrated_not_misread",
+            a_record_in_the_previous_format_is_migrated_not_misread,
+        ),
         crate::support::sync(
             "record::a_backup_taken_while_writing_restores",
             a_backup_taken_while_writing_restores,
