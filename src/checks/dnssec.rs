@@ -10,7 +10,10 @@ use super::catalogue::CheckId;
 use super::finding::Collector;
 use super::reply::{authoritative, label, records, rrsigs};
 use crate::probe::DelegationProbe;
-use crate::zone::verify::{ds_matches_key, in_window, verify_rrsig};
+use crate::zone::verify::{
+    Budget, Canonical, MAX_KEYS_PER_RRSET, MAX_SIGNATURES_PER_RRSET, MAX_VALIDATIONS_PER_PROBE,
+    ds_matches_key, in_window, verify_rrsig_within,
+};
 use crate::zone::{Dname, DsRecord, Rr};
 
 /// What the DNSSEC checks found, for the threat test.
@@ -89,6 +92,9 @@ pub(super) fn check(
             Ok(n) => n,
             Err(_) => Dname::root_bytes(),
         };
+        // Bounded validation work for all the servers of this probe
+        // (docs/RULES.md#validation-limits).
+        let budget = Budget::new(MAX_VALIDATIONS_PER_PROBE);
         for s in &probe.servers {
             let who = Some(label(s));
             let Some(reply) = s.dnskey.as_ref().and_then(|e| e.outcome.reply()) else {
@@ -99,13 +105,25 @@ pub(super) fn check(
             }
             dnskey_answers += 1;
             let key_rrs: Vec<&Rr> = records(reply, &apex, Rtype::DNSKEY).collect();
-            let keys: Vec<&Dnskey<Bytes>> = key_rrs
-                .iter()
-                .filter_map(|rr| match rr.data() {
-                    ZoneRecordData::Dnskey(k) => Some(k),
-                    _ => None,
-                })
-                .collect();
+            let mut keys: Vec<&Dnskey<Bytes>> = Vec::new();
+            for k in key_rrs.iter().filter_map(|rr| match rr.data() {
+                ZoneRecordData::Dnskey(k) => Some(k),
+                _ => None,
+            }) {
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+            if keys.len() > MAX_KEYS_PER_RRSET {
+                let msg = format!(
+                    "the DNSKEY RRset holds {} distinct keys; more than {MAX_KEYS_PER_RRSET} are not validated (docs/RULES.md#validation-limits)",
+                    keys.len()
+                );
+                bogus_evidence.push(format!("{}: {msg}", label(s)));
+                c.push(CheckId::DnskeySigned, who.clone(), msg);
+                continue;
+            }
+            let key_set = Canonical::of(&key_rrs);
             for sig in rrsigs(reply, Rtype::DNSKEY) {
                 if !in_window(sig, at) {
                     c.push(
@@ -139,15 +157,25 @@ pub(super) fn check(
                 continue;
             }
             let mut errors = Vec::new();
-            let signed_by_matched = rrsigs(reply, Rtype::DNSKEY).any(|sig| {
-                match verify_rrsig(sig, &key_rrs, matched.iter().copied(), at) {
-                    Ok(_) => true,
-                    Err(e) => {
-                        errors.push(e.to_string());
-                        false
+            let signed_by_matched = rrsigs(reply, Rtype::DNSKEY)
+                .take(MAX_SIGNATURES_PER_RRSET)
+                .any(|sig| {
+                    match verify_rrsig_within(sig, &key_set, matched.iter().copied(), at, &budget) {
+                        Ok(_) => true,
+                        Err(e) => {
+                            errors.push(e.to_string());
+                            false
+                        }
                     }
-                }
-            });
+                });
+            let total = rrsigs(reply, Rtype::DNSKEY).count();
+            if !signed_by_matched && total > MAX_SIGNATURES_PER_RRSET {
+                errors.push(format!(
+                    "{} more signatures over the RRset were not tried (docs/RULES.md#validation-limits)",
+                    total - MAX_SIGNATURES_PER_RRSET
+                ));
+            }
+            errors.dedup();
             if !signed_by_matched {
                 let msg = if errors.is_empty() {
                     "the DNSKEY RRset carries no signature by the key the DS names".to_string()
@@ -182,9 +210,10 @@ pub(super) fn check(
                         );
                     }
                 }
-                let ok = sigs
-                    .iter()
-                    .any(|sig| verify_rrsig(sig, &soa_rrs, keys.iter().copied(), at).is_ok());
+                let soa_set = Canonical::of(&soa_rrs);
+                let ok = sigs.iter().take(MAX_SIGNATURES_PER_RRSET).any(|sig| {
+                    verify_rrsig_within(sig, &soa_set, keys.iter().copied(), at, &budget).is_ok()
+                });
                 if !ok {
                     let msg = if sigs.is_empty() {
                         "the SOA carries no RRSIG".to_string()

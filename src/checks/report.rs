@@ -103,7 +103,21 @@ pub async fn run_checks(
     )
     .await;
     let queries = probes.iter().map(query_count).sum();
-    let tlds: Vec<TldReport> = probes.iter().map(|p| evaluate(p, profile, at)).collect();
+    // Evaluation (signature verification, within its limits) is CPU work:
+    // it runs on a blocking thread, not on the async workers.
+    let owned = profile.clone();
+    let tlds: Vec<TldReport> = match tokio::task::spawn_blocking(move || {
+        let tlds: Vec<TldReport> = probes.iter().map(|p| evaluate(p, &owned, at)).collect();
+        tlds
+    })
+    .await
+    {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!("evaluating the probes failed: {e}");
+            Vec::new()
+        }
+    };
     let mut counts = Counts::default();
     for t in &tlds {
         match t.verdict {

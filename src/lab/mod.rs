@@ -129,6 +129,39 @@ pub fn child_records(
                 }
             })
             .collect();
+        // Junk signatures over the DNSKEY RRset first (a hostile server).
+        if settings.junk_dnskey_signatures > 0
+            && let Some(real) = sigs.iter().find(|rr| {
+                matches!(rr.data(), domain::rdata::ZoneRecordData::Rrsig(s)
+                    if s.type_covered() == domain::base::iana::Rtype::DNSKEY)
+            })
+            && let domain::rdata::ZoneRecordData::Rrsig(s) = real.data()
+        {
+            for i in 0..settings.junk_dnskey_signatures {
+                let mut junk = s.signature().to_vec();
+                let n = junk.len();
+                junk[n - 1] ^= 1 + (i % 255) as u8;
+                junk[0] ^= (i / 255) as u8;
+                if let Ok(sig) = domain::rdata::Rrsig::new(
+                    s.type_covered(),
+                    s.algorithm(),
+                    s.labels(),
+                    s.original_ttl(),
+                    s.expiration(),
+                    s.inception(),
+                    s.key_tag(),
+                    s.signer_name().clone(),
+                    bytes::Bytes::from(junk),
+                ) {
+                    records.push(domain::base::Record::new(
+                        real.owner().clone(),
+                        real.class(),
+                        real.ttl(),
+                        domain::rdata::ZoneRecordData::Rrsig(sig),
+                    ));
+                }
+            }
+        }
         records.extend(sigs);
     }
     Ok(records)

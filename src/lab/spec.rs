@@ -62,6 +62,9 @@ pub struct TldSpec {
     /// Record types (e.g. `"SOA"`, `"DNSKEY"`) whose signatures are made
     /// already expired.
     pub expired_signatures: Vec<String>,
+    /// A hostile server (KeyTrap): this many junk signatures over the
+    /// DNSKEY RRset, by the zone's own key tag, served before the real one.
+    pub junk_dnskey_signatures: u32,
 }
 
 /// A lab definition (`lab.toml`).

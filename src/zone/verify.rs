@@ -174,6 +174,86 @@ pub enum SigError {
     /// The signature does not verify.
     #[error("signature does not verify with key {0} (RFC 4035 §5.3.3)")]
     Bad(u16),
+    /// Validating it would exceed the limits on validation work.
+    #[error("not validated: {0} (docs/RULES.md#validation-limits)")]
+    Limit(String),
+}
+
+/// Keys with the same tag and algorithm tried for one signature (after
+/// identical keys are collapsed): KeyTrap, CVE-2023-50387.
+pub const MAX_KEYS_PER_SIGNATURE: usize = 4;
+/// Signatures tried over one RRset (CVE-2023-50387).
+pub const MAX_SIGNATURES_PER_RRSET: usize = 8;
+/// Distinct keys considered in one DNSKEY RRset.
+pub const MAX_KEYS_PER_RRSET: usize = 32;
+/// Cryptographic verifications for all the replies of one probe.
+pub const MAX_VALIDATIONS_PER_PROBE: usize = 64;
+
+/// A budget of cryptographic signature verifications, shared by the
+/// threads of one validation (`docs/RULES.md#validation-limits`).
+#[derive(Debug)]
+pub struct Budget {
+    max: usize,
+    spent: std::sync::atomic::AtomicUsize,
+}
+
+impl Budget {
+    /// At most `max` verifications.
+    pub fn new(max: usize) -> Budget {
+        Budget {
+            max,
+            spent: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// No limit but the per-signature and per-RRset ones (zone files).
+    pub fn unlimited() -> Budget {
+        Budget::new(usize::MAX)
+    }
+
+    fn spend(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        self.spent
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < self.max).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// Verifications attempted so far.
+    pub fn spent(&self) -> usize {
+        self.spent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// The canonical, sorted, de-duplicated RDATA of one RRset (RFC 4034 §6.3),
+/// built once and shared by every signature over it.
+pub struct Canonical<'a> {
+    first: Option<&'a Rr>,
+    rdatas: Vec<Vec<u8>>,
+}
+
+impl<'a> Canonical<'a> {
+    /// The canonical form of `rrset` (records of one owner and type).
+    pub fn of(rrset: &[&'a Rr]) -> Canonical<'a> {
+        let mut rdatas: Vec<Vec<u8>> = rrset
+            .iter()
+            .map(|rr| {
+                use domain::base::rdata::ComposeRecordData;
+                let mut r = Vec::new();
+                let _ = rr.data().compose_canonical_len_rdata(&mut r);
+                r
+            })
+            .collect();
+        // Canonical RR order (RFC 4034 §6.3): by RDATA as left-justified
+        // octets; the RDLENGTH prefix is excluded from the comparison.
+        rdatas.sort_by(|a, b| a[2..].cmp(&b[2..]));
+        rdatas.dedup();
+        Canonical {
+            first: rrset.first().copied(),
+            rdatas,
+        }
+    }
 }
 
 /// Whether `at` (Unix seconds) lies within the RRSIG's window, by RFC 4034
@@ -192,39 +272,75 @@ pub fn verify_rrsig<'a>(
     keys: impl IntoIterator<Item = &'a Dnskey<Bytes>>,
     at: u32,
 ) -> Result<u16, SigError> {
+    verify_rrsig_within(sig, &Canonical::of(rrset), keys, at, &Budget::unlimited())
+}
+
+/// Like [`verify_rrsig`] with the RRset's canonical form built once, and
+/// within limits (`docs/RULES.md#validation-limits`): identical keys are
+/// collapsed, at most [`MAX_KEYS_PER_SIGNATURE`] keys with the
+/// signature's tag and algorithm are tried, and each attempt spends one
+/// verification of `budget`.
+pub fn verify_rrsig_within<'a>(
+    sig: &Rrsig<Bytes, Dname>,
+    rrset: &Canonical<'_>,
+    keys: impl IntoIterator<Item = &'a Dnskey<Bytes>>,
+    at: u32,
+    budget: &Budget,
+) -> Result<u16, SigError> {
     if !in_window(sig, at) {
         return Err(SigError::Window {
             inception: rfc3339(sig.inception().into_int()),
             expiration: rfc3339(sig.expiration().into_int()),
         });
     }
-    let signed = signed_data(sig, rrset);
-    let mut found = false;
+    let mut candidates: Vec<&Dnskey<Bytes>> = Vec::new();
     for key in keys {
         if key.key_tag() != sig.key_tag() || key.algorithm() != sig.algorithm() {
             continue;
         }
-        found = true;
+        if !candidates.contains(&key) {
+            candidates.push(key);
+        }
+    }
+    if candidates.is_empty() {
+        return Err(SigError::NoKey {
+            key_tag: sig.key_tag(),
+            algorithm: sig.algorithm().to_int(),
+        });
+    }
+    let signed = signed_data_canonical(sig, rrset);
+    for key in candidates.iter().take(MAX_KEYS_PER_SIGNATURE) {
+        if !budget.spend() {
+            return Err(SigError::Limit(format!(
+                "more than {} signature verifications",
+                budget.max
+            )));
+        }
         let public = PublicKey::from_dnskey(key)
             .map_err(|_| SigError::Algorithm(sig.algorithm().to_int()))?;
         if public.verify(&signed, sig.signature().as_ref()).is_ok() {
             return Ok(key.key_tag());
         }
     }
-    if found {
-        Err(SigError::Bad(sig.key_tag()))
-    } else {
-        Err(SigError::NoKey {
-            key_tag: sig.key_tag(),
-            algorithm: sig.algorithm().to_int(),
-        })
+    if candidates.len() > MAX_KEYS_PER_SIGNATURE {
+        return Err(SigError::Limit(format!(
+            "{} distinct keys share key tag {}; at most {MAX_KEYS_PER_SIGNATURE} are tried",
+            candidates.len(),
+            sig.key_tag()
+        )));
     }
+    Err(SigError::Bad(sig.key_tag()))
 }
 
 /// The signed data of RFC 4034 §3.1.8.1 / RFC 4035 §5.3.2: RRSIG RDATA
 /// without the signature, then the RRset in canonical form and order, with
 /// the RRSIG's original TTL.
 pub fn signed_data(sig: &Rrsig<Bytes, Dname>, rrset: &[&Rr]) -> Vec<u8> {
+    signed_data_canonical(sig, &Canonical::of(rrset))
+}
+
+/// [`signed_data`] from an RRset's canonical form.
+pub fn signed_data_canonical(sig: &Rrsig<Bytes, Dname>, rrset: &Canonical<'_>) -> Vec<u8> {
     use domain::base::wire::Compose;
     let mut buf: Vec<u8> = Vec::with_capacity(512);
     let _ = sig.type_covered().compose(&mut buf);
@@ -235,20 +351,8 @@ pub fn signed_data(sig: &Rrsig<Bytes, Dname>, rrset: &[&Rr]) -> Vec<u8> {
     let _ = sig.inception().compose(&mut buf);
     let _ = sig.key_tag().compose(&mut buf);
     let _ = sig.signer_name().compose_canonical(&mut buf);
-    let mut rdatas: Vec<Vec<u8>> = rrset
-        .iter()
-        .map(|rr| {
-            use domain::base::rdata::ComposeRecordData;
-            let mut r = Vec::new();
-            let _ = rr.data().compose_canonical_len_rdata(&mut r);
-            r
-        })
-        .collect();
-    // Canonical RR order (RFC 4034 §6.3): by RDATA as left-justified octets;
-    // the RDLENGTH prefix is excluded from the comparison.
-    rdatas.sort_by(|a, b| a[2..].cmp(&b[2..]));
-    rdatas.dedup();
-    let Some(first) = rrset.first() else {
+    let rdatas = &rrset.rdatas;
+    let Some(first) = rrset.first else {
         return buf;
     };
     let mut owner = Vec::new();
@@ -268,7 +372,7 @@ pub fn signed_data(sig: &Rrsig<Bytes, Dname>, rrset: &[&Rr]) -> Vec<u8> {
         let _ = first.rtype().compose(&mut buf);
         let _ = first.class().compose(&mut buf);
         let _ = sig.original_ttl().compose(&mut buf);
-        buf.extend_from_slice(&rdata);
+        buf.extend_from_slice(rdata);
     }
     buf
 }
@@ -371,6 +475,9 @@ pub struct Authenticity {
     pub signatures: usize,
     /// Of those, how many verify.
     pub signatures_valid: usize,
+    /// Cryptographic verifications attempted (bounded by the limits of
+    /// docs/RULES.md#validation-limits).
+    pub verifications: usize,
     /// RRsets that must be signed (apex data; DS and NSEC at delegations).
     pub rrsets_to_sign: usize,
     /// Of those, how many carry no verifying signature.
@@ -433,10 +540,30 @@ pub fn verify_zone(zone: &Zone, anchor: &TrustAnchor, at: u32) -> Authenticity {
         .get(&(".".to_string(), Rtype::DNSKEY))
         .cloned()
         .unwrap_or_default();
-    let dnskey_trusted = sigs.iter().any(|(rr, sig)| {
-        rr.owner().is_root()
+    // Each RRset's canonical form is built once (O(N log N) for the zone),
+    // and at most MAX_SIGNATURES_PER_RRSET signatures over one RRset are
+    // tried (docs/RULES.md#validation-limits).
+    let canonical: HashMap<&(String, Rtype), Canonical<'_>> = rrsets
+        .iter()
+        .map(|(k, set)| (k, Canonical::of(set)))
+        .collect();
+    let mut per_rrset: HashMap<(String, Rtype), usize> = HashMap::new();
+    let within_limit: Vec<bool> = sigs
+        .iter()
+        .map(|(rr, sig)| {
+            let n = per_rrset
+                .entry((name_key(rr.owner()), sig.type_covered()))
+                .or_default();
+            *n += 1;
+            *n <= MAX_SIGNATURES_PER_RRSET
+        })
+        .collect();
+    let budget = Budget::unlimited();
+    let dnskey_canonical = Canonical::of(&dnskey_set);
+    let dnskey_trusted = sigs.iter().zip(&within_limit).any(|((rr, sig), ok)| {
+        *ok && rr.owner().is_root()
             && sig.type_covered() == Rtype::DNSKEY
-            && verify_rrsig(sig, &dnskey_set, anchored.iter(), at).is_ok()
+            && verify_rrsig_within(sig, &dnskey_canonical, anchored.iter(), at, &budget).is_ok()
     });
     let zone_keys: Vec<Dnskey<Bytes>> = if dnskey_trusted {
         apex_keys.clone()
@@ -446,21 +573,26 @@ pub fn verify_zone(zone: &Zone, anchor: &TrustAnchor, at: u32) -> Authenticity {
 
     let results: Vec<Result<(), SigError>> = sigs
         .par_iter()
-        .map(|(rr, sig)| {
+        .zip(within_limit.par_iter())
+        .map(|((rr, sig), ok)| {
+            if !ok {
+                return Err(SigError::Limit(format!(
+                    "more than {MAX_SIGNATURES_PER_RRSET} signatures over one RRset"
+                )));
+            }
             let key = (name_key(rr.owner()), sig.type_covered());
-            let set = rrsets.get(&key).map(Vec::as_slice).unwrap_or(&[]);
-            if set.is_empty() {
+            let Some(set) = canonical.get(&key) else {
                 return Err(SigError::NoKey {
                     key_tag: sig.key_tag(),
                     algorithm: sig.algorithm().to_int(),
                 });
-            }
+            };
             let keys: &[Dnskey<Bytes>] = if sig.type_covered() == Rtype::DNSKEY {
                 &anchored
             } else {
                 &zone_keys
             };
-            verify_rrsig(sig, set, keys.iter(), at).map(|_| ())
+            verify_rrsig_within(sig, set, keys.iter(), at, &budget).map(|_| ())
         })
         .collect();
 
@@ -514,6 +646,7 @@ pub fn verify_zone(zone: &Zone, anchor: &TrustAnchor, at: u32) -> Authenticity {
         dnskey_trusted,
         signatures: sigs.len(),
         signatures_valid: valid,
+        verifications: budget.spent(),
         rrsets_to_sign: to_sign.len(),
         rrsets_unsigned: unsigned,
         failures,
@@ -660,6 +793,72 @@ pub fn rfc3339(secs: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A root zone whose SOA carries `sigs` signatures by its key (junk
+    /// signature bytes), and `keys` copies of DNSKEYs sharing one tag.
+    fn hostile_zone(sigs: usize, same_tag_keys: usize) -> Zone {
+        let key = "AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3+/4RgWOq7HrxRixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kvArMtNROxVQuCaSnIDdD5LKyWbRd2n9WGe2R8PzgCmr3EgVLrjyBxWezF0jLHwVN8efS3rCj/EWgvIWgb9tarpVUDK/b58Da+sqqls3eNbuv7pr+eoZG+SrDK6nWeL3c6H5Apxz7LjVc1uTIdsIXxuOLYA4/ilBmSVIzuDWfdRUfhHdY6+cn8HFRm+2hM8AnXGXws9555KrUB5qihylGa8subX2Nn6UwNR1AkUTV74bU=";
+        let mut text = String::from(
+            ". 86400 IN SOA a.root-servers.net. nstld.verisign-grs.com. 1 1800 900 604800 86400\n",
+        );
+        text.push_str(&format!(". 86400 IN DNSKEY 257 3 8 {key}\n"));
+        // Same-tag keys: the same key text with the flags changed keeps
+        // the tag close; exact duplicates must collapse.
+        for _ in 0..same_tag_keys {
+            text.push_str(&format!(". 86400 IN DNSKEY 257 3 8 {key}\n"));
+        }
+        let base = Zone::from_bytes(text.as_bytes(), std::path::Path::new("hostile")).unwrap();
+        let tag = base
+            .records
+            .iter()
+            .find_map(|rr| match rr.data() {
+                ZoneRecordData::Dnskey(k) => Some(k.key_tag()),
+                _ => None,
+            })
+            .unwrap();
+        let junk = "A".repeat(344);
+        for i in 0..sigs {
+            text.push_str(&format!(
+                ". 86400 IN RRSIG DNSKEY 8 0 86400 20300101000000 20200101000000 {tag} . {}{}=\n",
+                &junk[..340],
+                ["AAA", "AAB", "AAC", "AAD"][i % 4]
+            ));
+        }
+        Zone::from_bytes(text.as_bytes(), std::path::Path::new("hostile")).unwrap()
+    }
+
+    #[test]
+    fn validation_work_is_bounded_keytrap() {
+        let zone = hostile_zone(8_000, 300);
+        // The key is anchored, so every signature over the DNSKEY RRset is
+        // a real verification attempt.
+        let dnskey = zone
+            .records
+            .iter()
+            .find_map(|rr| match rr.data() {
+                ZoneRecordData::Dnskey(k) => Some(k.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let anchor = TrustAnchor {
+            keys: vec![dnskey],
+            ..Default::default()
+        };
+        let auth = verify_zone(&zone, &anchor, 1_800_000_000);
+        assert_eq!(auth.signatures, 8_000);
+        assert!(
+            auth.verifications <= MAX_SIGNATURES_PER_RRSET * MAX_KEYS_PER_SIGNATURE,
+            "{} verifications for 8,000 signatures over one RRset",
+            auth.verifications
+        );
+        assert_eq!(auth.status, AuthStatus::Failed);
+        assert!(
+            auth.failures
+                .iter()
+                .any(|f| f.reason.contains("validation-limits"))
+        );
+        assert!(auth.verifications > 0, "the anchored key was tried");
+    }
 
     #[test]
     fn builtin_anchor_depends_on_time() {

@@ -391,6 +391,10 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
             "security::pages_escape_what_the_request_path_holds_and_forbid_scripts",
             pages_escape_what_the_request_path_holds_and_forbid_scripts,
         ),
+        crate::support::asynch(
+            "security::a_hostile_name_server_cannot_burn_the_guards_cpu",
+            a_hostile_name_server_cannot_burn_the_guards_cpu,
+        ),
         crate::support::sync(
             "security::input_cannot_carry_what_only_the_guard_observes",
             input_cannot_carry_what_only_the_guard_observes,
@@ -482,4 +486,34 @@ fn input_cannot_carry_what_only_the_guard_observes() {
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("docs/RULES.md#observations"), "{err}");
     assert_eq!(events(), 1, "a refused observation was recorded");
+}
+
+/// A hostile name server (KeyTrap, docs/RULES.md#validation-limits): 900
+/// junk signatures over its DNSKEY RRset, served before the real one. The
+/// check does bounded work, reports the limit, and treats the ccTLD as not
+/// validly signed, so a change request pointing at such servers is blocked.
+async fn a_hostile_name_server_cannot_burn_the_guards_cpu() {
+    let root = RootZone::new()
+        .tld("xk", &[("ns1", "127.74.1.1"), ("ns2", "127.75.1.1")])
+        .lab_ds("xk");
+    let (dir, _port) = lab_dir(
+        &root,
+        "[tld.xk]\njunk_dnskey_signatures = 900\n",
+        Some("disable = [\"ADDRESS-SCOPE\"]\n"),
+    );
+    let started = Instant::now();
+    let report = check_lab(dir.path(), &["xk"]).await;
+    let elapsed = started.elapsed();
+    let t = tld(&report, "xk");
+    assert!(
+        t.findings
+            .iter()
+            .any(|f| f.message.contains("docs/RULES.md#validation-limits")),
+        "{:#?}",
+        t.findings
+    );
+    assert_eq!(t.verdict, rootguard::checks::Verdict::Threat, "{t:#?}");
+    // Not a timed assertion of speed, only a bound far above the work the
+    // limits allow (without them the check took tens of seconds).
+    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
 }
