@@ -116,6 +116,13 @@ pub struct HttpConfig {
     pub body_limit_bytes: usize,
     /// Time limit of one request, in seconds.
     pub request_timeout_secs: u64,
+    /// Time a client has to send a request's headers, in seconds.
+    pub header_read_timeout_secs: u64,
+    /// Connections served at once (never more than half the process's
+    /// descriptor limit: the rest is kept for probes and the store).
+    pub max_connections: usize,
+    /// Change requests one identity may submit per hour.
+    pub change_requests_per_hour: u32,
     /// Bearer tokens.
     pub tokens: Vec<TokenConfig>,
 }
@@ -126,6 +133,9 @@ impl Default for HttpConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             body_limit_bytes: 64 * 1024,
             request_timeout_secs: 30,
+            header_read_timeout_secs: 10,
+            max_connections: 1024,
+            change_requests_per_hour: 60,
             tokens: Vec::new(),
         }
     }

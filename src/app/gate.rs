@@ -143,6 +143,18 @@ impl App {
         if let Some(what) = action.carried_observation() {
             return Err(AppError::Observation { what });
         }
+        if let Action::CaseApply { application, .. } = &action
+            && let Some(p) = &application.proposed
+        {
+            for (i, n) in p.ns.iter().chain(p.glue.keys()).enumerate() {
+                crate::zone::host::host_name(n).map_err(|source| {
+                    crate::policy::gate::InvalidRequest::Data {
+                        field: format!("application.proposed[{i}]"),
+                        source,
+                    }
+                })?;
+            }
+        }
         match action {
             Action::Gate { request, .. } => Ok(self.gate(actor, role, when, *request).await?.0),
             other => {
@@ -169,11 +181,11 @@ impl App {
                     let delegation = Delegation {
                         kind: crate::zone::TldKind::classify(&tld, None),
                         tld,
-                        ns: p.ns.iter().map(|n| n.to_string()).collect(),
+                        ns: p.ns.iter().map(|n| crate::zone::fqdn(n)).collect(),
                         glue: p
                             .glue
                             .iter()
-                            .map(|(h, a)| (h.to_string(), a.clone()))
+                            .map(|(h, a)| (crate::zone::fqdn(h), a.clone()))
                             .collect(),
                         ds: p.ds.clone(),
                     };

@@ -68,10 +68,14 @@ pub struct App {
     /// The check profile.
     pub profile: Profile,
     ledger: Mutex<Ledger>,
+    /// The state as of the last write, for readers: they never wait for
+    /// the record's lock nor copy the state.
+    snapshot: RwLock<Arc<World>>,
     /// Metrics.
     pub metrics: Metrics,
     status: RwLock<Status>,
     key: GuardKey,
+    requests: Mutex<std::collections::HashMap<String, std::collections::VecDeque<Timestamp>>>,
 }
 
 /// The longest time between checkpoints while the record grows
@@ -89,8 +93,29 @@ impl std::fmt::Debug for App {
 
 impl App {
     /// Opens the record named by `config.store` and loads the profile.
-    pub fn open(config: Config) -> Result<Arc<App>, AppError> {
+    pub fn open(mut config: Config) -> Result<Arc<App>, AppError> {
+        // Watched ccTLDs and canaries in their one form (`XA.` is `xa`).
+        for (key, list) in [
+            ("sweep.tlds", &mut config.sweep.tlds),
+            ("sweep.canaries", &mut config.sweep.canaries),
+        ] {
+            for t in list.iter_mut() {
+                *t = crate::zone::Tld::parse(t)
+                    .map_err(|e| crate::config::ConfigError::Invalid {
+                        origin: key.to_string(),
+                        message: e.to_string(),
+                    })?
+                    .into_string();
+            }
+        }
         let ledger = Ledger::open(&config.store)?;
+        for c in &config.sweep.canaries {
+            if ledger.world().seeded && !ledger.world().approved.contains_key(c) {
+                tracing::warn!(
+                    "canary .{c} is not in the approved record: it can never show the vantage point impaired"
+                );
+            }
+        }
         let profile = match &config.profile {
             Some(p) => Profile::from_file(p)?,
             None => Profile::default(),
@@ -101,10 +126,12 @@ impl App {
         Ok(Arc::new(App {
             config,
             profile,
+            snapshot: RwLock::new(Arc::new(ledger.world().clone())),
             ledger: Mutex::new(ledger),
             metrics,
             status: RwLock::new(Status::default()),
             key,
+            requests: Mutex::new(std::collections::HashMap::new()),
         }))
     }
 
@@ -128,14 +155,43 @@ impl App {
                 tracing::error!("keeping a snapshot of the record failed: {e}");
             }
             app.metrics.observe_world(ledger.world());
+            let fresh = Arc::new(ledger.world().clone());
+            match app.snapshot.write() {
+                Ok(mut s) => *s = fresh,
+                Err(p) => *p.into_inner() = fresh,
+            }
             r
         })
         .await?
     }
 
-    /// A copy of the current policy state.
-    pub fn world(&self) -> World {
-        self.lock().world().clone()
+    /// Whether `identity` may submit another change request now: at most
+    /// `http.change_requests_per_hour` in any hour
+    /// (`docs/RULES.md#local-failures`). Counts the request when allowed.
+    pub fn allow_change_request(&self, identity: &str) -> bool {
+        let limit = self.config.http.change_requests_per_hour as usize;
+        let now = Timestamp::now();
+        let mut map = match self.requests.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        let times = map.entry(identity.to_string()).or_default();
+        while times.front().is_some_and(|t| now.secs_since(*t) >= 3600) {
+            times.pop_front();
+        }
+        if times.len() >= limit {
+            return false;
+        }
+        times.push_back(now);
+        true
+    }
+
+    /// The policy state as of the last write (shared, not copied).
+    pub fn world(&self) -> Arc<World> {
+        match self.snapshot.read() {
+            Ok(s) => s.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
     }
 
     /// A copy of the daemon's status.

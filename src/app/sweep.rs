@@ -38,7 +38,11 @@ pub const IMPAIRMENT_MIN_TLDS: usize = 4;
 /// were swept and more than half of them are in total outage at once, or
 /// when every configured canary is in total outage.
 pub fn impaired(reports: &[TldReport], canaries: &[String]) -> bool {
-    let down = |r: &TldReport| r.threats.iter().any(|t| t.kind == ThreatKind::TotalOutage);
+    // A ccTLD in total outage, or whose probe met a failure of this
+    // machine (docs/RULES.md#local-failures), counts against the vantage.
+    let down = |r: &TldReport| {
+        r.local_error.is_some() || r.threats.iter().any(|t| t.kind == ThreatKind::TotalOutage)
+    };
     let outages = reports.iter().filter(|r| down(r)).count();
     let majority = reports.len() >= IMPAIRMENT_MIN_TLDS && outages * 2 > reports.len();
     let canaries_down = !canaries.is_empty()
@@ -149,6 +153,7 @@ mod tests {
             findings: vec![],
             servers: vec![],
             probe_ms: 0.0,
+            local_error: None,
         }
     }
 

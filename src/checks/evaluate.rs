@@ -55,6 +55,7 @@ pub fn evaluate(probe: &DelegationProbe, profile: &Profile, at: Timestamp) -> Tl
         findings: c.findings,
         servers: statuses,
         probe_ms: (probe.elapsed_ms * 10.0).round() / 10.0,
+        local_error: probe.local_error(),
     }
 }
 

@@ -119,6 +119,11 @@ pub struct TldReport {
     pub servers: Vec<ServerStatus>,
     /// Wall time of the probe in ms.
     pub probe_ms: f64,
+    /// A failure of this machine met while probing: the probe says nothing
+    /// about the ccTLD, and a sweep does not judge it
+    /// (`docs/RULES.md#local-failures`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_error: Option<String>,
 }
 
 /// Collects the findings of enabled checks under a profile.

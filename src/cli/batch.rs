@@ -31,10 +31,23 @@ impl BatchArgs {
             if line.trim().is_empty() {
                 continue;
             }
-            let action: Action = serde_json::from_str(&line).map_err(|e| CliError::Input {
-                line: n + 1,
-                reason: format!("not an action: {e}"),
-            })?;
+            // A line that is not JSON of an action stops the batch; one whose
+            // values are not valid (a bad time, an invalid name) is refused
+            // like any refusal, and the batch goes on.
+            let action: Action = match serde_json::from_str(&line) {
+                Ok(a) => a,
+                Err(e) if e.classify() == serde_json::error::Category::Data => {
+                    refused = true;
+                    eprintln!("stdin:{}: not a valid action: {e}", n + 1);
+                    continue;
+                }
+                Err(e) => {
+                    return Err(CliError::Input {
+                        line: n + 1,
+                        reason: format!("not an action: {e}"),
+                    });
+                }
+            };
             match app
                 .submit_input(&ctx.actor, ctx.role, ctx.when, action)
                 .await

@@ -240,7 +240,9 @@ impl Context {
         probe: Option<&ProbeArgs>,
         profile: Option<&std::path::Path>,
     ) -> Result<Arc<App>, CliError> {
-        let mut c = config.load(Some(&self.store()))?;
+        // `--store` wins; otherwise the configuration's `store` (default
+        // rootguard.sqlite).
+        let mut c = config.load(self.store.as_deref())?;
         if let Some(p) = probe {
             p.apply(&mut c.probe);
         }

@@ -83,14 +83,18 @@ pub async fn run_with(
     on_ready(app.clone());
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let router = crate::http::router(app.clone());
-    let mut http_stop = stop_rx.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let http_stop = stop_rx.clone();
+    let (max_connections, header_timeout) = (
+        app.config.http.max_connections,
+        Duration::from_secs(app.config.http.header_read_timeout_secs.max(1)),
+    );
+    let server = tokio::spawn(crate::http::serve::serve(
+        listener,
+        router,
+        max_connections,
+        header_timeout,
+        http_stop,
+    ));
     tokio::spawn(async move {
         shutdown.await;
         let _ = stop_tx.send(true);

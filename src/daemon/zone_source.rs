@@ -235,7 +235,11 @@ async fn download(url: &str, ca_file: Option<&std::path::Path>) -> Result<Zone, 
         return Err(fail(format!("HTTP {}", response.status())));
     }
     let body = response.bytes().await.map_err(|e| fail(e.to_string()))?;
-    Zone::from_bytes(&body, std::path::Path::new(url)).map_err(|e| fail(e.to_string()))
+    let name = url.to_string();
+    tokio::task::spawn_blocking(move || Zone::from_bytes(&body, std::path::Path::new(&name)))
+        .await
+        .map_err(|e| fail(e.to_string()))?
+        .map_err(|e| fail(e.to_string()))
 }
 
 #[cfg(test)]

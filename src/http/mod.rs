@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod openapi;
 pub mod pages;
+pub mod serve;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -375,6 +376,15 @@ async fn change_request(State(s): State<Arc<App>>, who: Principal, body: Bytes) 
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             format!("{} does not manage .{}", who.name, request.tld),
+        ));
+    }
+    if !s.allow_change_request(&who.name) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "{} submitted {} change requests in the last hour, the limit (docs/RULES.md#local-failures)",
+                who.name, s.config.http.change_requests_per_hour
+            ),
         ));
     }
     let (recorded, decision) = s

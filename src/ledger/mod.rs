@@ -600,7 +600,7 @@ mod tests {
                 applicant: "New NIC".into(),
                 admin_contact_country: "Examplia".into(),
                 proposed: Some(ProposedDelegation {
-                    ns: vec![crate::zone::host::HostName::parse("ns1.xa.").unwrap()],
+                    ns: vec!["ns1.xa.".into()],
                     glue: BTreeMap::new(),
                     ds: vec![],
                 }),

@@ -219,11 +219,13 @@ pub struct Application {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProposedDelegation {
-    /// NS host names.
-    pub ns: Vec<crate::zone::host::HostName>,
+    /// NS host names (validated as host names when submitted,
+    /// docs/RULES.md#change-request-data; kept as given, so that a record
+    /// written before that check still reads).
+    pub ns: Vec<String>,
     /// Glue per NS host.
     #[serde(default)]
-    pub glue: BTreeMap<crate::zone::host::HostName, Vec<std::net::IpAddr>>,
+    pub glue: BTreeMap<String, Vec<std::net::IpAddr>>,
     /// DS records.
     #[serde(default)]
     pub ds: Vec<crate::zone::DsRecord>,

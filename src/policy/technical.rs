@@ -81,8 +81,10 @@ pub struct SweepFacts {
 }
 
 impl SweepFacts {
-    /// Facts from a check report.
+    /// Facts from a check report. A ccTLD whose probe met a failure of this machine is not judged
+    /// (`docs/RULES.md#local-failures`): its facts count as impaired.
     pub fn from_report(report: &TldReport, at: Timestamp, impaired: bool) -> SweepFacts {
+        let impaired = impaired || report.local_error.is_some();
         let mut findings: BTreeMap<Family, Vec<String>> = BTreeMap::new();
         for f in &report.findings {
             let server = f

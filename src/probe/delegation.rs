@@ -51,6 +51,24 @@ pub struct DelegationProbe {
     pub elapsed_ms: f64,
 }
 
+impl DelegationProbe {
+    /// The first failure of this machine met while probing, if any
+    /// (`docs/RULES.md#local-failures`): the probe then says nothing about
+    /// the ccTLD.
+    pub fn local_error(&self) -> Option<String> {
+        self.servers.iter().find_map(|s| {
+            [&s.soa_udp, &s.soa_tcp, &s.ns, &s.recursion]
+                .into_iter()
+                .chain(s.dnskey.as_ref())
+                .chain(&s.host_addresses)
+                .find_map(|e| match &e.outcome {
+                    super::Outcome::LocalError(m) => Some(format!("{} {}: {m}", s.host, s.address)),
+                    _ => None,
+                })
+        })
+    }
+}
+
 /// Probes every address of every NS host of `delegation` concurrently.
 pub async fn probe_delegation(
     prober: &Prober,

@@ -135,6 +135,10 @@ pub enum Outcome {
     Malformed(String),
     /// Any other network error.
     Error(String),
+    /// A failure of this machine (no descriptor, no buffer, no memory, no
+    /// local address): says nothing about the server
+    /// (`docs/RULES.md#local-failures`).
+    LocalError(String),
 }
 
 impl Outcome {
@@ -164,6 +168,7 @@ impl Outcome {
             Outcome::Refused => "connection refused".into(),
             Outcome::Malformed(e) => format!("malformed reply ({e})"),
             Outcome::Error(e) => format!("error ({e})"),
+            Outcome::LocalError(e) => format!("local error ({e})"),
         }
     }
 }
@@ -358,10 +363,19 @@ fn check_question(outcome: Outcome, qname: &str, qtype: RecordType) -> Outcome {
     }
 }
 
+/// Whether an I/O error is a failure of this machine rather than of the
+/// network or the server: out of descriptors (EMFILE, ENFILE), buffers
+/// (ENOBUFS), memory (ENOMEM) or local addresses (EADDRNOTAVAIL).
+pub fn is_local(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(23 | 24 | 105 | 12 | 99))
+        || e.kind() == std::io::ErrorKind::OutOfMemory
+}
+
 fn classify(result: Result<hickory_proto::op::DnsResponse, NetError>) -> Outcome {
     match result {
         Ok(response) => parse_reply(response.as_buffer()),
         Err(NetError::Timeout) => Outcome::Timeout,
+        Err(NetError::Io(e)) if is_local(&e) => Outcome::LocalError(e.to_string()),
         Err(NetError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
             Outcome::Refused
         }

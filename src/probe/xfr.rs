@@ -54,7 +54,11 @@ pub async fn axfr_root(server: SocketAddr, timeout: Duration) -> Result<Zone, Tr
         {
             records.pop();
         }
-        Zone::from_records(records, &format!("AXFR from {server}")).map_err(|e| fail(e.to_string()))
+        let name = format!("AXFR from {server}");
+        tokio::task::spawn_blocking(move || Zone::from_records(records, &name))
+            .await
+            .map_err(|e| fail(e.to_string()))?
+            .map_err(|e| fail(e.to_string()))
     };
     tokio::time::timeout(timeout * 20, work)
         .await

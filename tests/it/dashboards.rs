@@ -49,6 +49,7 @@ fn exported() -> BTreeSet<String> {
             serial: Some(1),
         }],
         probe_ms: 1.0,
+        local_error: None,
     };
     let _ = RootZoneInfo {
         source: String::new(),

@@ -52,31 +52,154 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The code of a file without comments and without its unit tests.
-fn code(text: &str) -> String {
+/// The code of a file without comments, string literals' contents, its
+/// unit tests and (in a `mod.rs`, a facade) its `pub use` re-exports.
+fn code(text: &str, facade: bool) -> String {
     let end = text
         .find("#[cfg(test)]\nmod tests")
         .or_else(|| text.find("#[cfg(test)]\npub(crate) mod tests"))
         .unwrap_or(text.len());
-    text[..end]
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("//"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut out = String::with_capacity(end);
+    let mut chars = text[..end].chars().peekable();
+    let (mut in_str, mut block) = (false, 0usize);
+    while let Some(c) = chars.next() {
+        if block > 0 {
+            if c == '*' && chars.peek() == Some(&'/') {
+                chars.next();
+                block -= 1;
+            }
+            continue;
+        }
+        if in_str {
+            if c == '\\' {
+                chars.next();
+            } else if c == '"' {
+                in_str = false;
+                out.push('"');
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_str = true;
+                out.push('"');
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                block += 1;
+            }
+            _ => out.push(c),
+        }
+    }
+    if !facade {
+        return out;
+    }
+    // A re-export in a facade is not a use: skip `pub use ...;` items.
+    let mut kept = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(i) = rest.find("pub use ") {
+        kept.push_str(&rest[..i]);
+        rest = &rest[i..];
+        rest = rest.find(';').map(|j| &rest[j + 1..]).unwrap_or("");
+    }
+    kept.push_str(rest);
+    kept
 }
 
-fn ident(s: &str) -> String {
-    s.chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect()
+/// The paths of a use tree starting at `text` (after `crate::` or
+/// `super::`): `a::b`, `{a::{b, c}, d}` and so on, two segments deep.
+fn tree_paths(text: &str) -> Vec<String> {
+    fn parse(text: &str, prefix: &str, out: &mut Vec<String>) -> usize {
+        let mut i = 0;
+        let bytes = text.as_bytes();
+        let mut seg = String::new();
+        let mut path = prefix.to_string();
+        while i < bytes.len() {
+            let c = bytes[i] as char;
+            if c.is_ascii_alphanumeric() || c == '_' {
+                seg.push(c);
+                i += 1;
+            } else if text[i..].starts_with("::") {
+                if !seg.is_empty() {
+                    path = if path.is_empty() {
+                        seg.clone()
+                    } else {
+                        format!("{path}::{seg}")
+                    };
+                    seg.clear();
+                }
+                i += 2;
+                if text[i..].starts_with('{') {
+                    i += 1;
+                    loop {
+                        let used = parse(&text[i..], &path, out);
+                        i += used;
+                        match text[i..].chars().next() {
+                            Some(',') => i += 1,
+                            Some('}') => {
+                                i += 1;
+                                break;
+                            }
+                            _ => break,
+                        }
+                        while text[i..].starts_with(char::is_whitespace) {
+                            i += 1;
+                        }
+                    }
+                    return i;
+                }
+            } else if c.is_whitespace() && seg.is_empty() && path == prefix {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        if !seg.is_empty() {
+            path = if path.is_empty() {
+                seg
+            } else {
+                format!("{path}::{seg}")
+            };
+        }
+        // `a::{self, b}` and a bare `a` both name `a` itself.
+        let bare = path == prefix && out.last().map(String::as_str) == Some(prefix);
+        if !path.is_empty() && !bare {
+            out.push(path);
+        }
+        i
+    }
+    let mut out = Vec::new();
+    if let Some(group) = text.strip_prefix('{') {
+        let mut i = 0;
+        loop {
+            i += parse(&group[i..], "", &mut out);
+            match group[i..].chars().next() {
+                Some(',') => i += 1,
+                _ => break,
+            }
+            while group[i..].starts_with(char::is_whitespace) {
+                i += 1;
+            }
+        }
+    } else {
+        parse(text, "", &mut out);
+    }
+    out
 }
 
-/// The module paths (two levels at most) that `text` refers to from the
-/// file at `me`.
+
+/// The module paths that `text` refers to from the file at `me`.
 fn references(me: &[String], text: &str) -> BTreeSet<Vec<String>> {
     let mut out = BTreeSet::new();
-    let parent: Vec<String> = me[..me.len().saturating_sub(1)].to_vec();
-    for (prefix, base) in [("crate::", Vec::<String>::new()), ("super::", parent)] {
+    for prefix in ["crate::", "super::"] {
         let mut rest = text;
         while let Some(i) = rest.find(prefix) {
             let before = rest[..i].chars().last();
@@ -84,30 +207,19 @@ fn references(me: &[String], text: &str) -> BTreeSet<Vec<String>> {
             if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') {
                 continue;
             }
-            let mut heads: Vec<String> = Vec::new();
-            if let Some(group) = rest.strip_prefix('{') {
-                let body = &group[..group.find('}').unwrap_or(group.len())];
-                heads.extend(body.split(',').map(|p| {
-                    let p = p.trim();
-                    let first = ident(p);
-                    match p[first.len()..].strip_prefix("::").map(ident) {
-                        Some(second) if !second.is_empty() => format!("{first}::{second}"),
-                        _ => first,
-                    }
-                }));
+            let mut base: Vec<String> = if prefix == "crate::" {
+                Vec::new()
             } else {
-                let first = ident(rest);
-                let after = &rest[first.len()..];
-                let second = after.strip_prefix("::").map(ident).unwrap_or_default();
-                heads.push(if second.is_empty() {
-                    first
-                } else {
-                    format!("{first}::{second}")
-                });
+                me[..me.len().saturating_sub(1)].to_vec()
+            };
+            let mut tail = rest;
+            while let Some(t) = tail.strip_prefix("super::") {
+                base.pop();
+                tail = t;
             }
-            for h in heads.into_iter().filter(|h| !h.is_empty() && h != "self") {
+            for p in tree_paths(tail) {
                 let mut path = base.clone();
-                path.extend(h.split("::").map(str::to_string));
+                path.extend(p.split("::").filter(|s| *s != "self").map(str::to_string));
                 out.insert(path);
             }
         }
@@ -128,15 +240,20 @@ fn layers_point_down_and_nothing_is_cyclic() {
             .find(|p| modules.contains(p))
     };
     let mut upward = Vec::new();
+    let mut unresolved: Vec<String> = Vec::new();
     let mut edges: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = BTreeMap::new();
     for file in &all {
         let me = module_path(&src, file);
         if me == ["main"] || me == ["lib"] {
             continue;
         }
-        let text = code(&std::fs::read_to_string(file).unwrap());
+        let facade = file.file_name().is_some_and(|n| n == "mod.rs");
+        let text = code(&std::fs::read_to_string(file).unwrap(), facade);
         for r in references(&me, &text) {
-            let Some(target) = resolve(&r) else { continue };
+            let Some(target) = resolve(&r) else {
+                unresolved.push(format!("{}: {}", file.display(), r.join("::")));
+                continue;
+            };
             if target == me || target.is_empty() {
                 continue;
             }
@@ -156,7 +273,7 @@ fn layers_point_down_and_nothing_is_cyclic() {
                         target.join("::")
                     ));
                 }
-            } else if me.len() > 1 && target.len() > 1 {
+            } else {
                 edges.entry(me.clone()).or_default().insert(target);
             }
         }
@@ -207,18 +324,29 @@ fn layers_point_down_and_nothing_is_cyclic() {
 
 fn the_reference_reader_sees_what_it_must() {
     let me = vec!["checks".to_string(), "shape".to_string()];
-    let r = references(
-        &me,
-        "use super::evaluate::Collector;\nuse crate::{zone::Tld, probe};\nlet x = crate::app::App::open();",
+    let text = code(
+        "use super::evaluate::Collector; // crate::cli::x\nuse crate::{zone::{Tld, index}, app::App};\nlet x = crate::probe::Prober::new(); /* crate::http */ let s = \"crate::daemon\";\nuse super::super::metrics::Metrics;",
+        false,
     );
-    assert!(r.contains(&vec![
-        "checks".into(),
-        "evaluate".into(),
-        "Collector".into()
-    ]));
-    assert!(r.contains(&vec!["zone".into(), "Tld".into()]));
-    assert!(r.contains(&vec!["probe".into()]));
-    assert!(r.contains(&vec!["app".into(), "App".into()]));
+    let r = references(&me, &text);
+    let has = |p: &[&str]| r.contains(&p.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    assert!(has(&["checks", "evaluate", "Collector"]), "{r:?}");
+    assert!(has(&["zone", "Tld"]) && has(&["zone", "index"]), "{r:?}");
+    assert!(has(&["app", "App"]), "{r:?}");
+    assert!(has(&["probe", "Prober", "new"]), "{r:?}");
+    assert!(has(&["metrics", "Metrics"]), "{r:?}");
+    assert!(
+        !r.iter()
+            .any(|p| p[0] == "cli" || p[0] == "http" || p[0] == "daemon"),
+        "comments and strings are not code: {r:?}"
+    );
+    // A facade's re-exports are not uses; its own code is.
+    let facade = code(
+        "pub use index::Delegation;\nfn f() { crate::app::App::open(); }",
+        true,
+    );
+    let r = references(&["zone".into()], &facade);
+    assert!(r.iter().any(|p| p[0] == "app") && !r.iter().any(|p| p.contains(&"index".to_string())));
     // And a planted upward arrow is caught by the rank rule.
     let planted = references(&["zone".into()], "use crate::app::App;");
     assert!(planted.iter().any(|p| rank(&p[0]) > rank("zone")));

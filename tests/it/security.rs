@@ -392,6 +392,10 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
             pages_escape_what_the_request_path_holds_and_forbid_scripts,
         ),
         crate::support::asynch(
+            "security::a_connection_flood_cannot_suspend_a_healthy_cctld",
+            a_connection_flood_cannot_suspend_a_healthy_cctld,
+        ),
+        crate::support::asynch(
             "security::a_hostile_name_server_cannot_burn_the_guards_cpu",
             a_hostile_name_server_cannot_burn_the_guards_cpu,
         ),
@@ -516,4 +520,95 @@ async fn a_hostile_name_server_cannot_burn_the_guards_cpu() {
     // Not a timed assertion of speed, only a bound far above the work the
     // limits allow (without them the check took tens of seconds).
     assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
+}
+
+/// A flood of idle connections (docs/RULES.md#local-failures) against a
+/// daemon whose descriptor limit is low: the connection cap and the
+/// header-read timeout keep descriptors for the probes, so no healthy
+/// ccTLD gets a complaint or a suspension, and the API answers again once
+/// the idle connections time out.
+async fn a_connection_flood_cannot_suspend_a_healthy_cctld() {
+    use std::io::BufRead;
+    let root = RootZone::new()
+        .tld("xa", &[("ns1", "127.76.1.1"), ("ns2", "127.77.1.1")])
+        .tld("xb", &[("ns1", "127.76.2.1"), ("ns2", "127.77.2.1")])
+        .lab_ds("xa");
+    let (dir, port) = lab_dir(&root, "", None);
+    let (spec, zone) = load_dir(dir.path()).unwrap();
+    let lab = Lab::start(spec, &zone).await.unwrap();
+    let config = config(dir.path(), port, "");
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "[[http.tokens]]",
+        "max_connections = 64\nheader_read_timeout_secs = 1\n[[http.tokens]]",
+        1,
+    );
+    let text = text.replace(
+        "[probe]",
+        "[policy]\npersist_sweeps = 2\nclear_sweeps = 2\nauto_suspend = true\n[probe]",
+    );
+    std::fs::write(&config, text).unwrap();
+    // A low descriptor limit, as an attacker would make it feel.
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 256 && exec {} serve --config {}",
+            env!("CARGO_BIN_EXE_rootguard"),
+            config.display()
+        ))
+        .env_remove("ROOTGUARD_STORE")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first
+        .strip_prefix("rootguard: listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .to_string();
+    std::thread::spawn(move || for _ in lines {});
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    // Hold 600 idle connections open for the length of several sweeps,
+    // reopening those the daemon closes.
+    let flood = tokio::spawn(async move {
+        let deadline = Instant::now() + Duration::from_secs(6);
+        let mut held = Vec::new();
+        while Instant::now() < deadline {
+            while held.len() < 600 {
+                match tokio::net::TcpStream::connect(addr).await {
+                    Ok(s) => held.push(s),
+                    Err(_) => break,
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            held.retain(|s: &tokio::net::TcpStream| s.peer_addr().is_ok());
+            held.truncate(500);
+        }
+    });
+    flood.await.unwrap();
+    // The API answers again, and nothing happened to the healthy ccTLDs.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let body = loop {
+        if let Ok(r) = reqwest::get(format!("{base}/api/v1/suspensions")).await {
+            break r.text().await.unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the API does not answer after the flood"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(body.trim(), "[]", "a suspension after the flood: {body}");
+    for t in ["xa", "xb"] {
+        let (_, body) = get(&base, &format!("/api/v1/tlds/{t}")).await;
+        let v: Value = serde_json::from_str(&body).unwrap();
+        let tracks = &v["technical"]["tracks"];
+        assert!(
+            tracks.is_null() || tracks.as_object().is_some_and(|m| m.is_empty()),
+            "{t}: complaint tracks after the flood: {v}"
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    lab.shutdown().await;
 }

@@ -187,7 +187,7 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
     assert_eq!(ledger.world().decisions.len(), 2);
 
     // Everything replays identically after a restart.
-    let before = ledger.world().clone();
+    let before = (*ledger.world()).clone();
     drop(ledger);
     let reopened = Ledger::open(&store).unwrap();
     assert_eq!(reopened.world(), &before);
