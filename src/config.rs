@@ -289,7 +289,48 @@ impl Config {
             check(&probe, &origin)?;
             table = probe;
         }
-        Config::deserialize(toml::Value::Table(table)).map_err(|e| invalid("configuration", e))
+        let mut config = Config::deserialize(toml::Value::Table(table))
+            .map_err(|e| invalid("configuration", e))?;
+        config.check_tokens()?;
+        Ok(config)
+    }
+
+    /// Token entries must be usable: a name, the SHA-256 of the token as 64
+    /// hexadecimal digits, no hash twice (one token, one identity), and a
+    /// manager's ccTLDs (normalised).
+    fn check_tokens(&mut self) -> Result<(), ConfigError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, t) in self.http.tokens.iter_mut().enumerate() {
+            let origin = format!("http.tokens[{i}] ({:?})", t.name);
+            if t.name.trim().is_empty() || t.name.chars().any(char::is_control) {
+                return Err(invalid(
+                    &origin,
+                    "a token needs a name without control characters",
+                ));
+            }
+            if t.sha256.len() != 64 || !t.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(invalid(
+                    &origin,
+                    "sha256 must be the SHA-256 of the token as 64 hexadecimal digits (sha256sum of a token of at least 32 random characters)",
+                ));
+            }
+            t.sha256 = t.sha256.to_ascii_lowercase();
+            if !seen.insert(t.sha256.clone()) {
+                return Err(invalid(&origin, "the same token hash is given twice"));
+            }
+            if t.role == crate::policy::Role::Manager && t.tlds.is_empty() {
+                return Err(invalid(
+                    &origin,
+                    "a manager's token lists the ccTLDs it manages (tlds)",
+                ));
+            }
+            for tld in t.tlds.iter_mut() {
+                *tld = crate::zone::Tld::parse(tld)
+                    .map_err(|e| invalid(&origin, e))?
+                    .into_string();
+            }
+        }
+        Ok(())
     }
 
     /// The guard's key file: `guard_key`, or the store's path with `.key`

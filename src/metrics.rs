@@ -45,6 +45,9 @@ pub const ZONE_REJECTED_TOTAL: &str = "rootguard_zone_rejected_total";
 #[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
+    /// The RTT series of the last sweep (ccTLD, address, transport), so
+    /// that those of addresses no longer swept are removed.
+    rtt_series: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<[String; 3]>>>,
     /// See [`BUILD_INFO`].
     pub build_info: IntGaugeVec,
     /// See [`TLD_STATUS`].
@@ -135,6 +138,7 @@ impl Metrics {
         r.register(Box::new(gate_decisions.clone()))
             .expect("registered once");
         Metrics {
+            rtt_series: Default::default(),
             tld_status: gauge_vec(
                 &r,
                 TLD_STATUS,
@@ -203,8 +207,11 @@ impl Metrics {
         seconds: f64,
         at: crate::time::Timestamp,
     ) {
+        // Series of ccTLDs, hosts or addresses no longer swept disappear.
         self.check_failures.reset();
         self.ns_up.reset();
+        self.tld_status.reset();
+        let mut series = std::collections::BTreeSet::new();
         for r in reports {
             let status = match r.verdict {
                 Verdict::Ok => 0,
@@ -233,8 +240,21 @@ impl Metrics {
                 self.ns_rtt
                     .with_label_values(&[&r.tld, &addr, "tcp"])
                     .observe(s.tcp_rtt_ms / 1000.0);
+                for t in ["udp", "tcp"] {
+                    series.insert([r.tld.clone(), addr.clone(), t.to_string()]);
+                }
             }
         }
+        let mut last = match self.rtt_series.lock() {
+            Ok(l) => l,
+            Err(p) => p.into_inner(),
+        };
+        for gone in last.difference(&series) {
+            let _ = self
+                .ns_rtt
+                .remove_label_values(&[&gone[0], &gone[1], &gone[2]]);
+        }
+        *last = series;
         self.vantage_impaired.set(i64::from(impaired));
         self.sweep_duration.observe(seconds);
         self.sweep_last_success.set(at.as_second());

@@ -67,6 +67,25 @@ pub fn token_hash(token: &str) -> String {
     ))
 }
 
+/// Refuses, on every route (pages, metrics, public API alike), a request
+/// whose `Authorization` header does not name a known token: a wrong token
+/// is an error, never silently the public (`docs/RULES.md#pages`).
+pub async fn refuse_unknown_tokens(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (mut parts, body) = request.into_parts();
+    match Principal::from_request_parts(&mut parts, &app).await {
+        Ok(_) => {
+            next.run(axum::extract::Request::from_parts(parts, body))
+                .await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
 impl FromRequestParts<Arc<App>> for Principal {
     type Rejection = ApiError;
 
@@ -77,10 +96,14 @@ impl FromRequestParts<Arc<App>> for Principal {
         let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
             return Ok(Principal::public());
         };
+        // The scheme name is case-insensitive (RFC 7235 §2.1).
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| {
+                let (scheme, rest) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then_some(rest)
+            })
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::UNAUTHORIZED,

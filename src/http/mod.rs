@@ -70,8 +70,12 @@ impl From<AppError> for ApiError {
                 ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
             }
             other => {
+                // Internal details stay in the daemon's log.
                 tracing::error!(error = %other, "request failed");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string())
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the request failed; the error is in the daemon's log",
+                )
             }
         }
     }
@@ -117,6 +121,10 @@ pub fn router(shared: Arc<App>) -> Router {
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no such resource: see /api/v1/")
         })
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            auth::refuse_unknown_tokens,
+        ))
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -159,10 +167,26 @@ async fn metrics(State(s): State<Arc<App>>) -> Response {
 }
 
 #[utoipa::path(get, path = "/api/v1/status", responses((status = 200, body = openapi::StatusView)))]
-async fn status(State(s): State<Arc<App>>, _who: Principal) -> ApiResult {
+async fn status(State(s): State<Arc<App>>, who: Principal) -> ApiResult {
     let st = s.status();
+    // File paths and alarm texts (which name files and servers) are for
+    // operators only.
+    let operator = who.role == Role::Operator;
+    let zone = st.zone.as_ref().map(|z| {
+        json!({
+            "source": if operator { z.source.clone() } else { "(operators only)".into() },
+            "serial": z.serial,
+            "authenticity": z.authenticity,
+            "loaded_at": z.loaded_at,
+        })
+    });
+    let alarms: Vec<&String> = if operator {
+        st.alarms.iter().collect()
+    } else {
+        Vec::new()
+    };
     ok(
-        json!({"zone": st.zone, "alarms": st.alarms, "last_sweep": st.last_sweep.as_ref().map(|l| json!({"at": l.at, "impaired": l.impaired, "tlds": l.reports.len()}))}),
+        json!({"zone": zone, "alarms": alarms, "alarm_count": st.alarms.len(), "last_sweep": st.last_sweep.as_ref().map(|l| json!({"at": l.at, "impaired": l.impaired, "tlds": l.reports.len()}))}),
     )
 }
 
@@ -234,7 +258,7 @@ async fn tld(State(s): State<Arc<App>>, who: Principal, Path(tld): Path<String>)
             .complaints
             .values()
             .filter(|c| c.tld == tld)
-            .filter_map(|c| serde_json::to_value(c).ok())
+            .map(|c| complaint_view(&who, c))
             .collect()
     });
     let v = openapi::TldDetail {
@@ -319,12 +343,23 @@ pub async fn history(s: &Arc<App>, tld: &str) -> Result<Vec<HistoryEntry>, AppEr
 async fn complaints(State(s): State<Arc<App>>, who: Principal) -> ApiResult {
     who.require_any(&[Role::Operator, Role::Manager])?;
     let world = s.world();
-    let list: Vec<_> = world
+    let list: Vec<Value> = world
         .complaints
         .values()
         .filter(|c| who.sees_tld(&c.tld))
+        .map(|c| complaint_view(&who, c))
         .collect();
     ok(json!(list))
+}
+
+/// A complaint as `who` may see it: a manager does not learn who lodged a
+/// complaint against it (the complainant's identity is the operator's).
+fn complaint_view(who: &Principal, c: &crate::policy::complaint::Complaint) -> Value {
+    let mut v = json!(c);
+    if who.role != Role::Operator {
+        v["lodged_by"] = json!("(withheld)");
+    }
+    v
 }
 
 #[utoipa::path(get, path = "/api/v1/suspensions", responses((status = 200, body = Vec<openapi::SuspensionView>)))]

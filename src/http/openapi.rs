@@ -102,8 +102,10 @@ pub struct StatusView {
     /// The root zone in use.
     #[schema(value_type = Option<Object>)]
     pub zone: Option<serde_json::Value>,
-    /// Current alarms.
+    /// Current alarms (their texts for operators only).
     pub alarms: Vec<String>,
+    /// How many alarms are raised.
+    pub alarm_count: usize,
     /// The latest sweep: time, impairment, TLD count.
     #[schema(value_type = Option<Object>)]
     pub last_sweep: Option<serde_json::Value>,

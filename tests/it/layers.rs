@@ -195,7 +195,6 @@ fn tree_paths(text: &str) -> Vec<String> {
     out
 }
 
-
 /// The module paths that `text` refers to from the file at `me`.
 fn references(me: &[String], text: &str) -> BTreeSet<Vec<String>> {
     let mut out = BTreeSet::new();

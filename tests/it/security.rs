@@ -392,6 +392,10 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
             pages_escape_what_the_request_path_holds_and_forbid_scripts,
         ),
         crate::support::asynch(
+            "security::tokens_paths_and_complainants",
+            tokens_paths_and_complainants,
+        ),
+        crate::support::asynch(
             "security::a_connection_flood_cannot_suspend_a_healthy_cctld",
             a_connection_flood_cannot_suspend_a_healthy_cctld,
         ),
@@ -611,4 +615,111 @@ async fn a_connection_flood_cannot_suspend_a_healthy_cctld() {
     let _ = child.kill();
     let _ = child.wait();
     lab.shutdown().await;
+}
+
+/// Smaller holes (security issue, finding 8): an unknown token is refused
+/// on every route; the Bearer scheme is case-insensitive; the public status
+/// shows no file path; a manager does not learn who complained; token
+/// hashes in the configuration are checked.
+async fn tokens_paths_and_complainants() {
+    let root = RootZone::new().tld("xa", &[("ns1", "127.78.1.1"), ("ns2", "127.79.1.1")]);
+    let (dir, port) = lab_dir(&root, "", None);
+    let config = config(dir.path(), port, "");
+    let daemon = start_daemon(&config);
+    let base = daemon.base.clone();
+    let client = reqwest::Client::new();
+    for path in [
+        "/",
+        "/metrics",
+        "/api/v1/effective-zone",
+        "/tld/xa",
+        "/healthz",
+    ] {
+        let r = client
+            .get(format!("{base}{path}"))
+            .bearer_auth("not-a-token-anyone-holds")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 401, "{path}");
+    }
+    let r = client
+        .get(format!("{base}/api/v1/complaints"))
+        .header("authorization", format!("bEaReR {OP}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "the scheme is case-insensitive");
+    let (_, status) = get(&base, "/api/v1/status").await;
+    assert!(
+        !status.contains(&dir.path().display().to_string()),
+        "the public status shows a path: {status}"
+    );
+    // A complaint lodged by someone; the manager sees it without the name.
+    let out = Command::new(env!("CARGO_BIN_EXE_rootguard"))
+        .arg("--store")
+        .arg(dir.path().join("record.sqlite"))
+        .args(["--actor", "alice-the-complainant", "--role", "public"])
+        .args([
+            "act",
+            "complaint-lodge",
+            "--tld",
+            "xa",
+            "--category",
+            "non-technical",
+            "--text",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let complaints = |token: &'static str| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            client
+                .get(format!("{base}/api/v1/complaints"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    // The daemon reads the record written beside it on its next write; a
+    // change request (blocked) makes it catch up.
+    let (_, _) = post(
+        &base,
+        OP,
+        json!({"tld": "xa", "submitted_by": "op", "on_behalf_of": "nobody", "manager": "Someone"})
+            .to_string(),
+    )
+    .await;
+    let as_manager = complaints(XA).await;
+    assert!(
+        as_manager.contains("\"text\"") && !as_manager.contains("alice-the-complainant"),
+        "{as_manager}"
+    );
+    assert!(complaints(OP).await.contains("alice-the-complainant"));
+    drop(daemon);
+    // A token hash that is not a SHA-256 is refused at load.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[http.tokens]]\nname = \"x\"\nsha256 = \"secret\"\nrole = \"operator\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rootguard"))
+        .args(["config", "--config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("64 hexadecimal"));
 }
