@@ -63,6 +63,22 @@ pub struct ZoneConfig {
     pub trust_anchor: Option<PathBuf>,
     /// Refuse a signed zone whose signatures or ZONEMD do not verify (keep the last good one).
     pub require_authentic: bool,
+    /// Largest root zone accepted, in bytes (file, download or transfer).
+    pub max_bytes: Option<u64>,
+    /// Most records in a root zone accepted.
+    pub max_records: Option<usize>,
+}
+
+impl ZoneConfig {
+    /// The limits on a root zone read from this source
+    /// (`docs/RULES.md#input-limits`).
+    pub fn limits(&self) -> crate::zone::ZoneLimits {
+        let d = crate::zone::ZoneLimits::default();
+        crate::zone::ZoneLimits {
+            max_bytes: self.max_bytes.unwrap_or(d.max_bytes),
+            max_records: self.max_records.unwrap_or(d.max_records),
+        }
+    }
 }
 
 /// Sweep settings.

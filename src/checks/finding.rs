@@ -142,8 +142,39 @@ impl Collector<'_> {
             check,
             severity: self.profile.severity(check),
             server,
-            message,
+            message: bounded(message),
             fix,
         });
+    }
+}
+
+/// Longest finding message kept (`docs/RULES.md#input-limits`): text that
+/// a hostile reply shapes is cut, so that it cannot grow the record.
+pub const MAX_MESSAGE_CHARS: usize = 512;
+
+/// `message` cut to [`MAX_MESSAGE_CHARS`] characters.
+pub fn bounded(message: String) -> String {
+    if message.chars().count() <= MAX_MESSAGE_CHARS {
+        return message;
+    }
+    let mut cut: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
+    cut.push_str(" … (cut)");
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_bounded() {
+        let long = "x".repeat(62_000);
+        let cut = bounded(long);
+        assert!(
+            cut.chars().count() < MAX_MESSAGE_CHARS + 20,
+            "{}",
+            cut.len()
+        );
+        assert_eq!(bounded("short".into()), "short");
     }
 }

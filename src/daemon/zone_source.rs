@@ -60,6 +60,7 @@ impl Origin {
 /// Watches the configured root zone source.
 pub struct ZoneSource {
     origin: Origin,
+    limits: crate::zone::ZoneLimits,
     last_serial: Option<u32>,
     registry: Option<PathBuf>,
     trust_anchor: Option<PathBuf>,
@@ -73,6 +74,7 @@ impl ZoneSource {
     pub fn new(config: &ZoneConfig) -> ZoneSource {
         ZoneSource {
             origin: Origin::of(config),
+            limits: config.limits(),
             last_serial: None,
             registry: config.registry.clone(),
             trust_anchor: config.trust_anchor.clone(),
@@ -92,7 +94,9 @@ impl ZoneSource {
                 return (None, None);
             }
             self.seen = mtime;
-            let parsed = tokio::task::spawn_blocking(move || Zone::from_file(&file)).await;
+            let limits = self.limits;
+            let parsed =
+                tokio::task::spawn_blocking(move || Zone::from_file_within(&file, &limits)).await;
             return match parsed {
                 Ok(Ok(zone)) => self.accept(zone, at).await,
                 Ok(Err(e)) => (
@@ -106,7 +110,7 @@ impl ZoneSource {
             };
         }
         if let Origin::Url { url, ca_file } = self.origin.clone() {
-            return match download(&url, ca_file.as_deref()).await {
+            return match download(&url, ca_file.as_deref(), self.limits).await {
                 Ok(zone) if Some(zone.serial) == self.last_serial => (None, None),
                 Ok(zone) => {
                     let serial = zone.serial;
@@ -149,7 +153,9 @@ impl ZoneSource {
         if serial.is_some() && serial == self.last_serial {
             return (None, None);
         }
-        match crate::probe::xfr::axfr_root(server, std::time::Duration::from_secs(10)).await {
+        match crate::probe::xfr::axfr_root(server, std::time::Duration::from_secs(10), self.limits)
+            .await
+        {
             Ok(zone) => {
                 let result = self.accept(zone, at).await;
                 if result.0.is_some() {
@@ -210,7 +216,11 @@ impl ZoneSource {
 
 /// Downloads and parses the zone at `url` (HTTPS only), trusting
 /// `ca_file` besides the system's roots.
-async fn download(url: &str, ca_file: Option<&std::path::Path>) -> Result<Zone, DownloadError> {
+async fn download(
+    url: &str,
+    ca_file: Option<&std::path::Path>,
+    limits: crate::zone::ZoneLimits,
+) -> Result<Zone, DownloadError> {
     let fail = |reason: String| DownloadError {
         url: url.to_string(),
         reason,
@@ -234,12 +244,26 @@ async fn download(url: &str, ca_file: Option<&std::path::Path>) -> Result<Zone, 
     if !response.status().is_success() {
         return Err(fail(format!("HTTP {}", response.status())));
     }
-    let body = response.bytes().await.map_err(|e| fail(e.to_string()))?;
+    // Read at most max_bytes (docs/RULES.md#input-limits), whatever the
+    // server says the length is.
+    let mut response = response;
+    let mut body: Vec<u8> = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| fail(e.to_string()))? {
+        if body.len() as u64 + chunk.len() as u64 > limits.max_bytes {
+            return Err(fail(format!(
+                "more than {} bytes (zone.max_bytes; docs/RULES.md#input-limits)",
+                limits.max_bytes
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
     let name = url.to_string();
-    tokio::task::spawn_blocking(move || Zone::from_bytes(&body, std::path::Path::new(&name)))
-        .await
-        .map_err(|e| fail(e.to_string()))?
-        .map_err(|e| fail(e.to_string()))
+    tokio::task::spawn_blocking(move || {
+        Zone::from_bytes_within(&body, std::path::Path::new(&name), &limits)
+    })
+    .await
+    .map_err(|e| fail(e.to_string()))?
+    .map_err(|e| fail(e.to_string()))
 }
 
 #[cfg(test)]

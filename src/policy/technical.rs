@@ -92,25 +92,31 @@ impl SweepFacts {
                 .as_deref()
                 .map(|s| format!(" [{s}]"))
                 .unwrap_or_default();
-            findings
-                .entry(f.check.family())
-                .or_default()
-                .push(format!("{} {}{server}: {}", f.severity, f.check, f.message));
+            let lines = findings.entry(f.check.family()).or_default();
+            // Evidence is bounded (docs/RULES.md#input-limits).
+            if lines.len() < MAX_EVIDENCE_LINES {
+                lines.push(format!("{} {}{server}: {}", f.severity, f.check, f.message));
+            }
         }
+        let detail = report
+            .threats
+            .iter()
+            .map(|t| t.detail.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
         SweepFacts {
             at,
             impaired,
             findings,
             threat: report.threats.first().map(|t| t.kind),
-            threat_detail: report
-                .threats
-                .iter()
-                .map(|t| t.detail.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
+            threat_detail: crate::checks::finding::bounded(detail),
         }
     }
 }
+
+/// Most evidence lines kept per family and sweep
+/// (`docs/RULES.md#input-limits`).
+pub const MAX_EVIDENCE_LINES: usize = 32;
 
 /// One complaint track.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

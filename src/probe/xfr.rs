@@ -26,7 +26,11 @@ pub struct TransferError {
 }
 
 /// Transfers the root zone from `server`; the closing SOA is dropped.
-pub async fn axfr_root(server: SocketAddr, timeout: Duration) -> Result<Zone, TransferError> {
+pub async fn axfr_root(
+    server: SocketAddr,
+    timeout: Duration,
+    limits: crate::zone::ZoneLimits,
+) -> Result<Zone, TransferError> {
     let fail = |reason: String| TransferError { server, reason };
     let work = async {
         let provider = TokioRuntimeProvider::new();
@@ -41,7 +45,15 @@ pub async fn axfr_root(server: SocketAddr, timeout: Duration) -> Result<Zone, Tr
         while let Some(response) = responses.next().await {
             let response = response.map_err(|e| fail(e.to_string()))?;
             match parse_reply(response.as_buffer()) {
-                Outcome::Reply(reply) if reply.is_noerror() => records.extend(reply.answer),
+                Outcome::Reply(reply) if reply.is_noerror() => {
+                    records.extend(reply.answer);
+                    if records.len() > limits.max_records {
+                        return Err(fail(format!(
+                            "more than {} records (zone.max_records; docs/RULES.md#input-limits)",
+                            limits.max_records
+                        )));
+                    }
+                }
                 Outcome::Reply(reply) => {
                     return Err(fail(format!("refused with {}", reply.rcode)));
                 }

@@ -38,6 +38,51 @@ pub type Rdata = ZoneRecordData<Bytes, Dname>;
 /// One resource record of a [`Zone`].
 pub type Rr = Record<Dname, Rdata>;
 
+/// Limits on a root zone read from outside (`docs/RULES.md#input-limits`):
+/// well above today's root zone (about 2.2 MB and 22,000 records signed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ZoneLimits {
+    /// Largest zone in bytes.
+    pub max_bytes: u64,
+    /// Most records.
+    pub max_records: usize,
+}
+
+impl Default for ZoneLimits {
+    fn default() -> Self {
+        ZoneLimits {
+            max_bytes: 32 * 1024 * 1024,
+            max_records: 250_000,
+        }
+    }
+}
+
+impl ZoneLimits {
+    /// Refuses more than `max_bytes`.
+    pub fn check_bytes(&self, file: &Path, len: u64) -> Result<(), ZoneError> {
+        if len > self.max_bytes {
+            return Err(ZoneError::TooLarge {
+                file: file.to_path_buf(),
+                what: format!("{len} bytes"),
+                limit: format!("{} bytes", self.max_bytes),
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses more than `max_records`.
+    pub fn check_records(&self, file: &Path, n: usize) -> Result<(), ZoneError> {
+        if n > self.max_records {
+            return Err(ZoneError::TooLarge {
+                file: file.to_path_buf(),
+                what: format!("{n} records"),
+                limit: format!("{} records", self.max_records),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Why a zone file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ZoneError {
@@ -48,6 +93,18 @@ pub enum ZoneError {
         file: PathBuf,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// The zone exceeds the configured limits.
+    #[error(
+        "{file}: {what} exceed the limit of {limit} (zone.max_bytes, zone.max_records; docs/RULES.md#input-limits)"
+    )]
+    TooLarge {
+        /// The file or source.
+        file: PathBuf,
+        /// What was found.
+        what: String,
+        /// The limit.
+        limit: String,
     },
     /// The file is not valid presentation format (RFC 1035 §5).
     #[error("{file}:{line}: {message} (RFC 1035 §5 presentation format)")]
@@ -109,11 +166,43 @@ impl fmt::Debug for Zone {
 impl Zone {
     /// Reads and parses a root zone file.
     pub fn from_file(path: &Path) -> Result<Zone, ZoneError> {
-        let data = std::fs::read(path).map_err(|source| ZoneError::Io {
+        Zone::from_file_within(path, &ZoneLimits::default())
+    }
+
+    /// Reads and parses a root zone file within `limits`
+    /// (`docs/RULES.md#input-limits`): a larger file is refused before it
+    /// is read.
+    pub fn from_file_within(path: &Path, limits: &ZoneLimits) -> Result<Zone, ZoneError> {
+        let io = |source| ZoneError::Io {
             file: path.to_path_buf(),
             source,
-        })?;
-        Zone::from_bytes(&data, path)
+        };
+        let len = std::fs::metadata(path).map_err(io)?.len();
+        limits.check_bytes(path, len)?;
+        let data = std::fs::read(path).map_err(io)?;
+        Zone::from_bytes_within(&data, path, limits)
+    }
+
+    /// Parses a root zone from memory within `limits`.
+    pub fn from_bytes_within(
+        data: &[u8],
+        path: &Path,
+        limits: &ZoneLimits,
+    ) -> Result<Zone, ZoneError> {
+        limits.check_bytes(path, data.len() as u64)?;
+        // Every record takes at least one line: refuse before parsing what
+        // cannot be within the record limit.
+        let lines = data.iter().filter(|b| **b == b'\n').count();
+        if lines > limits.max_records.saturating_mul(4) {
+            return Err(ZoneError::TooLarge {
+                file: path.to_path_buf(),
+                what: format!("{lines} lines"),
+                limit: format!("{} records", limits.max_records),
+            });
+        }
+        let zone = Zone::from_bytes(data, path)?;
+        limits.check_records(path, zone.records.len())?;
+        Ok(zone)
     }
 
     /// Parses a root zone from memory; `path` names it in errors.
@@ -385,6 +474,47 @@ ns1.xa. 172800 IN A 127.0.0.1\n";
         assert_eq!(name_key(&Dname::root_bytes()), ".");
         let odd: Dname = "a\\.b.xa.".parse().unwrap();
         assert_eq!(name_key(&odd), "a\\046b.xa.");
+    }
+
+    #[test]
+    fn zones_beyond_the_limits_are_refused_before_parsing() {
+        let mut text = String::from(
+            ". 86400 IN SOA a.root-servers.net. nstld.verisign-grs.com. 1 1800 900 604800 86400\n",
+        );
+        for i in 0..100 {
+            text.push_str(&format!("x{i}. 172800 IN NS ns.x{i}.\n"));
+        }
+        let path = Path::new("big.zone");
+        let ok = ZoneLimits {
+            max_bytes: 1 << 20,
+            max_records: 1000,
+        };
+        assert_eq!(
+            Zone::from_bytes_within(text.as_bytes(), path, &ok)
+                .unwrap()
+                .records
+                .len(),
+            101
+        );
+        let bytes = ZoneLimits {
+            max_bytes: 100,
+            ..ok
+        };
+        let e = Zone::from_bytes_within(text.as_bytes(), path, &bytes).unwrap_err();
+        assert!(e.to_string().contains("input-limits"), "{e}");
+        let records = ZoneLimits {
+            max_records: 50,
+            ..ok
+        };
+        assert!(Zone::from_bytes_within(text.as_bytes(), path, &records).is_err());
+        let records = ZoneLimits {
+            max_records: 10,
+            ..ok
+        };
+        assert!(
+            Zone::from_bytes_within(text.as_bytes(), path, &records).is_err(),
+            "refused by lines"
+        );
     }
 
     #[test]

@@ -322,7 +322,7 @@ ns1.xy. 172800 IN A 192.0.2.1
     run(d, "ldns-signzone", &args);
     let _nsd = start_nsd(d, &[addr], port, "zone:\n  name: \".\"\n  zonefile: \"root.zone.signed\"\n  provide-xfr: 127.0.0.0/8 NOKEY\n").await;
     let server: std::net::SocketAddr = format!("{addr}:{port}").parse().unwrap();
-    let zone = rootguard::probe::xfr::axfr_root(server, Duration::from_secs(5))
+    let zone = rootguard::probe::xfr::axfr_root(server, Duration::from_secs(5), Default::default())
         .await
         .unwrap();
     assert_eq!(zone.serial, 2026112301);
