@@ -5,6 +5,7 @@
 //! that decide them are in `policy`, their application in `world`.
 
 use crate::time::Timestamp;
+use crate::zone::Tld;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -91,13 +92,13 @@ pub enum Action {
     SuspensionConfirm {
         /// The ccTLD.
         #[arg(long)]
-        tld: String,
+        tld: Tld,
     },
     /// Impose a suspension (needs a current threat; the least measure).
     SuspensionImpose {
         /// The ccTLD.
         #[arg(long)]
-        tld: String,
+        tld: Tld,
         /// `withhold-ds` or `hold-delegation`.
         #[arg(long, value_parser = json_arg::<Measure>)]
         measure: Measure,
@@ -106,7 +107,7 @@ pub enum Action {
     SuspensionLift {
         /// The ccTLD.
         #[arg(long)]
-        tld: String,
+        tld: Tld,
         /// Why.
         #[arg(long)]
         reason: String,
@@ -115,7 +116,7 @@ pub enum Action {
     ComplaintLodge {
         /// The ccTLD.
         #[arg(long)]
-        tld: String,
+        tld: Tld,
         /// `technical` or `non-technical`.
         #[arg(long, value_parser = json_arg::<Category>)]
         category: Category,
@@ -238,7 +239,7 @@ pub enum Action {
     CaseOpen {
         /// The ccTLD.
         #[arg(long)]
-        tld: String,
+        tld: Tld,
         /// JSON: `{"path":"proceedings","complaint":N}`, `{"path":"relinquishment","consent":"..."}` or `{"path":"dissolution","evidence":"..."}`.
         #[arg(long, value_parser = json_arg::<EntryPath>)]
         path: EntryPath,

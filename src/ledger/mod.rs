@@ -499,7 +499,7 @@ mod tests {
                 "citizen",
                 Role::Public,
                 ComplaintLodge {
-                    tld: "xa".into(),
+                    tld: crate::zone::Tld::parse("xa").unwrap(),
                     category: Category::NonTechnical,
                     text: "t".into(),
                 },
@@ -538,7 +538,7 @@ mod tests {
             }),
             op(MediationFail { id: 1 }),
             op(CaseOpen {
-                tld: "xa".into(),
+                tld: crate::zone::Tld::parse("xa").unwrap(),
                 path: EntryPath::Proceedings { complaint: 1 },
             }),
         ];
@@ -735,7 +735,7 @@ mod tests {
     fn roles_times_and_references_are_checked() {
         let w = seeded();
         let lodge = Action::ComplaintLodge {
-            tld: "xa".into(),
+            tld: crate::zone::Tld::parse("xa").unwrap(),
             category: Category::NonTechnical,
             text: "t".into(),
         };
@@ -791,7 +791,7 @@ mod tests {
             .contains("no complaint 9")
         );
         let unknown = Action::ComplaintLodge {
-            tld: "zz".into(),
+            tld: crate::zone::Tld::parse("zz").unwrap(),
             category: Category::Technical,
             text: "t".into(),
         };
@@ -839,7 +839,7 @@ mod tests {
         );
         // Proceedings need the complaint of the same TLD, and one open case at a time.
         let case = Action::CaseOpen {
-            tld: "xa".into(),
+            tld: crate::zone::Tld::parse("xa").unwrap(),
             path: EntryPath::Relinquishment {
                 consent: "letter".into(),
             },
@@ -978,7 +978,7 @@ mod tests {
                 Role::Public,
                 Timestamp::from_second(10 + i),
                 Action::ComplaintLodge {
-                    tld: "xa".into(),
+                    tld: crate::zone::Tld::parse("xa").unwrap(),
                     category: Category::NonTechnical,
                     text: format!("complaint {i}"),
                 },
@@ -1026,7 +1026,7 @@ mod tests {
         .unwrap();
         let mut b = Ledger::open(&path).unwrap();
         let lodge = Action::ComplaintLodge {
-            tld: "xa".into(),
+            tld: crate::zone::Tld::parse("xa").unwrap(),
             category: Category::NonTechnical,
             text: "t".into(),
         };

@@ -319,7 +319,7 @@ impl World {
                 let mediation_failed = match path {
                     EntryPath::Proceedings { complaint } => {
                         let c = self.complaint(*complaint)?;
-                        if c.tld != *tld {
+                        if *tld != *c.tld {
                             return refused(
                                 format!("complaint {complaint} is about .{}, not .{tld}", c.tld),
                                 crate::policy::case::section::NO_REDELEGATION_WITHOUT_CURE,
@@ -332,7 +332,7 @@ impl World {
                 if let Some(open) = self
                     .cases
                     .values()
-                    .find(|c| c.tld == *tld && c.completed().is_none())
+                    .find(|c| *tld == *c.tld && c.completed().is_none())
                 {
                     return refused(
                         format!("case {} for .{tld} is still open", open.id),

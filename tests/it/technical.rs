@@ -114,7 +114,7 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
             Role::Operator,
             When::At(rootguard::time::Timestamp::from_second(t0 + 300)),
             rootguard::ledger::Action::SuspensionImpose {
-                tld: "xb".into(),
+                tld: rootguard::zone::Tld::parse("xb").unwrap(),
                 measure: Measure::HoldDelegation,
             },
         )
