@@ -47,6 +47,9 @@ pub struct Faults {
     pub host_address: Option<IpAddr>,
 }
 
+/// The response codes a lab server can be told to answer with.
+pub const LAB_RCODES: &[&str] = &["SERVFAIL", "REFUSED", "NXDOMAIN", "FORMERR", "NOTIMP"];
+
 /// Per-TLD lab settings.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -163,6 +166,19 @@ impl LabSpec {
             message: e.to_string(),
         })?;
         spec.normalise();
+        for (host, f) in &spec.server {
+            if let Some(r) = &f.rcode
+                && !LAB_RCODES.contains(&r.to_ascii_uppercase().as_str())
+            {
+                return Err(LabError::Spec {
+                    file: path.to_path_buf(),
+                    message: format!(
+                        "server {host:?}: rcode {r:?} is not one of {}",
+                        LAB_RCODES.join(", ")
+                    ),
+                });
+            }
+        }
         Ok(spec)
     }
 
