@@ -479,10 +479,17 @@ impl Store {
                 let mut kept = path.as_os_str().to_owned();
                 kept.push(format!(".format-v{version}"));
                 let kept = PathBuf::from(kept);
-                if !kept.exists() {
-                    conn.execute("VACUUM INTO ?1", [kept.to_string_lossy()])
-                        .map_err(err("keeping a copy of the old record"))?;
+                // A fresh copy, never one that happens to exist already.
+                let mut kept = kept;
+                let mut n = 1;
+                while kept.exists() {
+                    let mut k = path.as_os_str().to_owned();
+                    k.push(format!(".format-v{version}.{n}"));
+                    kept = PathBuf::from(k);
+                    n += 1;
                 }
+                conn.execute("VACUUM INTO ?1", [kept.to_string_lossy()])
+                    .map_err(err("keeping a copy of the old record"))?;
                 migrated = Some(Migrated {
                     from: version,
                     to: known,
