@@ -137,6 +137,17 @@ fn replay(world: &mut World, e: &Event) -> Result<(), LedgerError> {
             .unwrap_or(Value::Null),
     )
     .map_err(|err| fail(err.to_string()))?;
+    // The stored kind and subject must be the action's own: a disguised
+    // event (a state change stored as a steady `sweep-round`) is refused.
+    if action.kind() != e.event.kind || action.subject() != e.event.subject {
+        return Err(fail(format!(
+            "its kind {:?} and subject {:?} are not those of its action ({:?}, {:?})",
+            e.event.kind,
+            e.event.subject,
+            action.kind(),
+            action.subject()
+        )));
+    }
     let role: Role = serde_json::from_value(Value::String(e.event.role.clone()))
         .map_err(|err| fail(err.to_string()))?;
     let at = Timestamp::parse(&e.event.at).map_err(|r| fail(r.to_string()))?;

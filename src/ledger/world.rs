@@ -246,7 +246,17 @@ impl World {
                         facts.at = at;
                         let facts = facts.clone();
                         let state = w.technical.get(&t).cloned().unwrap_or_default();
-                        let (next, _) = state.sweep(&facts, &w.settings.policy);
+                        let (next, effects) = state.sweep(&facts, &w.settings.policy);
+                        // A round carries only steady ccTLDs; anything else
+                        // must be its own event (a forged round is refused).
+                        if !effects.iter().all(steady_effect) {
+                            return refused(
+                                format!(
+                                    "the sweep round would change the state of .{t} without an event of its own"
+                                ),
+                                section::TECHNICAL,
+                            );
+                        }
                         w.technical.insert(t, next);
                     }
                     json!({"steady": steady})
