@@ -73,6 +73,24 @@ pub enum AppError {
     /// The guard's key or a checkpoint cannot be used.
     #[error(transparent)]
     Checkpoint(#[from] crate::store::checkpoint::CheckpointError),
+    /// The record's clock is the system clock; only a simulation's may be
+    /// set (`docs/RULES.md#identities`).
+    #[error(
+        "the record {0} keeps the system clock: --now is for a record created as a simulation (`rootguard import --simulation`) (docs/RULES.md#identities)"
+    )]
+    Clock(String),
+    /// The guard's key file is missing: only the first seeding and
+    /// `rootguard key new` create keys.
+    #[error(
+        "{0}: the guard's key file is missing; it is created once, when the record is first seeded, and never again silently: restore it from your backup (docs/RULES.md#checkpoints)"
+    )]
+    NoGuardKey(PathBuf),
+    /// The store's tree is not a consistent extension of the last
+    /// checkpoint the guard signed: the guard refuses to sign it.
+    #[error(
+        "the record's tree is not a consistent extension of the last checkpoint this guard signed ({0}): the journal was rewritten or cut; nothing is signed (docs/RULES.md#checkpoints)"
+    )]
+    Rewritten(String),
     /// No inclusion proof can be given.
     #[error("{0}")]
     NoProof(String),
@@ -90,7 +108,9 @@ impl AppError {
                 ..
             })) => 3,
             AppError::Ledger(LedgerError::Store(_) | LedgerError::Replay { .. })
-            | AppError::Worker(_) => 4,
+            | AppError::Worker(_)
+            | AppError::NoGuardKey(_)
+            | AppError::Rewritten(_) => 4,
             _ => 3,
         }
     }

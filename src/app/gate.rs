@@ -11,8 +11,7 @@ use std::sync::Arc;
 use super::{App, AppError, When};
 use crate::checks::Profile;
 use crate::checks::report::{RootZoneInfo, run_checks};
-use crate::ledger::{Action, Recorded};
-use crate::policy::Role;
+use crate::ledger::{Credential, Action, Recorded};
 use crate::policy::gate::{ChangeRequest, GateDecision, Precheck, validate};
 use crate::probe::resolve::HostResolver;
 use crate::probe::{ProbeConfig, Prober};
@@ -75,11 +74,11 @@ impl App {
     /// decision. Probing holds no lock.
     pub async fn gate(
         self: &Arc<Self>,
-        actor: &str,
-        role: Role,
+        cred: Credential,
         when: When,
         request: ChangeRequest,
     ) -> Result<(Recorded, GateDecision), AppError> {
+        self.check_clock(when)?;
         let approved = self.world().approved.get(request.tld.as_str()).cloned();
         let request = validate(&request, approved.as_ref())?;
         let approved = self.world().approved.get(request.tld.as_str()).cloned();
@@ -96,9 +95,8 @@ impl App {
             _ => None,
         };
         let recorded = self
-            .submit(
-                actor,
-                role,
+            .submit_as(
+                cred,
                 when,
                 Action::Gate {
                     request: Box::new(request),
@@ -135,11 +133,11 @@ impl App {
     /// proposed delegation. The one application path for input.
     pub async fn submit_input(
         self: &Arc<Self>,
-        actor: &str,
-        role: Role,
+        cred: Credential,
         when: When,
         action: Action,
     ) -> Result<Recorded, AppError> {
+        self.check_clock(when)?;
         if let Some(what) = action.carried_observation() {
             return Err(AppError::Observation { what });
         }
@@ -156,12 +154,54 @@ impl App {
             }
         }
         match action {
-            Action::Gate { request, .. } => Ok(self.gate(actor, role, when, *request).await?.0),
+            Action::Gate { request, .. } => Ok(self.gate(cred, when, *request).await?.0),
             other => {
                 let action = self.prepare(other, when).await;
-                self.submit(actor, role, when, action).await
+                self.submit_as(cred, when, action).await
             }
         }
+    }
+
+    /// Records a signed command (`rootguard act --key`, or sent to the
+    /// daemon's `POST /api/v1/commands`): its signature is verified with
+    /// the key the record holds for the identity it names before anything
+    /// is decided (`docs/RULES.md#identities`); the actor and role are that
+    /// identity's.
+    pub async fn submit_signed(
+        self: &Arc<Self>,
+        note: &str,
+        when: When,
+    ) -> Result<Recorded, AppError> {
+        self.check_clock(when)?;
+        let world = self.world();
+        let at = when.record_time(world.last_at);
+        let command = crate::ledger::identity::open_command(note, &world, at)
+            .map_err(|r| AppError::Ledger(crate::ledger::LedgerError::Refused(r)))?;
+        let cred = Credential::Identity {
+            id: command.identity,
+            command: Some((command.digest, command.issued_at)),
+            input_size: note.len(),
+            input_sha256: crate::ledger::identity::sha256_hex(note.as_bytes()),
+        };
+        self.submit_input(cred, when, command.action).await
+    }
+
+    /// Records an action with a credential, then signs a checkpoint.
+    async fn submit_as(
+        self: &Arc<Self>,
+        cred: Credential,
+        when: When,
+        action: Action,
+    ) -> Result<Recorded, AppError> {
+        self.guard_key()?;
+        let recorded = self
+            .blocking(move |ledger, _| {
+                let at = when.record_time(ledger.world().last_at);
+                Ok(ledger.submit_as(&cred, at, action)?)
+            })
+            .await?;
+        self.checkpoint(true).await?;
+        Ok(recorded)
     }
 
     /// Fills in what the guard itself must establish before an action is

@@ -27,7 +27,7 @@ use crate::metrics::Metrics;
 use crate::policy::Role;
 use crate::policy::registry::{Drift, drift};
 use crate::store::Event;
-use crate::store::checkpoint::GuardKey;
+use crate::store::checkpoint::SigningKey;
 use crate::time::Timestamp;
 use crate::zone::ZoneIndex;
 
@@ -74,7 +74,7 @@ pub struct App {
     /// Metrics.
     pub metrics: Metrics,
     status: RwLock<Status>,
-    key: GuardKey,
+    key: std::sync::OnceLock<SigningKey>,
     requests: Mutex<std::collections::HashMap<String, std::collections::VecDeque<Timestamp>>>,
 }
 
@@ -120,7 +120,11 @@ impl App {
             Some(p) => Profile::from_file(p)?,
             None => Profile::default(),
         };
-        let key = GuardKey::load_or_create(&config.guard_key_path(), CHECKPOINT_ORIGIN)?;
+        let key = std::sync::OnceLock::new();
+        let key_file = config.guard_key_path();
+        if key_file.exists() {
+            let _ = key.set(SigningKey::load(&key_file)?);
+        }
         let metrics = Metrics::new();
         metrics.observe_world(ledger.world());
         Ok(Arc::new(App {
@@ -210,7 +214,35 @@ impl App {
         }
     }
 
-    /// Records one action by `actor` in `role` `when`.
+    /// The guard's signing key; an error when its file is missing.
+    pub fn guard_key(&self) -> Result<&SigningKey, AppError> {
+        self.key
+            .get()
+            .ok_or_else(|| AppError::NoGuardKey(self.config.guard_key_path()))
+    }
+
+    /// The guard's signing key, created when the record is seeded for the
+    /// first time (the only time it is created with the record).
+    pub(crate) fn create_guard_key(&self) -> Result<&SigningKey, AppError> {
+        if let Some(k) = self.key.get() {
+            return Ok(k);
+        }
+        let key = SigningKey::create(&self.config.guard_key_path(), CHECKPOINT_ORIGIN)?;
+        Ok(self.key.get_or_init(|| key))
+    }
+
+    /// Refuses a set clock unless the record is a simulation
+    /// (`docs/RULES.md#identities`).
+    pub fn check_clock(&self, when: When) -> Result<(), AppError> {
+        if matches!(when, When::At(_)) && !self.world().settings.simulation {
+            return Err(AppError::Clock(self.config.store.display().to_string()));
+        }
+        Ok(())
+    }
+
+    /// Records one action by an actor the caller vouches for (the guard's
+    /// own actions, tests and the simulation generator); input from users
+    /// goes through [`App::submit_input`] with a credential.
     pub async fn submit(
         self: &Arc<Self>,
         actor: &str,
@@ -249,8 +281,23 @@ impl App {
                 }
             };
             if due && size > 0 {
-                let note = app.key.sign(size, store.root(size)?)?;
+                let key = app.guard_key()?;
+                // Never sign a tree that does not extend what this key
+                // signed before (kept beside the key, not in the store).
+                if let Some(last) = key.last_head()? {
+                    let root = (last.size <= size)
+                        .then(|| store.root(last.size))
+                        .transpose()?;
+                    if root != Some(last.root) {
+                        return Err(AppError::Rewritten(format!(
+                            "{} events signed, the store holds {size}",
+                            last.size
+                        )));
+                    }
+                }
+                let note = key.sign(size, store.root(size)?)?;
                 store.add_checkpoint(size, &now.to_string(), &note)?;
+                key.keep_head(&note)?;
             }
             Ok(())
         })
@@ -271,9 +318,9 @@ impl App {
             .await
     }
 
-    /// The guard's verifier key (public).
-    pub fn verifier_key(&self) -> &str {
-        &self.key.verifier_key
+    /// The guard's verifier key (public), when its key is present.
+    pub fn verifier_key(&self) -> Option<&str> {
+        self.key.get().map(|k| k.verifier_key.as_str())
     }
 
     /// The journal events about `subject` (e.g. `tld:xa`).

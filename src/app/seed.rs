@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{App, AppError, When};
+use crate::ledger::identity::{Kind, Registration};
 use crate::ledger::{Action, Ledger, Recorded, Settings};
 use crate::policy::Role;
 use crate::policy::registry::seed;
@@ -15,12 +16,14 @@ use crate::zone::{Registry, Zone, ZoneIndex};
 
 /// Seeds the approved record from an already read (and, where required,
 /// verified) root zone and a registry file.
+#[allow(clippy::too_many_arguments)]
 pub fn import_zone(
     ledger: &mut Ledger,
     zone: &Zone,
     registry: Option<&Path>,
     settings: Settings,
     authenticity: Option<String>,
+    identities: Vec<Registration>,
     actor: &str,
     at: Timestamp,
 ) -> Result<Recorded, AppError> {
@@ -36,8 +39,62 @@ pub fn import_zone(
             policy: settings.policy,
             appeal_window_days: settings.appeal_window_days,
             authenticity,
+            identities,
+            simulation: settings.simulation,
         },
     )?)
+}
+
+/// The identities registered with the seed (`docs/RULES.md#identities`):
+/// the guard (with its key), the first operator when given, and the
+/// configuration's API tokens.
+pub fn seed_identities(
+    app: &App,
+    guard_key: &str,
+    operator: Option<Registration>,
+) -> Result<Vec<Registration>, AppError> {
+    let mut out = vec![Registration {
+        id: super::CHECKPOINT_ORIGIN.into(),
+        kind: Kind::Guard,
+        tlds: Vec::new(),
+        person: "rootguard (the guard itself)".into(),
+        key: Some(guard_key.to_string()),
+        token_sha256: None,
+    }];
+    out.extend(operator);
+    for (i, t) in app.config.http.tokens.iter().enumerate() {
+        let kind = match t.role {
+            Role::Operator => Kind::Operator,
+            Role::Manager => Kind::Manager,
+            Role::PanelMember => Kind::PanelMember,
+            Role::Public => Kind::Complainant,
+            Role::Guard => {
+                return Err(crate::config::ConfigError::Invalid {
+                    origin: format!("http.tokens[{i}] ({:?})", t.name),
+                    message: "the guard acts with its own key, not with a token".into(),
+                }
+                .into());
+            }
+        };
+        let tlds = t
+            .tlds
+            .iter()
+            .map(|x| crate::zone::Tld::parse(x))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| crate::config::ConfigError::Invalid {
+                origin: format!("http.tokens[{i}] ({:?})", t.name),
+                message: e.to_string(),
+            })?;
+        out.push(Registration {
+            id: t.name.clone(),
+            kind,
+            tlds,
+            person: t.name.clone(),
+            key: None,
+            token_sha256: Some(t.sha256.to_ascii_lowercase()),
+        });
+    }
+    Ok(out)
 }
 
 /// How `rootguard import` judges the seed zone's authenticity.
@@ -63,16 +120,25 @@ impl App {
         registry: Option<&Path>,
         settings: Settings,
         check: SeedCheck,
-        actor: &str,
+        operator: Registration,
         when: When,
     ) -> Result<Recorded, AppError> {
-        let (root_zone, registry, actor) = (
-            root_zone.to_path_buf(),
-            registry.map(Path::to_path_buf),
-            actor.to_string(),
-        );
+        if matches!(when, When::At(_)) && !settings.simulation {
+            return Err(AppError::Clock(self.config.store.display().to_string()));
+        }
+        let (root_zone, registry) = (root_zone.to_path_buf(), registry.map(Path::to_path_buf));
         let recorded = self
-            .blocking(move |ledger, _| {
+            .blocking(move |ledger, app| {
+                if ledger.world().seeded {
+                    return Err(crate::ledger::LedgerError::Refused(crate::policy::Refusal::new(
+                        "the record is already seeded: it changes only through allowed change requests and suspensions",
+                        crate::policy::section::RECORD,
+                    ))
+                    .into());
+                }
+                let actor = operator.id.clone();
+                let guard = app.create_guard_key()?.verifier_key.clone();
+                let identities = seed_identities(app, &guard, Some(operator))?;
                 let zone = Zone::from_file(&root_zone)?;
                 let authenticity = if check.skip {
                     None
@@ -98,6 +164,7 @@ impl App {
                     registry.as_deref(),
                     settings,
                     authenticity,
+                    identities,
                     &actor,
                     at,
                 )
@@ -142,13 +209,24 @@ impl App {
             let settings = Settings {
                 policy: config.policy.clone(),
                 appeal_window_days: config.appeal_window_days,
+                simulation: false,
             };
+            let guard = app.create_guard_key()?.verifier_key.clone();
+            let identities = seed_identities(app, &guard, None)?;
+            if !identities.iter().any(|r| r.kind == Kind::Operator) {
+                return Err(crate::config::ConfigError::Invalid {
+                    origin: "http.tokens".into(),
+                    message: "the first start registers the first operator from the configuration: configure a token with role \"operator\" (docs/RULES.md#identities)".into(),
+                }
+                .into());
+            }
             import_zone(
                 ledger,
                 &zone,
                 config.zone.registry.as_deref(),
                 settings,
                 authenticity,
+                identities,
                 "rootguard (first start)",
                 now,
             )?;

@@ -29,16 +29,24 @@ pub struct ActArgs {
 impl ActArgs {
     /// Records the action.
     pub async fn run(self, ctx: &Context) -> Result<u8, CliError> {
+        let key = ctx.identity_key()?;
         let app = ctx.app(&self.config, Some(&self.probe), self.profile.as_deref())?;
-        let r = app
-            .submit_input(&ctx.actor, ctx.role, ctx.when, self.action)
-            .await?;
+        let r = super::sign::record(ctx, &app, &key, &self.action).await?;
         if self.json {
             print_json(&r)?;
         } else {
             emit(&format!(
-                "event {} {}: {}\n",
-                r.event.seq, r.event.event.kind, r.result
+                "event {} {} by {} ({}){}: {}\n",
+                r.event.seq,
+                r.event.event.kind,
+                r.event.event.actor,
+                r.event.event.role,
+                if app.world().settings.simulation {
+                    " [simulation]"
+                } else {
+                    ""
+                },
+                r.result
             ))?;
         }
         Ok(0)

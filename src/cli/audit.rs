@@ -8,7 +8,7 @@ use clap::Subcommand;
 use super::output::{emit, print_json};
 use super::{CliError, Context};
 use crate::store::Store;
-use crate::store::checkpoint::GuardKey;
+use crate::store::checkpoint::SigningKey;
 
 /// `rootguard audit` subcommands.
 #[derive(Subcommand)]
@@ -89,7 +89,7 @@ impl AuditCommand {
                 let vkey = match verifier_key {
                     Some(v) => v,
                     None => {
-                        GuardKey::load(&key_file(ctx, key))
+                        SigningKey::load(&key_file(ctx, key))
                             .map_err(crate::app::AppError::from)?
                             .verifier_key
                     }
@@ -122,7 +122,7 @@ impl AuditCommand {
                 Ok(0)
             }
             AuditCommand::Key { key } => {
-                let k = GuardKey::load(&key_file(ctx, key)).map_err(crate::app::AppError::from)?;
+                let k = SigningKey::load(&key_file(ctx, key)).map_err(crate::app::AppError::from)?;
                 emit(&format!("{}\n", k.verifier_key))?;
                 Ok(0)
             }

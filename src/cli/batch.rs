@@ -21,6 +21,7 @@ impl BatchArgs {
     /// Records every line.
     pub async fn run(self, ctx: &Context) -> Result<u8, CliError> {
         use std::io::BufRead;
+        let key = ctx.identity_key()?;
         let app = ctx.app(&self.config, None, None)?;
         let mut refused = false;
         for (n, line) in std::io::stdin().lock().lines().enumerate() {
@@ -48,23 +49,20 @@ impl BatchArgs {
                     });
                 }
             };
-            match app
-                .submit_input(&ctx.actor, ctx.role, ctx.when, action)
-                .await
-            {
+            match super::sign::record(ctx, &app, &key, &action).await {
                 Ok(r) => emit(&format!(
                     "{}\n",
                     serde_json::json!({"seq": r.event.seq, "kind": r.event.event.kind})
                 ))?,
-                Err(AppError::Ledger(LedgerError::Refused(e))) => {
+                Err(CliError::App(
+                    e @ (AppError::Ledger(LedgerError::Refused(_) | LedgerError::Invalid(_))
+                    | AppError::Invalid(_)
+                    | AppError::Observation { .. }),
+                )) => {
                     refused = true;
                     eprintln!("stdin:{}: {e}", n + 1);
                 }
-                Err(AppError::Ledger(LedgerError::Invalid(e))) | Err(AppError::Invalid(e)) => {
-                    refused = true;
-                    eprintln!("stdin:{}: {e}", n + 1);
-                }
-                Err(e @ AppError::Observation { .. }) => {
+                Err(e @ CliError::Remote { status: 400..=499, .. }) => {
                     refused = true;
                     eprintln!("stdin:{}: {e}", n + 1);
                 }

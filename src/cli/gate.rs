@@ -29,9 +29,22 @@ pub struct GateArgs {
 impl GateArgs {
     /// Decides the request.
     pub async fn run(self, ctx: &Context) -> Result<u8, CliError> {
+        let key = ctx.identity_key()?;
         let app = ctx.app(&self.config, Some(&self.probe), self.profile.as_deref())?;
         let req = read_request(&self.request)?;
-        let (r, d) = app.gate(&ctx.actor, ctx.role, ctx.when, req).await?;
+        let action = crate::ledger::Action::Gate {
+            request: Box::new(req),
+            precheck: None,
+        };
+        let r = super::sign::record(ctx, &app, &key, &action).await?;
+        let d: crate::policy::gate::GateDecision =
+            serde_json::from_value(r.result["decision"].clone()).map_err(|e| {
+                crate::app::AppError::from(crate::ledger::LedgerError::Replay {
+                    seq: r.event.seq,
+                    kind: "gate".into(),
+                    reason: e.to_string(),
+                })
+            })?;
         if self.json {
             print_json(&serde_json::json!({"event": r.event.seq, "decision": d}))?;
         } else {

@@ -8,6 +8,7 @@ use super::output::emit;
 use super::{CliError, ConfigArgs, Context};
 use crate::app::seed::SeedCheck;
 use crate::ledger::Settings;
+use crate::ledger::identity::{Kind, Registration};
 use crate::policy::PolicyConfig;
 
 /// Arguments of `rootguard import`.
@@ -38,6 +39,19 @@ pub struct ImportArgs {
     /// such: a daemon with zone.require_authentic refuses the record.
     #[arg(long)]
     no_verify: bool,
+    /// The first operator's identity name (docs/RULES.md#identities).
+    #[arg(long)]
+    operator: String,
+    /// The first operator's verifier key, or its `.pub` file (`rootguard key new`).
+    #[arg(long)]
+    operator_key: String,
+    /// The natural person behind the first operator (default: the name).
+    #[arg(long)]
+    operator_person: Option<String>,
+    /// Create a simulation: the only kind of record whose clock may be
+    /// set (--now); it says so in every output, page and metric.
+    #[arg(long)]
+    simulation: bool,
 }
 
 impl ImportArgs {
@@ -51,6 +65,18 @@ impl ImportArgs {
                 auto_suspend: !self.propose_suspensions,
             },
             appeal_window_days: self.appeal_window_days,
+            simulation: self.simulation,
+        };
+        let operator = Registration {
+            id: self.operator.clone(),
+            kind: Kind::Operator,
+            tlds: Vec::new(),
+            person: self.operator_person.unwrap_or(self.operator),
+            key: Some(super::key::verifier_key(
+                "--operator-key",
+                &self.operator_key,
+            )?),
+            token_sha256: None,
         };
         let r = app
             .import(
@@ -61,11 +87,16 @@ impl ImportArgs {
                     skip: self.no_verify,
                     trust_anchor: self.trust_anchor,
                 },
-                &ctx.actor,
+                operator,
                 ctx.when,
             )
             .await?;
-        emit(&format!("event {}: {}\n", r.event.seq, r.result))?;
+        emit(&format!(
+            "event {}: {}{}\n",
+            r.event.seq,
+            r.result,
+            if self.simulation { " [simulation]" } else { "" }
+        ))?;
         Ok(0)
     }
 }

@@ -6,16 +6,67 @@ use clap::Args;
 use super::output::print_json;
 use super::{CliError, Context};
 use crate::ledger::Ledger;
+use crate::ledger::identity::{Kind, Registration};
+use crate::store::checkpoint::SigningKey;
 
 /// Arguments of `rootguard migrate`.
 #[derive(Args)]
-pub struct MigrateArgs {}
+pub struct MigrateArgs {
+    /// The first operator's identity name: records of the formats before
+    /// identities have none (docs/RULES.md#identities).
+    #[arg(long)]
+    operator: Option<String>,
+    /// The first operator's verifier key, or its `.pub` file.
+    #[arg(long)]
+    operator_key: Option<String>,
+    #[command(flatten)]
+    config: super::ConfigArgs,
+}
 
 impl MigrateArgs {
     /// Converts the record named by `--store`.
-    pub fn run(self, ctx: &Context) -> Result<u8, CliError> {
+    pub async fn run(self, ctx: &Context) -> Result<u8, CliError> {
+        let config = self.config.load(Some(&ctx.store()))?;
+        let mut identities = Vec::new();
+        if let (Some(id), Some(key)) = (&self.operator, &self.operator_key) {
+            identities.push(Registration {
+                id: id.clone(),
+                kind: Kind::Operator,
+                tlds: Vec::new(),
+                person: id.clone(),
+                key: Some(super::key::verifier_key("--operator-key", key)?),
+                token_sha256: None,
+            });
+        }
+        if crate::store::Store::needs_migration(&ctx.store())? {
+            // The guard's key signs the migrated record: the one kept
+            // beside the record, created only for a record never signed.
+            let file = config.guard_key_path();
+            let key = if file.exists() {
+                SigningKey::load(&file)
+            } else {
+                SigningKey::create(&file, crate::app::CHECKPOINT_ORIGIN)
+            }
+            .map_err(crate::app::AppError::from)?;
+            identities.push(Registration {
+                id: crate::app::CHECKPOINT_ORIGIN.into(),
+                kind: Kind::Guard,
+                tlds: Vec::new(),
+                person: "rootguard (the guard itself)".into(),
+                key: Some(key.verifier_key.clone()),
+                token_sha256: None,
+            });
+        }
         let (ledger, migrated) =
-            Ledger::migrate(&ctx.store()).map_err(crate::app::AppError::from)?;
+            Ledger::migrate(&ctx.store(), &identities).map_err(crate::app::AppError::from)?;
+        drop(ledger);
+        // The migration is signed like every change of state.
+        let app = crate::app::App::open(config)?;
+        if migrated.is_some() {
+            app.checkpoint(true).await?;
+        }
+        drop(app);
+        let ledger = Ledger::open(&ctx.store()).map_err(crate::app::AppError::from)?;
         let report = ledger.store().verify()?;
         print_json(&serde_json::json!({
             "migrated": migrated,

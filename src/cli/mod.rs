@@ -19,12 +19,14 @@ mod demo;
 mod drift;
 mod gate;
 mod import;
+mod key;
 #[cfg(feature = "lab")]
 mod lab;
 mod migrate;
 mod output;
 mod serve;
 mod show;
+mod sign;
 mod sweep;
 mod zone;
 
@@ -34,7 +36,6 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use crate::app::{App, AppError, When};
-use crate::policy::Role;
 pub use args::{ConfigArgs, ProbeArgs};
 
 /// rootguard: a DNS root zone delegation guard for ccTLDs.
@@ -45,24 +46,14 @@ pub struct Cli {
     /// the configuration's `store`).
     #[arg(long, global = true, env = "ROOTGUARD_STORE")]
     store: Option<PathBuf>,
-    /// Who acts (recorded with every event).
-    #[arg(
-        long,
-        global = true,
-        env = "ROOTGUARD_ACTOR",
-        default_value = "operator"
-    )]
-    actor: String,
-    /// The actor's role.
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        env = "ROOTGUARD_ROLE",
-        default_value = "operator"
-    )]
-    role: Role,
-    /// The time of the action (RFC 3339; default now): the injectable clock.
+    /// The acting identity's key file (from `rootguard key new`, registered
+    /// by an operator): commands are signed with it, and the actor and
+    /// role recorded are that identity's (docs/RULES.md#identities).
+    #[arg(long, global = true, env = "ROOTGUARD_KEY")]
+    key: Option<PathBuf>,
+    /// The time of the action (RFC 3339): only for a record created as a
+    /// simulation (`import --simulation`); every other record keeps the
+    /// system clock.
     #[arg(long, global = true, env = "ROOTGUARD_NOW")]
     now: Option<String>,
     #[command(subcommand)]
@@ -82,8 +73,11 @@ enum Command {
     Lab(lab::LabCommand),
     /// Seed the approved delegation record from a root zone and a registry file (once).
     Import(import::ImportArgs),
-    /// Record a governance action (complaints, mediation, cases, suspensions).
+    /// Record a governance action (identities, complaints, mediation, cases, suspensions), signed with --key.
     Act(act::ActArgs),
+    /// Identity keys: `key new` creates one (the private key file, mode 0600, and its verifier key).
+    #[command(subcommand)]
+    Key(key::KeyCommand),
     /// Record actions read from stdin, one JSON action a line (as `act`
     /// takes them, e.g. {"action":"complaint-lodge","tld":"xa",...}); each
     /// acknowledged event is printed once durably committed.
@@ -168,6 +162,17 @@ pub enum CliError {
         /// What is wrong.
         reason: String,
     },
+    /// The daemon serving the record refused (HTTP 4xx) or failed a
+    /// command sent to it.
+    #[error("the daemon at {url}: {message}")]
+    Remote {
+        /// Its API.
+        url: String,
+        /// The HTTP status (0: unreachable).
+        status: u16,
+        /// What it said.
+        message: String,
+    },
     /// Writing output or reading input failed.
     #[error("{what}: {source}")]
     Io {
@@ -194,6 +199,13 @@ impl CliError {
             CliError::Demo(crate::daemon::demo::DemoError::Daemon(e)) => e.exit_code(),
             CliError::Store(crate::store::StoreError::NeedsMigration { .. }) => 3,
             CliError::Store(_) | CliError::Io { .. } => 4,
+            CliError::Remote { status, .. } => {
+                if (400..500).contains(status) {
+                    3
+                } else {
+                    4
+                }
+            }
             _ => 3,
         }
     }
@@ -210,8 +222,7 @@ fn lab_exit_code(e: &crate::lab::LabError) -> u8 {
 /// The options every command shares.
 pub(crate) struct Context {
     store: Option<PathBuf>,
-    actor: String,
-    role: Role,
+    key: Option<PathBuf>,
     when: When,
 }
 
@@ -259,8 +270,7 @@ impl Cli {
         let ctx = Context {
             when: Context::when(self.now.as_deref())?,
             store: self.store,
-            actor: self.actor,
-            role: self.role,
+            key: self.key,
         };
         match self.command {
             Command::Check(a) => a.run().await,
@@ -269,6 +279,7 @@ impl Cli {
             Command::Lab(a) => a.run().await,
             Command::Import(a) => a.run(&ctx).await,
             Command::Act(a) => a.run(&ctx).await,
+            Command::Key(a) => a.run(),
             Command::Batch(a) => a.run(&ctx).await,
             Command::Sweep(a) => a.run(&ctx).await,
             Command::Gate(a) => a.run(&ctx).await,
@@ -276,7 +287,7 @@ impl Cli {
             Command::Show(a) => a.run(&ctx),
             Command::Audit(a) => a.run(&ctx),
             Command::Backup(a) => a.run(&ctx),
-            Command::Migrate(a) => a.run(&ctx),
+            Command::Migrate(a) => a.run(&ctx).await,
             Command::Serve(a) => a.run(&ctx).await,
             #[cfg(feature = "lab")]
             Command::Demo(a) => a.run(&ctx).await,

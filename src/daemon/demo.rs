@@ -72,7 +72,29 @@ pub fn config(lab_dir: &Path, store: &Path, listen: std::net::SocketAddr, port: 
     c.probe.udp_timeout_ms = 1000;
     c.probe.tcp_timeout_ms = 1500;
     c.http.listen = listen;
+    // The identities the first start registers: an operator and .xh's
+    // manager, each with a fresh random token (docs/RULES.md#identities).
+    for (name, role, tlds) in [
+        ("demo-operator", Role::Operator, vec![]),
+        ("xh-manager", Role::Manager, vec!["xh".to_string()]),
+    ] {
+        c.http.tokens.push(crate::config::TokenConfig {
+            name: name.into(),
+            sha256: crate::http::auth::token_hash(&random_token()),
+            role,
+            tlds,
+            case: None,
+        });
+    }
     c
+}
+
+/// A random token (hex).
+fn random_token() -> String {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 16];
+    let _ = ring::rand::SystemRandom::new().fill(&mut bytes);
+    hex::encode(bytes)
 }
 
 /// Runs the demo until `shutdown`.
@@ -170,7 +192,16 @@ async fn scenario(
             started.elapsed().as_secs()
         );
         match shared
-            .gate("xh-manager (demo)", Role::Manager, When::Now, request)
+            .gate(
+                crate::ledger::Credential::Identity {
+                    id: "xh-manager".into(),
+                    command: None,
+                    input_size: 0,
+                    input_sha256: String::new(),
+                },
+                When::Now,
+                request,
+            )
             .await
         {
             Ok((r, d)) => eprintln!(

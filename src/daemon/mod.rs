@@ -9,6 +9,7 @@
 
 #[cfg(feature = "lab")]
 pub mod demo;
+pub mod presence;
 pub mod zone_source;
 
 use std::sync::Arc;
@@ -36,6 +37,10 @@ pub enum DaemonError {
     /// The HTTP server failed.
     #[error("the HTTP server failed: {0}")]
     Server(std::io::Error),
+    /// The daemon could not announce itself beside the record (another
+    /// daemon serves it).
+    #[error("{0}")]
+    Presence(std::io::Error),
 }
 
 impl DaemonError {
@@ -44,7 +49,7 @@ impl DaemonError {
     pub fn exit_code(&self) -> u8 {
         match self {
             DaemonError::App(e) => e.exit_code(),
-            DaemonError::Listen { .. } | DaemonError::Server(_) => 4,
+            DaemonError::Listen { .. } | DaemonError::Server(_) | DaemonError::Presence(_) => 4,
         }
     }
 }
@@ -80,6 +85,14 @@ pub async fn run_with(
             source,
         })?;
     eprintln!("rootguard: listening on http://{address}");
+    // Writers on the command line send their signed commands here.
+    let reach = if address.ip().is_unspecified() {
+        std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), address.port())
+    } else {
+        address
+    };
+    let _presence = presence::Presence::announce(&app.config.store, &format!("http://{reach}"))
+        .map_err(DaemonError::Presence)?;
     on_ready(app.clone());
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let router = crate::http::router(app.clone());

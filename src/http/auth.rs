@@ -1,5 +1,6 @@
 //! Who is asking: a bearer token, matched by its SHA-256 hash against the
-//! configured tokens; none is the public role.
+//! identities registered in the record (`docs/RULES.md#identities`); none
+//! is the public role.
 
 use std::sync::Arc;
 
@@ -110,19 +111,21 @@ impl FromRequestParts<Arc<App>> for Principal {
                     "Authorization must be 'Bearer TOKEN'",
                 )
             })?;
+        // Tokens are registered in the record by hash
+        // (docs/RULES.md#identities); a revoked one is unknown.
         let hash = token_hash(token.trim());
-        let found = state
-            .config
-            .http
-            .tokens
-            .iter()
-            .find(|t| t.sha256.eq_ignore_ascii_case(&hash));
-        match found {
-            Some(t) => Ok(Principal {
-                name: t.name.clone(),
-                role: t.role,
-                tlds: t.tlds.clone(),
-                case: t.case,
+        let world = state.world();
+        match world.identity_by_token(&hash) {
+            Some(i) => Ok(Principal {
+                name: i.registration.id.clone(),
+                role: i.role(),
+                tlds: i
+                    .registration
+                    .tlds
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect(),
+                case: None,
             }),
             None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unknown token")),
         }

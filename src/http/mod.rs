@@ -62,7 +62,13 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> ApiError {
         match e {
             AppError::Ledger(LedgerError::Refused(r)) => ApiError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
+                // Who may act is a question of identity (403); what the
+                // rules refuse is 422.
+                status: if r.section == crate::ledger::identity::SECTION {
+                    StatusCode::FORBIDDEN
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                },
                 message: r.reason,
                 section: Some(r.section),
             },
@@ -112,6 +118,7 @@ pub fn router(shared: Arc<App>) -> Router {
             "/api/v1/change-requests",
             post(change_request).get(decisions),
         )
+        .route("/api/v1/commands", post(command))
         .route("/api/v1/drift", get(drift))
         .route("/api/v1/effective-zone", get(effective_zone))
         .route("/api/v1/audit/export", get(audit_export))
@@ -407,12 +414,6 @@ async fn change_request(State(s): State<Arc<App>>, who: Principal, body: Bytes) 
             format!("request body line {} column {}: not a valid change request (docs/change-request.schema.json, docs/RULES.md#change-request-data): {e}", e.line(), e.column()),
         )
     })?;
-    if who.role == Role::Manager && !who.tlds.iter().any(|t| request.tld == t.as_str()) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!("{} does not manage .{}", who.name, request.tld),
-        ));
-    }
     if !s.allow_change_request(&who.name) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -422,10 +423,24 @@ async fn change_request(State(s): State<Arc<App>>, who: Principal, body: Bytes) 
             ),
         ));
     }
-    let (recorded, decision) = s
-        .gate(&who.name, who.role, crate::app::When::Now, request)
-        .await?;
+    let cred = crate::ledger::Credential::Identity {
+        id: who.name.clone(),
+        command: None,
+        input_size: body.len(),
+        input_sha256: crate::ledger::identity::sha256_hex(&body),
+    };
+    let (recorded, decision) = s.gate(cred, crate::app::When::Now, request).await?;
     ok(json!({"event": recorded.event.seq, "decision": decision}))
+}
+
+#[utoipa::path(post, path = "/api/v1/commands", request_body(content = String, content_type = "text/plain", description = "A command signed by a registered identity's key (C2SP signed note; `rootguard act --key` sends them)"), responses((status = 200, body = Object), (status = 400, body = openapi::ErrorBody), (status = 403, body = openapi::ErrorBody), (status = 422, body = openapi::ErrorBody)))]
+/// A signed command from the command line (`docs/RULES.md#identities`):
+/// authenticated by its signature, not by a token.
+async fn command(State(s): State<Arc<App>>, body: Bytes) -> ApiResult {
+    let note = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "a signed command is UTF-8 text"))?;
+    let recorded = s.submit_signed(note, crate::app::When::Now).await?;
+    ok(json!(recorded))
 }
 
 #[utoipa::path(get, path = "/api/v1/change-requests", security(("bearer" = [])), responses((status = 200, body = Vec<openapi::DecisionView>), (status = 401, body = openapi::ErrorBody)))]
@@ -483,7 +498,7 @@ async fn audit_proof(State(s): State<Arc<App>>, Path(seq): Path<i64>) -> ApiResu
 async fn audit_key(State(s): State<Arc<App>>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!("{}\n", s.verifier_key()),
+        format!("{}\n", s.verifier_key().unwrap_or_default()),
     )
         .into_response()
 }

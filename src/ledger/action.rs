@@ -16,6 +16,7 @@ use crate::policy::gate::{ChangeRequest, Precheck};
 use crate::policy::registry::Approved;
 use crate::policy::technical::{Measure, SweepFacts};
 use crate::policy::{PolicyConfig, section};
+use super::identity::Registration;
 
 /// A command-line value that is neither JSON nor a plain string of the
 /// expected form.
@@ -48,6 +49,46 @@ pub enum Action {
         /// (docs/RULES.md#authentic-root-zone); absent when it was not.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         authenticity: Option<String>,
+        /// The identities registered with the seed: the first operator,
+        /// the guard, the configuration's API tokens
+        /// (`docs/RULES.md#identities`).
+        #[serde(default)]
+        identities: Vec<Registration>,
+        /// A simulation: the only record whose clock may be set.
+        #[serde(default)]
+        simulation: bool,
+    },
+    /// Register an identity (an operator attests it;
+    /// `docs/RULES.md#identities`).
+    IdentityRegister {
+        /// What is registered.
+        #[command(flatten)]
+        #[serde(flatten)]
+        registration: Registration,
+    },
+    /// Revoke an identity (a lost or compromised credential: revoke, then
+    /// register a new identity).
+    IdentityRevoke {
+        /// The identity.
+        #[arg(long = "identity")]
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Replace an identity's key or token.
+    IdentityRotate {
+        /// The identity.
+        #[arg(long = "identity")]
+        id: String,
+        /// The new verifier key.
+        #[arg(long = "public-key", id = "public_key")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+        /// SHA-256 (hex) of the new bearer token.
+        #[arg(long)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_sha256: Option<String>,
     },
     /// One sweep's facts for a TLD (the guard).
     #[command(skip)]
@@ -431,6 +472,15 @@ impl Action {
         if let Action::SweepRound { .. } = self {
             return "sweeps".into();
         }
+        match self {
+            Action::IdentityRegister { registration } => {
+                return format!("identity:{}", registration.id);
+            }
+            Action::IdentityRevoke { id, .. } | Action::IdentityRotate { id, .. } => {
+                return format!("identity:{id}");
+            }
+            _ => {}
+        }
         if let Action::RecordMigrated { .. } = self {
             return "record".into();
         }
@@ -461,6 +511,9 @@ impl Action {
         use crate::policy::{case::section as cs, complaint::section as ps, gate::section as gs};
         match self {
             Action::Import { .. } => section::RECORD,
+            Action::IdentityRegister { .. }
+            | Action::IdentityRevoke { .. }
+            | Action::IdentityRotate { .. } => super::identity::SECTION,
             Action::RecordMigrated { .. } => section::APPEND_ONLY,
             Action::Sweep { .. } | Action::SweepRound { .. } => section::TECHNICAL,
             Action::SuspensionConfirm { .. } | Action::SuspensionImpose { .. } => {
@@ -519,11 +572,24 @@ impl Action {
         }
     }
 
-    /// Whether refusals of this action are themselves recorded.
-    pub(super) fn refusal_recorded(&self) -> bool {
-        matches!(
-            self,
-            Action::SuspensionConfirm { .. } | Action::SuspensionImpose { .. }
-        )
+    /// The ccTLD the action concerns, directly or through its complaint
+    /// or case, when the record knows it.
+    pub(super) fn tld_in(&self, world: &super::World) -> Option<String> {
+        let v = serde_json::to_value(self).unwrap_or(Value::Null);
+        let kind = self.kind();
+        let tld = if let Action::Gate { request, .. } = self {
+            Some(request.tld.to_string())
+        } else if let Some(t) = v.get("tld").and_then(Value::as_str) {
+            Some(t.to_string())
+        } else if let Some(id) = v.get("id").and_then(Value::as_u64) {
+            if kind.starts_with("case") {
+                world.cases.get(&id).map(|c| c.tld.to_string())
+            } else {
+                world.complaints.get(&id).map(|c| c.tld.to_string())
+            }
+        } else {
+            None
+        };
+        tld.filter(|t| world.approved.contains_key(t))
     }
 }

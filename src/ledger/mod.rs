@@ -1,20 +1,34 @@
 //! The governance ledger: the policy state of every ccTLD, complaint, case
-//! and change request, derived by replaying the journal in `store`, and the
-//! one way to change it: [`Ledger::submit`] an [`Action`], which the
-//! policy machines accept (and the journal records) or refuse.
+//! and change request, derived from the journal in `store`, and the one
+//! way to change it: submit an [`Action`] with a [`Credential`]; the
+//! policy machines accept it (and the journal records the resulting
+//! event) or refuse it.
 //!
-//! Each [`Action`] is also an operator subcommand (`rootguard act ...`), so
-//! that a whole case can be run from a shell script. Refusals are recorded
-//! where the rules say so (suspension requests without a threat, BP §4.3);
-//! gate decisions are always recorded; other refusals write nothing.
+//! Events are facts (`docs/RULES.md#events-are-facts`): a command is
+//! decided once, and its event stores what changed ([`Change`]) with the
+//! inputs it was decided on and the writer's term. Replay writes the
+//! changes back; it never decides again, so a rule change never rewrites
+//! history and every journal this format wrote opens.
+//!
+//! Refused input (`docs/RULES.md#refused-input`): when an authenticated
+//! identity's action names a known ccTLD and is refused, a refusal event
+//! holding the input's size and SHA-256 (never the input) is recorded,
+//! at most [`REFUSALS_PER_HOUR`] per identity; unauthenticated input is
+//! never written.
 
 mod action;
+mod change;
+pub mod identity;
+mod legacy;
 mod world;
 
 pub use action::{Action, JsonArgError, json_arg};
+pub use change::Change;
+pub use identity::{Identity, Kind};
 pub use world::{Settings, World, same_observation, steady_digest, steady_effect};
 
 use crate::time::Timestamp;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 
 use serde::Serialize;
@@ -25,6 +39,13 @@ pub use crate::policy::Role;
 use crate::policy::gate::RequestKind;
 use crate::policy::technical::SweepFacts;
 use crate::store::{Event, NewEvent, Store, StoreError};
+
+/// The writer's term: 1 for the single writer; the leader election of
+/// several vantage points increments it. Every event carries it.
+pub const TERM: u64 = 1;
+
+/// Refusal events recorded per identity and hour at most.
+pub const REFUSALS_PER_HOUR: usize = 60;
 
 /// Why an action was not recorded.
 #[derive(Debug, thiserror::Error)]
@@ -38,8 +59,8 @@ pub enum LedgerError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The journal does not replay: it was written by rules this build
-    /// does not share, or tampered with.
+    /// The journal cannot be read: an event that is not of this format,
+    /// or tampered with.
     #[error("journal event {seq} ({kind}) does not replay: {reason}")]
     Replay {
         /// Event.
@@ -51,8 +72,35 @@ pub enum LedgerError {
     },
 }
 
-/// The journal event recording `action` and its `result`.
-fn new_event(actor: &str, role: Role, at: Timestamp, action: &Action, result: &Value) -> NewEvent {
+/// Who submits an action: where its actor and role come from
+/// (`docs/RULES.md#identities`).
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// The guard itself: its own sweeps and the record's own events.
+    Guard,
+    /// A registered identity, authenticated by a verified signed command
+    /// (`command`: its digest) or by its bearer token.
+    Identity {
+        /// The identity's name.
+        id: String,
+        /// The digest of its signed command, when it signed one.
+        command: Option<(String, Timestamp)>,
+        /// Size of the input in bytes.
+        input_size: usize,
+        /// SHA-256 (hex) of the input.
+        input_sha256: String,
+    },
+}
+
+/// The journal event recording `action`, its `result` and `change`.
+fn new_event(
+    actor: &str,
+    role: Role,
+    at: Timestamp,
+    action: &Action,
+    result: &Value,
+    change: &Change,
+) -> NewEvent {
     let section = match (action, result.get("decision")) {
         (Action::Gate { .. }, Some(d)) => {
             let kind: Option<RequestKind> = d
@@ -66,6 +114,10 @@ fn new_event(actor: &str, role: Role, at: Timestamp, action: &Action, result: &V
         }
         _ => action.section(),
     };
+    let mut payload = json!({"term": TERM, "action": action, "result": result});
+    if *change != Change::default() {
+        payload["change"] = serde_json::to_value(change).unwrap_or(Value::Null);
+    }
     NewEvent {
         at: at.to_string(),
         actor: actor.to_string(),
@@ -73,8 +125,13 @@ fn new_event(actor: &str, role: Role, at: Timestamp, action: &Action, result: &V
         kind: action.kind(),
         subject: action.subject(),
         section: section.to_string(),
-        payload: json!({"action": action, "result": result}),
+        payload,
     }
+}
+
+/// The term of the writer of `e` (0: written before terms).
+pub fn term(e: &Event) -> u64 {
+    e.event.payload["term"].as_u64().unwrap_or(0)
 }
 
 /// Whether a journal event changes the state of the record: anything but
@@ -100,8 +157,8 @@ pub fn changes_state(e: &Event) -> bool {
         })
 }
 
-/// What [`Ledger::submit`] recorded.
-#[derive(Clone, Debug, Serialize)]
+/// What a submission recorded.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Recorded {
     /// The journal event.
     pub event: Event,
@@ -117,18 +174,30 @@ pub struct Ledger {
     seen: i64,
     /// The event of the latest snapshot kept.
     snapshot: i64,
+    /// Refusal events recorded per identity in the last hour.
+    refusals: HashMap<String, VecDeque<Timestamp>>,
 }
 
-/// Applies one journal event to `world` (refusal records change nothing).
+/// Applies one journal event to `world` as the fact it records: its
+/// change is written back; nothing is decided again. A steady sweep round
+/// advances the counters of the ccTLDs it counts (their observation seen
+/// once more at the round's time) after checking its digest.
 fn replay(world: &mut World, e: &Event) -> Result<(), LedgerError> {
-    if e.event.kind == "refused" {
-        return Ok(());
-    }
     let fail = |reason: String| LedgerError::Replay {
         seq: e.seq,
         kind: e.event.kind.clone(),
         reason,
     };
+    let at = Timestamp::parse(&e.event.at).map_err(|r| fail(r.to_string()))?;
+    if e.event.payload.get("term").is_none() {
+        // An event of the format before events were facts: superseded by
+        // the state `rootguard migrate` recorded after it.
+        return Ok(());
+    }
+    if e.event.kind == "refused" {
+        world.last_at = world.last_at.max(at);
+        return Ok(());
+    }
     let action: Action = serde_json::from_value(
         e.event
             .payload
@@ -148,33 +217,21 @@ fn replay(world: &mut World, e: &Event) -> Result<(), LedgerError> {
             action.subject()
         )));
     }
-    let role: Role = serde_json::from_value(Value::String(e.event.role.clone()))
-        .map_err(|err| fail(err.to_string()))?;
-    let at = Timestamp::parse(&e.event.at).map_err(|r| fail(r.to_string()))?;
-    // A gate decision is a fact: replay applies what was decided, as it
-    // was decided and with the reasons then given; it never re-decides
-    // (a later rule change does not rewrite history).
-    if let Action::Gate { request, .. } = &action {
-        let decision: crate::policy::gate::GateDecision =
-            serde_json::from_value(e.event.payload["result"]["decision"].clone())
-                .map_err(|err| fail(format!("the recorded decision: {err}")))?;
-        if decision.allowed
-            && let Some(a) = world.approved.get(request.tld.as_str())
-        {
-            let next = request.applied_to(a);
-            world.approved.insert(request.tld.to_string(), next);
-        }
-        world.last_at = world.last_at.max(at);
-        world
-            .decisions
-            .insert(e.seq, ((**request).clone(), decision));
+    if let Action::SweepRound { .. } = &action {
+        let (next, _) = world
+            .apply(&e.event.actor, Role::Guard, &action, at)
+            .map_err(|r| fail(r.to_string()))?;
+        *world = next;
         return Ok(());
     }
-    let (next, result) = world
-        .apply(&e.event.actor, role, &action, at)
-        .map_err(|r| fail(r.to_string()))?;
-    *world = next;
-    world.note_decision(e.seq, &action, &result);
+    let change: Change = match e.event.payload.get("change") {
+        Some(c) => serde_json::from_value(c.clone())
+            .map_err(|err| fail(format!("its change: {err}")))?,
+        None => Change::default(),
+    };
+    change.apply_to(world);
+    world.last_at = world.last_at.max(at);
+    world.note_decision(e.seq, &action, &e.event.payload["result"]);
     Ok(())
 }
 
@@ -189,11 +246,61 @@ impl std::fmt::Debug for Ledger {
 /// Events between snapshots of the derived state.
 pub const SNAPSHOT_EVERY: i64 = 1000;
 
+/// Who acts, once the credential is checked against the record.
+struct Acting {
+    actor: String,
+    role: Role,
+    /// The identity, when one acts (not the guard, not a trusted caller).
+    identity: Option<Identity>,
+}
+
+/// Resolves a credential against `world` (under the write lock).
+fn resolve(world: &World, cred: &Credential) -> Result<Acting, Refusal> {
+    match cred {
+        Credential::Guard => Ok(Acting {
+            actor: "rootguard".into(),
+            role: Role::Guard,
+            identity: None,
+        }),
+        Credential::Identity { id, command, .. } => {
+            let Some(i) = world.identities.get(id) else {
+                return Err(Refusal::new(
+                    format!("{id:?} is not a registered identity"),
+                    identity::SECTION,
+                ));
+            };
+            if !i.active() {
+                return Err(Refusal::new(
+                    format!("the identity {id:?} is revoked"),
+                    identity::SECTION,
+                ));
+            }
+            if let Some((digest, _)) = command
+                && world.commands.contains_key(digest)
+            {
+                return Err(Refusal::new(
+                    "this signed command was already accepted: a command counts once",
+                    identity::SECTION,
+                ));
+            }
+            Ok(Acting {
+                actor: id.clone(),
+                role: i.role(),
+                identity: Some(i.clone()),
+            })
+        }
+    }
+}
+
 impl Ledger {
     /// Opens the store: loads the latest snapshot of the derived state that
     /// matches the journal, and applies the events after it.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
         let store = Store::open(path)?;
+        Ledger::from_store(store)
+    }
+
+    fn from_store(store: Store) -> Result<Ledger, LedgerError> {
         let (mut world, mut seen) = match store.latest_snapshot()? {
             Some((seq, state)) => match serde_json::from_str::<World>(&state) {
                 Ok(w) => (w, seq),
@@ -217,31 +324,74 @@ impl Ledger {
             world,
             seen,
             snapshot,
+            refusals: HashMap::new(),
         })
     }
 
     /// Converts a record in an older format (`rootguard migrate`): keeps
-    /// a copy of the old file, builds what the new format adds, and
-    /// records the old journal's head hash in the log.
-    pub fn migrate(path: &Path) -> Result<(Ledger, Option<crate::store::Migrated>), LedgerError> {
-        let (store, migrated) = Store::migrate(path)?;
-        drop(store);
-        let mut ledger = Ledger::open(path)?;
-        if let Some(m) = &migrated {
-            let at = Timestamp::now().max(ledger.world.last_at);
-            ledger.submit(
-                "rootguard",
-                Role::Guard,
-                at,
-                Action::RecordMigrated {
-                    from: m.from,
-                    to: m.to,
-                    head: m.head.clone(),
-                    kept: m.kept.display().to_string(),
-                },
-            )?;
+    /// a copy of the old file, derives the state its journal held (with
+    /// the rules of that format, once), and records that state and the
+    /// old journal's head hash in the log. The old events stay in the
+    /// journal (it is append-only); replay starts from the recorded state.
+    /// Records of those formats had no identities: `identities` (the
+    /// first operator and the guard) are registered with the state.
+    pub fn migrate(
+        path: &Path,
+        identities: &[identity::Registration],
+    ) -> Result<(Ledger, Option<crate::store::Migrated>), LedgerError> {
+        if Store::needs_migration(path)? && !identities.iter().any(|r| r.kind == Kind::Operator)
+        {
+            return Err(LedgerError::Refused(Refusal::new(
+                "a record of an older format has no identities: give the first operator (--operator and --operator-key)",
+                identity::SECTION,
+            )));
         }
-        Ok((ledger, migrated))
+        let (store, migrated) = Store::migrate(path)?;
+        let Some(m) = migrated else {
+            return Ok((Ledger::from_store(store)?, None));
+        };
+        let mut state = legacy::derive(&store)?;
+        let at = Timestamp::now().max(state.last_at);
+        for r in identities {
+            if r.kind != Kind::Guard {
+                state
+                    .check_registration(r, None)
+                    .map_err(LedgerError::Refused)?;
+            }
+            state.identities.insert(
+                r.id.clone(),
+                Identity {
+                    registration: r.clone(),
+                    attested_by: "rootguard migrate".into(),
+                    registered: at,
+                    revoked: None,
+                },
+            );
+        }
+        let mut ledger = Ledger {
+            store,
+            world: state.clone(),
+            seen: m.events,
+            snapshot: 0,
+            refusals: HashMap::new(),
+        };
+        let action = Action::RecordMigrated {
+            from: m.from,
+            to: m.to,
+            head: m.head.clone(),
+            kept: m.kept.display().to_string(),
+        };
+        let change = Change {
+            reset: Some(Box::new(state)),
+            ..Change::default()
+        };
+        let result = json!({"migrated": {"from": m.from, "to": m.to, "head": m.head}});
+        let event = new_event("rootguard", Role::Guard, at, &action, &result, &change);
+        let appended = ledger.store.append(event)?;
+        ledger.world.last_at = at;
+        ledger.seen = appended.seq;
+        ledger.snapshot_if_due(1)?;
+        Ok((ledger, Some(m)))
     }
 
     /// Keeps a snapshot of the derived state when `every` events (the
@@ -270,14 +420,39 @@ impl Ledger {
         &self.store
     }
 
-    /// Applies and records an action; a refusal writes nothing, except
-    /// where the rules say refusals are recorded. Under the write lock, the
-    /// events other writers appended since are applied first, so that
-    /// several processes on one record decide on the same state.
+    /// Applies and records an action by an actor the caller vouches for:
+    /// the guard's own events, the import, tests and the simulation
+    /// generator. Input from users goes through [`Ledger::submit_as`].
     pub fn submit(
         &mut self,
         actor: &str,
         role: Role,
+        at: Timestamp,
+        action: Action,
+    ) -> Result<Recorded, LedgerError> {
+        let acting = Acting {
+            actor: actor.to_string(),
+            role,
+            identity: None,
+        };
+        self.record(Err(acting), at, action)
+    }
+
+    /// Applies and records an action submitted with `cred`: the actor and
+    /// role are the credential's identity's (`docs/RULES.md#identities`);
+    /// an identity that acts for named ccTLDs acts for those only.
+    pub fn submit_as(
+        &mut self,
+        cred: &Credential,
+        at: Timestamp,
+        action: Action,
+    ) -> Result<Recorded, LedgerError> {
+        self.record(Ok(cred), at, action)
+    }
+
+    fn record(
+        &mut self,
+        who: Result<&Credential, Acting>,
         at: Timestamp,
         action: Action,
     ) -> Result<Recorded, LedgerError> {
@@ -293,11 +468,15 @@ impl Ledger {
             }
             other => other,
         };
-        let when = at.to_string();
         let Ledger {
-            store, world, seen, ..
+            store,
+            world,
+            seen,
+            refusals,
+            ..
         } = self;
         let mut applied: Option<(World, Value)> = None;
+        let mut authenticated: Option<String> = None;
         let appended = store.append_after(*seen, |fresh| {
             for e in &fresh {
                 replay(world, e)?;
@@ -307,10 +486,49 @@ impl Ledger {
             if let Action::Gate { request, .. } = &action {
                 crate::policy::gate::validate(request, world.approved.get(request.tld.as_str()))?;
             }
-            let (next, result) = world
-                .apply(actor, role, &action, at)
+            let acting = match &who {
+                Ok(cred) => resolve(world, cred).map_err(LedgerError::Refused)?,
+                Err(a) => Acting {
+                    actor: a.actor.clone(),
+                    role: a.role,
+                    identity: None,
+                },
+            };
+            if let Some(i) = &acting.identity {
+                authenticated = Some(i.registration.id.clone());
+                if let Some(tld) = action.tld_in(world)
+                    && !i.acts_for(&tld)
+                {
+                    return Err(LedgerError::Refused(Refusal::new(
+                        format!(
+                            "{:?} is a {} for {}, not for .{tld}",
+                            i.registration.id,
+                            i.registration.kind,
+                            i.registration
+                                .tlds
+                                .iter()
+                                .map(|t| format!(".{t}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        identity::SECTION,
+                    )));
+                }
+            }
+            let (mut next, result) = world
+                .apply(&acting.actor, acting.role, &action, at)
                 .map_err(LedgerError::Refused)?;
-            let event = new_event(actor, role, at, &action, &result);
+            if let Ok(Credential::Identity {
+                command: Some((digest, issued)),
+                ..
+            }) = &who
+            {
+                next.commands
+                    .retain(|_, t| at.secs_since(*t) <= identity::COMMAND_FRESH_SECS);
+                next.commands.insert(digest.clone(), *issued);
+            }
+            let change = Change::between(world, &next);
+            let event = new_event(&acting.actor, acting.role, at, &action, &result, &change);
             applied = Some((next, result));
             Ok::<NewEvent, LedgerError>(event)
         })?;
@@ -323,24 +541,48 @@ impl Ledger {
                 Ok(Recorded { event, result })
             }
             Err(LedgerError::Refused(refusal)) => {
-                if action.refusal_recorded() {
-                    let record = NewEvent {
-                        at: when,
-                        actor: actor.to_string(),
-                        role: role.to_string(),
-                        kind: "refused".into(),
-                        subject: action.subject(),
-                        section: refusal.section.clone(),
-                        payload: json!({"action": action, "refusal": refusal}),
-                    };
-                    let appended = store.append_after(*seen, |fresh| {
-                        for e in &fresh {
-                            replay(world, e)?;
-                            *seen = e.seq;
-                        }
-                        Ok::<NewEvent, LedgerError>(record)
-                    })?;
-                    *seen = appended?.seq;
+                // The one rule for refused input (docs/RULES.md#refused-input).
+                if let (Some(id), Ok(Credential::Identity {
+                    input_size,
+                    input_sha256,
+                    ..
+                })) = (authenticated, &who)
+                    && action.tld_in(world).is_some()
+                {
+                    let times = refusals.entry(id.clone()).or_default();
+                    while times.front().is_some_and(|t| at.secs_since(*t) >= 3600) {
+                        times.pop_front();
+                    }
+                    if times.len() < REFUSALS_PER_HOUR {
+                        times.push_back(at);
+                        let role = world
+                            .identities
+                            .get(&id)
+                            .map(Identity::role)
+                            .unwrap_or(Role::Public);
+                        let record = NewEvent {
+                            at: at.max(world.last_at).to_string(),
+                            actor: id,
+                            role: role.to_string(),
+                            kind: "refused".into(),
+                            subject: action.subject(),
+                            section: refusal.section.clone(),
+                            payload: json!({
+                                "term": TERM,
+                                "refused": action.kind(),
+                                "input": {"size": input_size, "sha256": input_sha256},
+                                "refusal": refusal,
+                            }),
+                        };
+                        let appended = store.append_after(*seen, |fresh| {
+                            for e in &fresh {
+                                replay(world, e)?;
+                                *seen = e.seq;
+                            }
+                            Ok::<NewEvent, LedgerError>(record)
+                        })?;
+                        *seen = appended?.seq;
+                    }
                 }
                 Err(LedgerError::Refused(refusal))
             }
@@ -372,11 +614,20 @@ impl Ledger {
             }
             let mut w = world.clone();
             let mut done: Vec<(Action, Value)> = Vec::new();
+            let mut events: Vec<NewEvent> = Vec::new();
             let guard = Role::Guard;
             let mut apply = |w: &mut World, action: Action| -> Result<(), LedgerError> {
                 let (next, result) = w
                     .apply("rootguard", guard, &action, at)
                     .map_err(LedgerError::Refused)?;
+                // A round's change is its counters (replay advances them);
+                // every other event stores what it changed.
+                let change = if matches!(action, Action::SweepRound { .. }) {
+                    Change::default()
+                } else {
+                    Change::between(w, &next)
+                };
+                events.push(new_event("rootguard", guard, at, &action, &result, &change));
                 *w = next;
                 done.push((action, result));
                 Ok(())
@@ -431,10 +682,6 @@ impl Ledger {
                 }
             };
             apply(&mut w, round)?;
-            let events = done
-                .iter()
-                .map(|(a, r)| new_event("rootguard", guard, at, a, r))
-                .collect();
             applied = Some((w, done));
             Ok::<Vec<NewEvent>, LedgerError>(events)
         })?;

@@ -16,6 +16,7 @@ use crate::policy::technical::{Effect, Measure, SweepFacts, TldTechnical};
 use crate::policy::{PolicyConfig, Refusal, section};
 
 use super::action::Action;
+use super::identity::{Identity, Kind};
 
 /// Settings recorded with the import.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +25,10 @@ pub struct Settings {
     pub policy: PolicyConfig,
     /// Appeal window in days.
     pub appeal_window_days: i64,
+    /// A simulation (`import --simulation`): the only kind of record whose
+    /// clock may be set (`--now`); it says so everywhere.
+    #[serde(default)]
+    pub simulation: bool,
 }
 
 impl Default for Settings {
@@ -31,6 +36,7 @@ impl Default for Settings {
         Settings {
             policy: PolicyConfig::default(),
             appeal_window_days: 30,
+            simulation: false,
         }
     }
 }
@@ -62,6 +68,13 @@ pub struct World {
     /// ccTLDs swept explicitly since the last sweep round.
     #[serde(default)]
     pub round: BTreeSet<String>,
+    /// Registered identities, by name (`docs/RULES.md#identities`).
+    #[serde(default)]
+    pub identities: BTreeMap<String, Identity>,
+    /// Signed commands accepted within the freshness window: digest and
+    /// signing time (a command counts once).
+    #[serde(default)]
+    pub commands: BTreeMap<String, Timestamp>,
     /// Time of the latest event (Unix seconds).
     pub last_at: Timestamp,
 }
@@ -181,18 +194,116 @@ impl World {
                 policy,
                 appeal_window_days,
                 authenticity,
+                identities,
+                simulation,
             } => {
                 w.seeded = true;
                 w.seed_authenticity = authenticity.clone();
                 w.settings = Settings {
                     policy: policy.clone(),
                     appeal_window_days: *appeal_window_days,
+                    simulation: *simulation,
                 };
                 w.approved = delegations
                     .iter()
                     .map(|a| (a.tld.clone(), a.clone()))
                     .collect();
-                json!({"seeded": delegations.len()})
+                if !identities.iter().any(|r| r.kind == Kind::Operator) {
+                    return refused(
+                        "the import registers the first operator: give --operator and --operator-key",
+                        super::identity::SECTION,
+                    );
+                }
+                for r in identities {
+                    if r.kind == Kind::Guard {
+                        if w.identities.values().any(|i| i.registration.kind == Kind::Guard) {
+                            return refused("one guard identity", super::identity::SECTION);
+                        }
+                    } else {
+                        w.check_registration(r, None)?;
+                    }
+                    w.identities.insert(
+                        r.id.clone(),
+                        Identity {
+                            registration: r.clone(),
+                            attested_by: actor.to_string(),
+                            registered: at,
+                            revoked: None,
+                        },
+                    );
+                }
+                json!({"seeded": delegations.len(), "identities": identities.len(), "simulation": simulation})
+            }
+            Action::IdentityRegister { registration } => {
+                self.check_registration(registration, None)?;
+                w.identities.insert(
+                    registration.id.clone(),
+                    Identity {
+                        registration: registration.clone(),
+                        attested_by: actor.to_string(),
+                        registered: at,
+                        revoked: None,
+                    },
+                );
+                json!({"identity": registration.id, "kind": registration.kind})
+            }
+            Action::IdentityRevoke { id, reason } => {
+                let Some(i) = self.identities.get(id) else {
+                    return refused(format!("no identity {id:?}"), super::identity::SECTION);
+                };
+                if !i.active() {
+                    return refused(format!("{id:?} is already revoked"), super::identity::SECTION);
+                }
+                if i.registration.kind == Kind::Guard {
+                    return refused(
+                        "the guard's key is rotated, not revoked",
+                        super::identity::SECTION,
+                    );
+                }
+                if self.last_operator(id) {
+                    return refused(
+                        format!("{id:?} is the last operator: register another one first"),
+                        super::identity::SECTION,
+                    );
+                }
+                if reason.trim().is_empty() {
+                    return refused("a revocation says why", super::identity::SECTION);
+                }
+                let mut next = i.clone();
+                next.revoked = Some(at);
+                w.identities.insert(id.clone(), next);
+                json!({"identity": id, "revoked": at})
+            }
+            Action::IdentityRotate {
+                id,
+                key,
+                token_sha256,
+            } => {
+                let Some(i) = self.identities.get(id) else {
+                    return refused(format!("no identity {id:?}"), super::identity::SECTION);
+                };
+                if !i.active() || i.registration.kind == Kind::Guard {
+                    return refused(
+                        format!("{id:?} is revoked or the guard: register a new identity"),
+                        super::identity::SECTION,
+                    );
+                }
+                if key.is_none() && token_sha256.is_none() {
+                    return refused(
+                        "a rotation gives a new key (--public-key) or token hash (--token-sha256)",
+                        super::identity::SECTION,
+                    );
+                }
+                let mut next = i.clone();
+                if key.is_some() {
+                    next.registration.key = key.clone();
+                }
+                if token_sha256.is_some() {
+                    next.registration.token_sha256 = token_sha256.clone();
+                }
+                self.check_registration(&next.registration, Some(id))?;
+                w.identities.insert(id.clone(), next);
+                json!({"identity": id, "rotated": true})
             }
             Action::Sweep { tld, facts } => {
                 self.approved(tld)?;

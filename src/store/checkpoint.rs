@@ -36,45 +36,49 @@ pub enum CheckpointError {
     },
 }
 
-/// The guard's signing key: a C2SP signed-note private key and its
-/// verifier key, one per line, in a file of mode 0600.
-pub struct GuardKey {
+/// A signing key: a C2SP signed-note Ed25519 private key and its verifier
+/// key, one per line, in a file of mode 0600. The guard signs checkpoints
+/// with its own; every identity signs its commands with its own
+/// (`rootguard key new`).
+pub struct SigningKey {
     signer: StandardSigner,
     /// The verifier key (public), e.g. `rootguard+1a2b3c4d+AQ...`.
     pub verifier_key: String,
     /// The key name, which is also the checkpoints' origin line.
     pub name: String,
+    /// The key file.
+    file: PathBuf,
 }
 
-impl std::fmt::Debug for GuardKey {
+impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GuardKey")
+        f.debug_struct("SigningKey")
             .field("verifier_key", &self.verifier_key)
             .finish()
     }
 }
 
-impl GuardKey {
-    /// Reads the key at `file`, creating it (with key name `name`, mode
-    /// 0600) when it does not exist.
-    pub fn load_or_create(file: &Path, name: &str) -> Result<GuardKey, CheckpointError> {
+impl SigningKey {
+    /// Creates a new key named `name` at `file` (mode 0600); refuses to
+    /// overwrite an existing file. Only `rootguard key new` and the first
+    /// seeding of a record create keys: a missing key is otherwise an
+    /// error, never silently replaced.
+    pub fn create(file: &Path, name: &str) -> Result<SigningKey, CheckpointError> {
         let bad = |reason: String| CheckpointError::Key {
             file: file.to_path_buf(),
             reason,
         };
-        if !file.exists() {
-            if !signed_note::is_key_name_valid(name) {
-                return Err(bad(format!("{name:?} is not a valid key name")));
-            }
-            let (skey, vkey) = signed_note::generate_key(&mut rand_core::OsRng, name);
-            write_private(file, format!("{skey}\n{vkey}\n").as_bytes())
-                .map_err(|e| bad(format!("cannot create: {e}")))?;
+        if !signed_note::is_key_name_valid(name) {
+            return Err(bad(format!("{name:?} is not a valid key name")));
         }
-        GuardKey::load(file)
+        let (skey, vkey) = signed_note::generate_key(&mut rand_core::OsRng, name);
+        write_private(file, format!("{skey}\n{vkey}\n").as_bytes())
+            .map_err(|e| bad(format!("cannot create: {e}")))?;
+        SigningKey::load(file)
     }
 
     /// Reads the key at `file`; refuses a file others may read.
-    pub fn load(file: &Path) -> Result<GuardKey, CheckpointError> {
+    pub fn load(file: &Path) -> Result<SigningKey, CheckpointError> {
         let bad = |reason: String| CheckpointError::Key {
             file: file.to_path_buf(),
             reason,
@@ -103,11 +107,59 @@ impl GuardKey {
         let signer = StandardSigner::new(skey.trim()).map_err(|e| bad(e.to_string()))?;
         StandardVerifier::new(vkey.trim()).map_err(|e| bad(e.to_string()))?;
         let name = vkey.split('+').next().unwrap_or_default().to_string();
-        Ok(GuardKey {
+        Ok(SigningKey {
             signer,
             verifier_key: vkey.trim().to_string(),
             name,
+            file: file.to_path_buf(),
         })
+    }
+
+    /// The file beside the key that keeps the last checkpoint it signed.
+    pub fn head_file(&self) -> PathBuf {
+        let mut f = self.file.as_os_str().to_owned();
+        f.push(".head");
+        PathBuf::from(f)
+    }
+
+    /// The last checkpoint this key signed, as kept beside it.
+    pub fn last_head(&self) -> Result<Option<SignedHead>, CheckpointError> {
+        let file = self.head_file();
+        match std::fs::read_to_string(&file) {
+            Ok(note) => verify(&note, &self.verifier_key).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(CheckpointError::Key {
+                file,
+                reason: format!("cannot read the last signed checkpoint: {e}"),
+            }),
+        }
+    }
+
+    /// Keeps `note` as the last checkpoint signed (written to a new file,
+    /// synced, then renamed over the old one).
+    pub fn keep_head(&self, note: &str) -> Result<(), CheckpointError> {
+        use std::io::Write;
+        let file = self.head_file();
+        let mut tmp = file.as_os_str().to_owned();
+        tmp.push(".new");
+        let tmp = PathBuf::from(tmp);
+        let bad = |e: std::io::Error| CheckpointError::Key {
+            file: file.clone(),
+            reason: format!("cannot keep the last signed checkpoint: {e}"),
+        };
+        let mut f = std::fs::File::create(&tmp).map_err(bad)?;
+        f.write_all(note.as_bytes()).map_err(bad)?;
+        f.sync_all().map_err(bad)?;
+        std::fs::rename(&tmp, &file).map_err(bad)
+    }
+
+    /// Signs `text` (which must end with a newline) as a signed note.
+    pub fn sign_text(&self, text: &str) -> Result<String, CheckpointError> {
+        let mut note = Note::new(text.as_bytes(), &[])
+            .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+        note.add_sigs(&[&self.signer])
+            .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+        String::from_utf8(note.to_bytes()).map_err(|e| CheckpointError::Malformed(e.to_string()))
     }
 
     /// Signs the tree head of a log of `size` entries with root `root`.
@@ -185,7 +237,8 @@ mod tests {
     fn sign_verify_and_refuse_forgeries() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("guard.key");
-        let key = GuardKey::load_or_create(&file, "rootguard").unwrap();
+        let key = SigningKey::create(&file, "rootguard").unwrap();
+        assert!(SigningKey::create(&file, "rootguard").is_err(), "never overwritten");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -196,7 +249,7 @@ mod tests {
         let head = verify(&note, &key.verifier_key).unwrap();
         assert_eq!((head.size, head.root), (7, [9; 32]));
         // Another key, an edited size, an edited root: refused.
-        let other = GuardKey::load_or_create(&dir.path().join("other.key"), "rootguard").unwrap();
+        let other = SigningKey::create(&dir.path().join("other.key"), "rootguard").unwrap();
         assert!(verify(&note, &other.verifier_key).is_err());
         assert!(verify(&note.replacen("\n7\n", "\n8\n", 1), &key.verifier_key).is_err());
         let forged = other.sign(7, [9; 32]).unwrap();
@@ -206,7 +259,7 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-            assert!(GuardKey::load(&file).is_err());
+            assert!(SigningKey::load(&file).is_err());
         }
     }
 }

@@ -115,6 +115,11 @@ const MIGRATIONS: &[&str] = &[
     // 3: snapshots of the state derived from the journal, so that a
     // restart applies only the events after the latest one.
     "CREATE TABLE snapshots (seq INTEGER PRIMARY KEY, root BLOB NOT NULL, state TEXT NOT NULL);",
+    // 4: events are facts: each event's payload holds the writer's term
+    // and what it changed; the journals of versions 1 to 3 stored
+    // commands, which `rootguard migrate` turns into one recorded state.
+    // No table changes.
+    "SELECT 1;",
 ];
 
 /// The hash that precedes the first event.
@@ -429,6 +434,32 @@ impl Store {
     /// the old journal's head hash.
     pub fn migrate(path: &Path) -> Result<(Store, Option<Migrated>), StoreError> {
         Store::open_with(path, true)
+    }
+
+    /// Whether the file at `path` holds a journal in an older format
+    /// (which [`Store::open`] refuses and [`Store::migrate`] converts).
+    pub fn needs_migration(path: &Path) -> Result<bool, StoreError> {
+        if !path.exists() {
+            return Ok(false);
+        }
+        let err = |context: &'static str| {
+            move |source| StoreError::Sqlite {
+                file: path.to_path_buf(),
+                context,
+                source,
+            }
+        };
+        let conn = Connection::open(path).map_err(err("opening"))?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(err("reading the schema version"))?;
+        if version == 0 || version >= MIGRATIONS.len() as i64 {
+            return Ok(false);
+        }
+        let events: i64 = conn
+            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+            .map_err(err("reading the journal"))?;
+        Ok(events > 0)
     }
 
     fn open_with(path: &Path, migrate: bool) -> Result<(Store, Option<Migrated>), StoreError> {
