@@ -701,12 +701,26 @@ impl Ledger {
 
 #[cfg(test)]
 mod tests {
+    /// The first operator ("op") and its key, for an import.
+    pub(crate) fn ops() -> Vec<identity::Registration> {
+        let (_, vkey) = signed_note::generate_key(&mut rand_core::OsRng, "op");
+        vec![identity::Registration {
+            id: "op".into(),
+            kind: Kind::Operator,
+            tlds: Vec::new(),
+            person: "Operator One".into(),
+            key: Some(vkey),
+            token_sha256: None,
+        }]
+    }
+
     use super::*;
     use crate::policy::PolicyConfig;
     use crate::policy::case::{Application, EntryPath, Member, Outcome, Party, Seat};
     use crate::policy::case::{ProposedDelegation, Stage};
     use crate::policy::complaint::Category;
     use crate::policy::gate::ChangeRequest;
+    use crate::policy::technical::SweepFacts;
     use crate::policy::gate::Confirmations;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
@@ -883,6 +897,8 @@ mod tests {
                 "op",
                 Role::Operator,
                 &Action::Import {
+                    identities: ops(),
+                    simulation: true,
                     delegations: vec![approved()],
                     policy: PolicyConfig::default(),
                     appeal_window_days: 30,
@@ -1079,6 +1095,8 @@ mod tests {
             "operators do not vote"
         );
         let import = Action::Import {
+            identities: ops(),
+            simulation: true,
             delegations: vec![],
             policy: PolicyConfig::default(),
             appeal_window_days: 30,
@@ -1137,6 +1155,8 @@ mod tests {
             Role::Operator,
             Timestamp::from_second(1),
             Action::Import {
+                identities: ops(),
+                simulation: true,
                 delegations: vec![approved(), b],
                 policy: PolicyConfig::default(),
                 appeal_window_days: 30,
@@ -1223,6 +1243,8 @@ mod tests {
             Role::Operator,
             Timestamp::from_second(1),
             Action::Import {
+                identities: ops(),
+                simulation: true,
                 delegations: vec![approved()],
                 policy: PolicyConfig::default(),
                 appeal_window_days: 30,
@@ -1270,6 +1292,8 @@ mod tests {
         let path = dir.path().join("r.sqlite");
         let mut a = Ledger::open(&path).unwrap();
         let import = Action::Import {
+            identities: ops(),
+            simulation: true,
             delegations: vec![approved()],
             policy: PolicyConfig::default(),
             appeal_window_days: 30,
@@ -1344,6 +1368,188 @@ mod tests {
         assert!(matches!(w.cases[&1].stage, Stage::Completed { .. }));
         assert_eq!(gates, vec![("New NIC".to_string(), true)]);
         assert_eq!(w.approved["xa"].manager, "New NIC");
+    }
+
+    /// A sequence of commands applied live: the script's steps (some
+    /// left out), sweeps with random findings and threats, an identity
+    /// registered and revoked; refused steps are simply refused.
+    fn live(path: &Path, keep: &[bool], sweeps: &[(u8, bool, bool)]) -> World {
+        use crate::checks::{Family, ThreatKind};
+        let mut l = Ledger::open(path).unwrap();
+        let mut b = approved();
+        b.tld = "xb".into();
+        l.submit(
+            "op",
+            Role::Operator,
+            Timestamp::from_second(1),
+            Action::Import {
+                identities: ops(),
+                simulation: true,
+                delegations: vec![approved(), b],
+                policy: PolicyConfig::default(),
+                appeal_window_days: 30,
+                authenticity: None,
+            },
+        )
+        .unwrap();
+        let mut at = 10;
+        let mut sweeps = sweeps.iter();
+        for (i, (actor, role, action)) in script().into_iter().enumerate() {
+            at += if matches!(
+                action,
+                Action::CaseFinalize { .. } | Action::CaseSelect { .. }
+            ) {
+                40 * DAY
+            } else {
+                DAY
+            };
+            if !keep.get(i).copied().unwrap_or(true) {
+                continue;
+            }
+            let _ = l.submit(actor, role, Timestamp::from_second(at), action);
+            if let Some((what, xa_finding, xb_threat)) = sweeps.next() {
+                let mut fa = SweepFacts::default();
+                if *xa_finding {
+                    fa.findings
+                        .insert(Family::Service, vec!["EDNS xa: no OPT".into()]);
+                }
+                let mut fb = SweepFacts::default();
+                if *xb_threat {
+                    fb.threat = Some(ThreatKind::TotalOutage);
+                    fb.threat_detail = "silent".into();
+                }
+                let obs = match what % 3 {
+                    0 => vec![("xa".to_string(), fa), ("xb".to_string(), fb)],
+                    1 => vec![("xb".to_string(), fb)],
+                    _ => vec![("xa".to_string(), fa)],
+                };
+                at += 60;
+                let _ = l.record_sweep(Timestamp::from_second(at), what % 7 == 6, obs);
+            }
+            if i == 5 {
+                let (_, vkey) = signed_note::generate_key(&mut rand_core::OsRng, "m1");
+                let reg = identity::Registration {
+                    id: "m1".into(),
+                    kind: Kind::Manager,
+                    tlds: vec![crate::zone::Tld::parse("xa").unwrap()],
+                    person: "M One".into(),
+                    key: Some(vkey),
+                    token_sha256: None,
+                };
+                at += 1;
+                let _ = l.submit(
+                    "op",
+                    Role::Operator,
+                    Timestamp::from_second(at),
+                    Action::IdentityRegister { registration: reg },
+                );
+            }
+            if i == 20 {
+                at += 1;
+                let _ = l.submit(
+                    "op",
+                    Role::Operator,
+                    Timestamp::from_second(at),
+                    Action::IdentityRevoke {
+                        id: "m1".into(),
+                        reason: "lost key".into(),
+                    },
+                );
+            }
+        }
+        l.world().clone()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// Applying the events of any accepted command sequence live and
+        /// replaying the journal (from nothing, and from a snapshot) give
+        /// identical state (docs/RULES.md#events-are-facts).
+        #[test]
+        fn live_and_replay_agree(
+            keep in prop::collection::vec(prop::bool::weighted(0.85), 48),
+            sweeps in prop::collection::vec((0u8..21, prop::bool::ANY, prop::bool::ANY), 0..48),
+            snapshot_at in 0i64..40,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("r.sqlite");
+            let world = live(&path, &keep, &sweeps);
+            let replayed = Ledger::open(&path).unwrap();
+            prop_assert_eq!(replayed.world(), &world);
+            // From a snapshot taken part way, then the tail.
+            let store = Store::open(&path).unwrap();
+            let events = store.events().unwrap();
+            drop(store);
+            let cut = (snapshot_at as usize).min(events.len());
+            let mut partial = World::default();
+            for e in &events[..cut] {
+                replay(&mut partial, e).unwrap();
+            }
+            let store = Store::open(&path).unwrap();
+            if cut > 0 {
+                store
+                    .save_snapshot(events[cut - 1].seq, &serde_json::to_string(&partial).unwrap())
+                    .unwrap();
+            }
+            drop(store);
+            let from_snapshot = Ledger::open(&path).unwrap();
+            prop_assert_eq!(from_snapshot.world(), &world);
+        }
+    }
+
+    /// Replay applies what was recorded, never the rules of today: an
+    /// event whose recorded change differs from what the rules would
+    /// decide replays as recorded.
+    #[test]
+    fn replay_applies_the_recorded_change_and_never_decides_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sqlite");
+        let mut l = Ledger::open(&path).unwrap();
+        l.submit(
+            "op",
+            Role::Operator,
+            Timestamp::from_second(1),
+            Action::Import {
+                identities: ops(),
+                simulation: true,
+                delegations: vec![approved()],
+                policy: PolicyConfig::default(),
+                appeal_window_days: 30,
+                authenticity: None,
+            },
+        )
+        .unwrap();
+        let r = l
+            .submit(
+                "citizen",
+                Role::Public,
+                Timestamp::from_second(2),
+                Action::ComplaintLodge {
+                    tld: crate::zone::Tld::parse("xa").unwrap(),
+                    category: Category::NonTechnical,
+                    text: "t".into(),
+                },
+            )
+            .unwrap();
+        assert_eq!(term(&r.event), TERM);
+        let change = r.event.event.payload["change"].clone();
+        assert!(change["complaints"]["1"].is_object(), "{change}");
+        // A journal whose complaint event records a change the rules of
+        // this build would not make (another text) replays as recorded.
+        let mut forged = r.event.event.clone();
+        forged.payload["change"]["complaints"]["1"]["text"] = "as recorded".into();
+        let mut w = World::default();
+        for e in l.store().events().unwrap().iter().take(1) {
+            replay(&mut w, e).unwrap();
+        }
+        let e = Event {
+            seq: 2,
+            event: forged,
+            prev_hash: String::new(),
+            hash: String::new(),
+        };
+        replay(&mut w, &e).unwrap();
+        assert_eq!(w.complaints[&1].text, "as recorded");
     }
 
     proptest! {

@@ -284,3 +284,87 @@ pub fn quiet_skips() {
         }
     }));
 }
+
+/// The first operator of a record seeded in process ("op", a fresh key).
+pub fn operator() -> rootguard::ledger::identity::Registration {
+    let dir = tempfile::tempdir().unwrap();
+    let key = rootguard::store::checkpoint::SigningKey::create(&dir.path().join("op.key"), "op")
+        .unwrap();
+    rootguard::ledger::identity::Registration {
+        id: "op".into(),
+        kind: rootguard::ledger::Kind::Operator,
+        tlds: Vec::new(),
+        person: "Operator One".into(),
+        key: Some(key.verifier_key.clone()),
+        token_sha256: None,
+    }
+}
+
+/// Settings of a simulation (the only record whose clock tests may set).
+pub fn simulation() -> rootguard::ledger::Settings {
+    rootguard::ledger::Settings {
+        simulation: true,
+        ..Default::default()
+    }
+}
+
+/// Registers identity `id` of `kind` for `tlds` in process (as operator
+/// "op") and returns the credential it acts with.
+pub async fn register(
+    app: &std::sync::Arc<rootguard::app::App>,
+    when: rootguard::app::When,
+    id: &str,
+    kind: rootguard::ledger::Kind,
+    tlds: &[&str],
+) -> rootguard::ledger::Credential {
+    let registration = rootguard::ledger::identity::Registration {
+        id: id.into(),
+        kind,
+        tlds: tlds
+            .iter()
+            .map(|t| rootguard::zone::Tld::parse(t).unwrap())
+            .collect(),
+        person: format!("{id} (person)"),
+        key: None,
+        token_sha256: Some(rootguard::ledger::identity::sha256_hex(id.as_bytes())),
+    };
+    app.submit(
+        "op",
+        rootguard::policy::Role::Operator,
+        when,
+        rootguard::ledger::Action::IdentityRegister { registration },
+    )
+    .await
+    .unwrap();
+    rootguard::ledger::Credential::Identity {
+        id: id.into(),
+        command: None,
+        input_size: 0,
+        input_sha256: String::new(),
+    }
+}
+
+/// A key for identity `id` in `dir` (through the binary): the key file
+/// and its verifier key.
+pub fn key(dir: &Path, id: &str) -> (std::path::PathBuf, String) {
+    let file = dir.join(format!("{id}.key"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rootguard"))
+        .args(["key", "new", "--identity", id, "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (file, String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The arguments that make `import` register a first operator "op" whose
+/// key is created in `dir` (`dir/op.key`).
+pub fn operator_args(dir: &Path) -> Vec<String> {
+    let (_, vkey) = key(dir, "op");
+    vec![
+        "--operator".into(),
+        "op".into(),
+        "--operator-key".into(),
+        vkey,
+    ]
+}

@@ -11,7 +11,7 @@ use rootguard::app::seed::SeedCheck;
 use rootguard::app::{App, When};
 use rootguard::config::Config;
 use rootguard::lab::{Faults, Lab, load_dir};
-use rootguard::ledger::{Ledger, Settings};
+use rootguard::ledger::Ledger;
 use rootguard::policy::Role;
 use rootguard::policy::gate::{ChangeRequest, Confirmations};
 use rootguard::policy::technical::{Measure, Suspension};
@@ -58,12 +58,12 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
         .import(
             &dir.path().join("root.zone"),
             None,
-            Settings::default(),
+            crate::support::simulation(),
             SeedCheck {
                 skip: true,
                 ..Default::default()
             },
-            "op",
+            crate::support::operator(),
             When::At(rootguard::time::Timestamp::from_second(t0)),
         )
         .await
@@ -162,10 +162,17 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
             tech_contact: true,
         },
     };
+    let xh_tech = crate::support::register(
+        &ledger,
+        When::At(rootguard::time::Timestamp::from_second(t0 + 699)),
+        "xh-tech",
+        rootguard::ledger::Kind::TechContact,
+        &["xh"],
+    )
+    .await;
     let (_, d) = ledger
         .gate(
-            "xh-tech",
-            Role::Manager,
+            xh_tech.clone(),
             When::At(rootguard::time::Timestamp::from_second(t0 + 700)),
             req.clone(),
         )
@@ -175,8 +182,7 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
     req.ds = Some(vec![fixed.clone()]);
     let (_, d) = ledger
         .gate(
-            "xh-tech",
-            Role::Manager,
+            xh_tech,
             When::At(rootguard::time::Timestamp::from_second(t0 + 701)),
             req,
         )
@@ -221,12 +227,12 @@ async fn impaired_vantage_opens_nothing() {
         .import(
             &dir.path().join("root.zone"),
             None,
-            Settings::default(),
+            crate::support::simulation(),
             SeedCheck {
                 skip: true,
                 ..Default::default()
             },
-            "op",
+            crate::support::operator(),
             When::At(rootguard::time::Timestamp::from_second(1_800_000_000)),
         )
         .await
