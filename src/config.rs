@@ -16,8 +16,7 @@ use crate::probe::ProbeConfig;
 /// Environment variables of rootguard that are not configuration keys.
 pub const NON_CONFIG_ENV: &[&str] = &[
     "ROOTGUARD_LOG",
-    "ROOTGUARD_ACTOR",
-    "ROOTGUARD_ROLE",
+    "ROOTGUARD_KEY",
     "ROOTGUARD_NOW",
     "ROOTGUARD_CONFIG",
 ];

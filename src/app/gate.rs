@@ -175,13 +175,13 @@ impl App {
         self.check_clock(when)?;
         let world = self.world();
         let at = when.record_time(world.last_at);
-        let command = crate::ledger::identity::open_command(note, &world, at)
+        let command = crate::ledger::command::open_command(note, &world, at)
             .map_err(|r| AppError::Ledger(crate::ledger::LedgerError::Refused(r)))?;
         let cred = Credential::Identity {
             id: command.identity,
             command: Some((command.digest, command.issued_at)),
             input_size: note.len(),
-            input_sha256: crate::ledger::identity::sha256_hex(note.as_bytes()),
+            input_sha256: crate::ledger::command::sha256_hex(note.as_bytes()),
         };
         self.submit_input(cred, when, command.action).await
     }

@@ -31,7 +31,7 @@ pub enum AuditCommand {
         #[arg(long)]
         verifier_key: Option<String>,
         /// The guard's key file (default: the store's path with `.key`).
-        #[arg(long)]
+        #[arg(long = "guard-key", id = "guard_key")]
         key: Option<PathBuf>,
     },
     /// Write the journal as JSON lines to stdout.
@@ -46,7 +46,7 @@ pub enum AuditCommand {
     /// Print the guard's verifier key (public).
     Key {
         /// The guard's key file (default: the store's path with `.key`).
-        #[arg(long)]
+        #[arg(long = "guard-key", id = "guard_key")]
         key: Option<PathBuf>,
     },
 }

@@ -12,6 +12,7 @@ pub struct ShowArgs {
     /// What to show: complaint, case, tld, decisions or all.
     what: String,
     /// Its number or label.
+    #[arg(id = "label", value_name = "KEY")]
     key: Option<String>,
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{CliError, Context};
 use crate::app::{App, When};
-use crate::ledger::identity::sign_command;
+use crate::ledger::command::sign_command;
 use crate::ledger::{Action, Recorded};
 use crate::store::checkpoint::SigningKey;
 use crate::time::Timestamp;

@@ -427,7 +427,7 @@ async fn change_request(State(s): State<Arc<App>>, who: Principal, body: Bytes) 
         id: who.name.clone(),
         command: None,
         input_size: body.len(),
-        input_sha256: crate::ledger::identity::sha256_hex(&body),
+        input_sha256: crate::ledger::command::sha256_hex(&body),
     };
     let (recorded, decision) = s.gate(cred, crate::app::When::Now, request).await?;
     ok(json!({"event": recorded.event.seq, "decision": decision}))

@@ -18,6 +18,7 @@
 
 mod action;
 mod change;
+pub mod command;
 pub mod identity;
 mod legacy;
 mod world;
@@ -354,8 +355,7 @@ impl Ledger {
         let at = Timestamp::now().max(state.last_at);
         for r in identities {
             if r.kind != Kind::Guard {
-                state
-                    .check_registration(r, None)
+                identity::check_registration(&state.identities, &state.approved, r, None)
                     .map_err(LedgerError::Refused)?;
             }
             state.identities.insert(
@@ -524,7 +524,7 @@ impl Ledger {
             }) = &who
             {
                 next.commands
-                    .retain(|_, t| at.secs_since(*t) <= identity::COMMAND_FRESH_SECS);
+                    .retain(|_, t| at.secs_since(*t) <= command::COMMAND_FRESH_SECS);
                 next.commands.insert(digest.clone(), *issued);
             }
             let change = Change::between(world, &next);

@@ -117,6 +117,11 @@ pub fn steady_digest<'a>(items: impl Iterator<Item = (&'a str, &'a SweepFacts)>)
 }
 
 impl World {
+    /// The active identity holding bearer token hash `sha256`.
+    pub fn identity_by_token(&self, sha256: &str) -> Option<&Identity> {
+        super::identity::by_token(&self.identities, sha256)
+    }
+
     /// The measures in force, by ccTLD.
     pub fn measures(&self) -> BTreeMap<String, Measure> {
         self.technical
@@ -220,7 +225,7 @@ impl World {
                             return refused("one guard identity", super::identity::SECTION);
                         }
                     } else {
-                        w.check_registration(r, None)?;
+                        super::identity::check_registration(&w.identities, &w.approved, r, None)?;
                     }
                     w.identities.insert(
                         r.id.clone(),
@@ -235,7 +240,7 @@ impl World {
                 json!({"seeded": delegations.len(), "identities": identities.len(), "simulation": simulation})
             }
             Action::IdentityRegister { registration } => {
-                self.check_registration(registration, None)?;
+                super::identity::check_registration(&self.identities, &self.approved, registration, None)?;
                 w.identities.insert(
                     registration.id.clone(),
                     Identity {
@@ -260,7 +265,7 @@ impl World {
                         super::identity::SECTION,
                     );
                 }
-                if self.last_operator(id) {
+                if super::identity::last_operator(&self.identities, id) {
                     return refused(
                         format!("{id:?} is the last operator: register another one first"),
                         super::identity::SECTION,
@@ -301,7 +306,12 @@ impl World {
                 if token_sha256.is_some() {
                     next.registration.token_sha256 = token_sha256.clone();
                 }
-                self.check_registration(&next.registration, Some(id))?;
+                super::identity::check_registration(
+                    &self.identities,
+                    &self.approved,
+                    &next.registration,
+                    Some(id),
+                )?;
                 w.identities.insert(id.clone(), next);
                 json!({"identity": id, "rotated": true})
             }

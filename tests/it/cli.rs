@@ -232,7 +232,9 @@ fn import_once_and_drift() {
     let zone = repo("tests/data/small-root.zone");
     let next = repo("tests/data/small-root-next.zone");
     let (zone, next) = (zone.to_str().unwrap(), next.to_str().unwrap());
-    let unverified = run(&["--store", store, "import", "--root-zone", zone]);
+    let op = crate::support::operator_args(dir.path());
+    let op: Vec<&str> = op.iter().map(String::as_str).collect();
+    let unverified = run(&[&["--store", store, "import", "--root-zone", zone], &op[..]].concat());
     assert_eq!(unverified.status.code(), Some(3), "{}", stderr(&unverified));
     assert!(
         stderr(&unverified).contains("docs/RULES.md#authentic-root-zone"),
@@ -240,22 +242,30 @@ fn import_once_and_drift() {
         stderr(&unverified)
     );
     let out = run(&[
-        "--store",
-        store,
-        "import",
-        "--no-verify",
-        "--root-zone",
-        zone,
-    ]);
+        &[
+            "--store",
+            store,
+            "import",
+            "--no-verify",
+            "--root-zone",
+            zone,
+        ],
+        &op[..],
+    ]
+    .concat());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let again = run(&[
-        "--store",
-        store,
-        "import",
-        "--no-verify",
-        "--root-zone",
-        zone,
-    ]);
+        &[
+            "--store",
+            store,
+            "import",
+            "--no-verify",
+            "--root-zone",
+            zone,
+        ],
+        &op[..],
+    ]
+    .concat());
     assert_eq!(again.status.code(), Some(3));
     assert!(
         stderr(&again).contains("already seeded"),

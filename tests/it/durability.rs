@@ -24,6 +24,7 @@ fn acknowledged_events_survive_kill_9() {
             "--root-zone",
             zone,
         ])
+        .args(crate::support::operator_args(dir.path()))
         .output()
         .unwrap();
     assert!(
@@ -38,8 +39,8 @@ fn acknowledged_events_survive_kill_9() {
             .args([
                 "--store",
                 store.to_str().unwrap(),
-                "--actor",
-                "burst",
+                "--key",
+                dir.path().join("op.key").to_str().unwrap(),
                 "batch",
             ])
             .stdin(Stdio::piped())

@@ -69,10 +69,11 @@ async fn pages_load_links_work_and_screenshots_are_taken() {
     std::fs::write(
         &config,
         format!(
-            "store = \"{}\"\nprofile = \"{}\"\n[zone]\nfile = \"{}\"\n[sweep]\ninterval_secs = 1\n[probe]\nport = {port}\nudp_timeout_ms = 300\nudp_retries = 1\ntcp_timeout_ms = 400\n[policy]\npersist_sweeps = 2\nclear_sweeps = 2\n[http]\nlisten = \"127.0.0.1:0\"\n",
+            "store = \"{}\"\nprofile = \"{}\"\n[zone]\nfile = \"{}\"\n[sweep]\ninterval_secs = 1\n[probe]\nport = {port}\nudp_timeout_ms = 300\nudp_retries = 1\ntcp_timeout_ms = 400\n[policy]\npersist_sweeps = 2\nclear_sweeps = 2\n[http]\nlisten = \"127.0.0.1:0\"\n{}",
             d.join("r.sqlite").display(),
             d.join("profile.toml").display(),
-            d.join("root.zone").display()
+            d.join("root.zone").display(),
+            crate::support::OPERATOR_TOKEN
         ),
     )
     .unwrap();
@@ -171,9 +172,10 @@ async fn reflected_markup_runs_no_script_in_chromium() {
     std::fs::write(
         &config,
         format!(
-            "store = \"{}\"\n[zone]\nfile = \"{}\"\n[sweep]\ninterval_secs = 60\n[probe]\nport = {port}\nudp_timeout_ms = 200\nudp_retries = 1\ntcp_timeout_ms = 200\n[http]\nlisten = \"127.0.0.1:0\"\n",
+            "store = \"{}\"\n[zone]\nfile = \"{}\"\n[sweep]\ninterval_secs = 60\n[probe]\nport = {port}\nudp_timeout_ms = 200\nudp_retries = 1\ntcp_timeout_ms = 200\n[http]\nlisten = \"127.0.0.1:0\"\n{}",
             d.join("r.sqlite").display(),
-            d.join("root.zone").display()
+            d.join("root.zone").display(),
+            crate::support::OPERATOR_TOKEN
         ),
     )
     .unwrap();

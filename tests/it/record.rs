@@ -13,13 +13,16 @@ use serde_json::Value;
 
 use crate::support::*;
 
+/// Runs the binary on `store`, signing with the operator's key beside it
+/// (`op.key`, made by [`record`]) when there is one.
 fn rg(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rootguard"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .unwrap()
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rootguard"));
+    c.arg("--store").arg(store).args(args);
+    let key = store.parent().unwrap().join("op.key");
+    if key.exists() {
+        c.env("ROOTGUARD_KEY", key);
+    }
+    c.output().unwrap()
 }
 
 fn ok(out: &Output) -> String {
@@ -38,15 +41,11 @@ fn record(dir: &Path) -> (PathBuf, PathBuf) {
         .tld("xb", &[("ns1", "127.70.2.1"), ("ns2", "127.71.2.1")]);
     std::fs::write(dir.join("root.zone"), root.text()).unwrap();
     let store = dir.join("r.sqlite");
-    ok(&rg(
-        &store,
-        &[
-            "import",
-            "--no-verify",
-            "--root-zone",
-            dir.join("root.zone").to_str().unwrap(),
-        ],
-    ));
+    let zone = dir.join("root.zone");
+    let mut args = vec!["import", "--no-verify", "--root-zone", zone.to_str().unwrap()];
+    let op = operator_args(dir);
+    args.extend(op.iter().map(String::as_str));
+    ok(&rg(&store, &args));
     for (tld, text) in [("xa", "one"), ("xb", "two"), ("xa", "three")] {
         ok(&rg(
             &store,
@@ -76,7 +75,7 @@ fn verify(store: &Path, kept: &Path, key: &Path) -> (i32, Value) {
             "verify",
             "--checkpoint",
             kept.to_str().unwrap(),
-            "--key",
+            "--guard-key",
             key.to_str().unwrap(),
         ],
     );
@@ -332,28 +331,60 @@ fn a_backup_taken_while_writing_restores() {
 /// then it reads as it did, keeps the old head hash in the log and a copy
 /// of the old file.
 fn a_record_in_the_previous_format_is_migrated_not_misread() {
+    migrate_fixture(
+        1,
+        "66616e13dd0376b2d6aca038d447d0eeffda127480ba2258e361be0a0e80a7e6",
+    );
+    migrate_fixture(
+        3,
+        "c67e451029603c896660b9b129d8907e130a8a24c322c60eab6166dfc990289e",
+    );
+}
+
+/// Opens the fixture of format `version` (`tests/data/records/`): refused
+/// until migrated; `migrate` needs a first operator; then the state reads
+/// as that version showed it (`record-vN.show-all.json`), the old head is
+/// in the log, the migration is signed, and the record takes new events.
+fn migrate_fixture(version: u32, head: &str) {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("old.sqlite");
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/records");
-    std::fs::copy(data.join("record-v1.sqlite"), &store).unwrap();
+    std::fs::copy(data.join(format!("record-v{version}.sqlite")), &store).unwrap();
     let out = rg(&store, &["show", "all"]);
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("rootguard migrate"), "{err}");
-    let report: Value = serde_json::from_str(&ok(&rg(&store, &["migrate"]))).unwrap();
-    assert_eq!(report["migrated"]["from"], 1, "{report}");
+    // Without a first operator nothing is touched.
+    let out = rg(&store, &["migrate"]);
+    assert_eq!(out.status.code(), Some(3), "v{version}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--operator"),
+        "v{version}"
+    );
+    assert_eq!(rg(&store, &["show", "all"]).status.code(), Some(3));
+    let op = operator_args(dir.path());
+    let mut args = vec!["migrate"];
+    args.extend(op.iter().map(String::as_str));
+    let report: Value = serde_json::from_str(&ok(&rg(&store, &args))).unwrap();
+    assert_eq!(report["migrated"]["from"], version, "{report}");
     assert_eq!(report["first_bad"], Value::Null, "{report}");
-    let head = "66616e13dd0376b2d6aca038d447d0eeffda127480ba2258e361be0a0e80a7e6";
     assert_eq!(report["migrated"]["head"], head, "{report}");
-    assert!(dir.path().join("old.sqlite.format-v1").exists());
+    assert!(
+        dir.path()
+            .join(format!("old.sqlite.format-v{version}"))
+            .exists()
+    );
     // The state reads as the old version showed it.
     let now: Value = serde_json::from_str(&ok(&rg(&store, &["show", "all"]))).unwrap();
     let then: Value = serde_json::from_str(
-        &std::fs::read_to_string(data.join("record-v1.show-all.json")).unwrap(),
+        &std::fs::read_to_string(data.join(format!("record-v{version}.show-all.json"))).unwrap(),
     )
     .unwrap();
-    for key in ["approved", "cases", "decisions", "seeded", "settings"] {
-        assert_eq!(now[key], then[key], "{key}");
+    for key in ["approved", "cases", "decisions", "seeded"] {
+        assert_eq!(now[key], then[key], "v{version} {key}");
+    }
+    for key in ["policy", "appeal_window_days"] {
+        assert_eq!(now["settings"][key], then["settings"][key], "v{version} {key}");
     }
     assert_eq!(
         now["complaints"]["1"]["text"], then["complaints"]["1"]["text"],
@@ -362,20 +393,42 @@ fn a_record_in_the_previous_format_is_migrated_not_misread() {
     for (tld, t) in then["technical"].as_object().unwrap() {
         assert_eq!(
             now["technical"][tld]["suspension"]["state"], t["suspension"]["state"],
-            "{tld}"
+            "v{version} {tld}"
         );
         assert_eq!(
             now["technical"][tld]["tracks"].as_object().map(|m| m.len()),
             t["tracks"].as_object().map(|m| m.len()),
-            "{tld}"
+            "v{version} {tld}"
         );
     }
-    // The old head is in the new log; a second migrate changes nothing.
+    // The old head is in the new log and a checkpoint signs it; a second
+    // migrate changes nothing; the operator acts on the migrated record.
     let export = ok(&rg(&store, &["audit", "export"]));
     assert!(export.contains(head) && export.contains("record-migrated"));
-    let again: Value = serde_json::from_str(&ok(&rg(&store, &["migrate"]))).unwrap();
+    let events = export.lines().count() as u64;
+    let note = ok(&rg(&store, &["audit", "checkpoint"]));
+    assert!(note.contains(&format!("\n{events}\n")), "v{version}: {note}");
+    let again: Value = serde_json::from_str(&ok(&rg(&store, &args))).unwrap();
     assert_eq!(again["migrated"], Value::Null);
     ok(&rg(&store, &["audit", "verify"]));
+    ok(&rg(
+        &store,
+        &[
+            "act",
+            "complaint-lodge",
+            "--tld",
+            "xa",
+            "--category",
+            "non-technical",
+            "--text",
+            "after the migration",
+        ],
+    ));
+    let after: Value = serde_json::from_str(&ok(&rg(&store, &["show", "all"]))).unwrap();
+    assert_eq!(
+        after["complaints"].as_object().unwrap().len(),
+        then["complaints"].as_object().unwrap().len() + 1
+    );
 }
 
 /// This module's tests.

@@ -326,7 +326,7 @@ pub async fn register(
             .collect(),
         person: format!("{id} (person)"),
         key: None,
-        token_sha256: Some(rootguard::ledger::identity::sha256_hex(id.as_bytes())),
+        token_sha256: Some(rootguard::ledger::command::sha256_hex(id.as_bytes())),
     };
     app.submit(
         "op",
@@ -368,3 +368,7 @@ pub fn operator_args(dir: &Path) -> Vec<String> {
         vkey,
     ]
 }
+
+/// An operator token (`op-token`) in configuration form, so that a
+/// daemon's first start registers a first operator.
+pub const OPERATOR_TOKEN: &str = "[[http.tokens]]\nname = \"op\"\nsha256 = \"3f1e8f6d2a2d07b5c3f0c7d4ec1c2b0f6c4b2e7a1d0e3c5b7a9f1e2d3c4b5a69\"\nrole = \"operator\"\n";
