@@ -119,6 +119,7 @@ pub fn router(shared: Arc<App>) -> Router {
             post(change_request).get(decisions),
         )
         .route("/api/v1/commands", post(command))
+        .route("/api/v1/actions", post(action))
         .route("/api/v1/drift", get(drift))
         .route("/api/v1/effective-zone", get(effective_zone))
         .route("/api/v1/audit/export", get(audit_export))
@@ -440,6 +441,44 @@ async fn command(State(s): State<Arc<App>>, body: Bytes) -> ApiResult {
     let note = std::str::from_utf8(&body)
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "a signed command is UTF-8 text"))?;
     let recorded = s.submit_signed(note, crate::app::When::Now).await?;
+    ok(json!(recorded))
+}
+
+#[utoipa::path(post, path = "/api/v1/actions", security(("bearer" = [])), request_body(content = Object, description = "One action as `rootguard batch` reads it, e.g. {\"action\":\"identity-register\",...}"), responses((status = 200, body = Object), (status = 400, body = openapi::ErrorBody), (status = 401, body = openapi::ErrorBody), (status = 403, body = openapi::ErrorBody), (status = 422, body = openapi::ErrorBody)))]
+/// An action by the identity holding the bearer token: the same
+/// application path as `rootguard act` and `batch`
+/// (`docs/RULES.md#identities`).
+async fn action(State(s): State<Arc<App>>, who: Principal, body: Bytes) -> ApiResult {
+    if who.role == Role::Public {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "actions need a registered identity's bearer token",
+        ));
+    }
+    let action: crate::ledger::Action = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("request body line {} column {}: not an action: {e}", e.line(), e.column()),
+        )
+    })?;
+    if !s.allow_change_request(&who.name) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "{} submitted {} requests in the last hour, the limit (docs/RULES.md#local-failures)",
+                who.name, s.config.http.change_requests_per_hour
+            ),
+        ));
+    }
+    let cred = crate::ledger::Credential::Identity {
+        id: who.name.clone(),
+        command: None,
+        input_size: body.len(),
+        input_sha256: crate::ledger::command::sha256_hex(&body),
+    };
+    let recorded = s
+        .submit_input(cred, crate::app::When::Now, action)
+        .await?;
     ok(json!(recorded))
 }
 

@@ -139,7 +139,7 @@ impl Modify for BearerAuth {
     info(title = "rootguard API", version = "1", description = "ccTLD delegation guard: technical status, complaints, suspensions, cases, change requests, drift, audit."),
     paths(
         super::status, super::tlds, super::tld, super::complaints, super::suspensions, super::cases,
-        super::change_request, super::command, super::decisions, super::drift, super::effective_zone, super::audit_export, super::audit_checkpoint, super::audit_proof, super::audit_key
+        super::change_request, super::command, super::action, super::decisions, super::drift, super::effective_zone, super::audit_export, super::audit_checkpoint, super::audit_proof, super::audit_key
     ),
     components(schemas(
         TldSummary, TldDetail, DelegationView, SuspensionView, DecisionView, GateResponse, StatusView, ErrorBody, HistoryEntry,

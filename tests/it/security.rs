@@ -202,20 +202,20 @@ fn cli_gate_refuses_invalid_dns_data_with_exit_3_and_records_nothing() {
         .tld("xb", &[("ns1", "127.70.2.1"), ("ns2", "127.71.2.1")]);
     std::fs::write(d.join("root.zone"), root.text()).unwrap();
     let store = d.join("r.sqlite");
+    let op = crate::support::operator_args(d);
     let rg = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_rootguard"))
             .arg("--store")
             .arg(&store)
             .args(args)
+            .env("ROOTGUARD_KEY", d.join("op.key"))
             .output()
             .unwrap()
     };
-    let out = rg(&[
-        "import",
-        "--no-verify",
-        "--root-zone",
-        d.join("root.zone").to_str().unwrap(),
-    ]);
+    let zone = d.join("root.zone");
+    let mut import = vec!["import", "--no-verify", "--root-zone", zone.to_str().unwrap()];
+    import.extend(op.iter().map(String::as_str));
+    let out = rg(&import);
     assert!(
         out.status.success(),
         "{}",
@@ -235,14 +235,7 @@ fn cli_gate_refuses_invalid_dns_data_with_exit_3_and_records_nothing() {
         .to_string(),
     )
     .unwrap();
-    let out = rg(&[
-        "--actor",
-        "op",
-        "--role",
-        "operator",
-        "gate",
-        req.to_str().unwrap(),
-    ]);
+    let out = rg(&["gate", req.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(
@@ -350,6 +343,7 @@ fn a_record_seeded_without_verification_is_refused_when_authenticity_is_required
         .arg(d.join("record.sqlite"))
         .args(["import", "--no-verify", "--root-zone"])
         .arg(d.join("root.zone"))
+        .args(crate::support::operator_args(d))
         .output()
         .unwrap();
     assert!(
@@ -430,6 +424,7 @@ fn input_cannot_carry_what_only_the_guard_observes() {
             .arg("--store")
             .arg(&store)
             .args(args)
+            .env("ROOTGUARD_KEY", d.join("op.key"))
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -441,15 +436,15 @@ fn input_cannot_carry_what_only_the_guard_observes() {
         child.wait_with_output().unwrap()
     };
     let root_zone = d.join("root.zone");
-    let out = rg(
-        &[
-            "import",
-            "--no-verify",
-            "--root-zone",
-            root_zone.to_str().unwrap(),
-        ],
-        None,
-    );
+    let op = crate::support::operator_args(d);
+    let mut import = vec![
+        "import",
+        "--no-verify",
+        "--root-zone",
+        root_zone.to_str().unwrap(),
+    ];
+    import.extend(op.iter().map(String::as_str));
+    let out = rg(&import, None);
     assert!(
         out.status.success(),
         "{}",
@@ -474,7 +469,7 @@ fn input_cannot_carry_what_only_the_guard_observes() {
                "precheck": {"threat": null, "summary": "forged"}}),
     ];
     for line in &lines {
-        let out = rg(&["--role", "guard", "batch"], Some(&format!("{line}\n")));
+        let out = rg(&["batch"], Some(&format!("{line}\n")));
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(3), "{line}: {err}");
         assert!(err.contains("docs/RULES.md#observations"), "{line}: {err}");
@@ -656,10 +651,26 @@ async fn tokens_paths_and_complainants() {
         "the public status shows a path: {status}"
     );
     // A complaint lodged by someone; the manager sees it without the name.
+    // The operator registers her (through the API, with its token); she
+    // signs on the command line, which sends her command to the daemon.
+    let (alice_key, alice_public) = crate::support::key(dir.path(), "alice-the-complainant");
+    let r = client
+        .post(format!("{base}/api/v1/actions"))
+        .bearer_auth(OP)
+        .body(
+            json!({"action": "identity-register", "id": "alice-the-complainant",
+                   "kind": "complainant", "person": "Alice", "key": alice_public})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
     let out = Command::new(env!("CARGO_BIN_EXE_rootguard"))
         .arg("--store")
         .arg(dir.path().join("record.sqlite"))
-        .args(["--actor", "alice-the-complainant", "--role", "public"])
+        .arg("--key")
+        .arg(&alice_key)
         .args([
             "act",
             "complaint-lodge",
