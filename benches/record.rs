@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rootguard::checks::{Family, ThreatKind};
-use rootguard::ledger::{Action, Ledger, SNAPSHOT_EVERY, Settings};
+use rootguard::ledger::{Action, Kind, Ledger, SNAPSHOT_EVERY, Settings};
 use rootguard::policy::Role;
 use rootguard::policy::technical::SweepFacts;
 use rootguard::time::Timestamp;
@@ -77,6 +77,26 @@ fn main() {
     let tlds: Vec<String> = approved.iter().map(|a| a.tld.clone()).collect();
     let mut ledger = Ledger::open(&store).expect("store");
     let t0 = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+    // A simulation (docs/RULES.md#identities): the only kind of record
+    // whose clock is set, and the only place observations are synthesised.
+    // The guard's key is created beside the store, as at a first seeding.
+    let mut key_file = store.clone().into_os_string();
+    key_file.push(".key");
+    let guard = rootguard::store::checkpoint::SigningKey::create(Path::new(&key_file), "rootguard")
+        .expect("guard key");
+    let operator = rootguard::store::checkpoint::SigningKey::create(
+        &dir.path().join("operator.key"),
+        "operator",
+    )
+    .expect("operator key");
+    let registration = |id: &str, kind, key: &str| rootguard::ledger::identity::Registration {
+        id: id.into(),
+        kind,
+        tlds: Vec::new(),
+        person: id.into(),
+        key: Some(key.to_string()),
+        token_sha256: None,
+    };
     ledger
         .submit(
             "operator",
@@ -87,6 +107,11 @@ fn main() {
                 policy: Settings::default().policy,
                 appeal_window_days: 30,
                 authenticity: None,
+                identities: vec![
+                    registration("rootguard", Kind::Guard, &guard.verifier_key),
+                    registration("operator", Kind::Operator, &operator.verifier_key),
+                ],
+                simulation: true,
             },
         )
         .expect("import");

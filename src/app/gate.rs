@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::{App, AppError, When};
 use crate::checks::Profile;
 use crate::checks::report::{RootZoneInfo, run_checks};
-use crate::ledger::{Credential, Action, Recorded};
+use crate::ledger::{Action, Credential, Recorded};
 use crate::policy::gate::{ChangeRequest, GateDecision, Precheck, validate};
 use crate::probe::resolve::HostResolver;
 use crate::probe::{ProbeConfig, Prober};

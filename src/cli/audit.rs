@@ -122,7 +122,8 @@ impl AuditCommand {
                 Ok(0)
             }
             AuditCommand::Key { key } => {
-                let k = SigningKey::load(&key_file(ctx, key)).map_err(crate::app::AppError::from)?;
+                let k =
+                    SigningKey::load(&key_file(ctx, key)).map_err(crate::app::AppError::from)?;
                 emit(&format!("{}\n", k.verifier_key))?;
                 Ok(0)
             }

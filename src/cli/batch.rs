@@ -62,11 +62,15 @@ impl BatchArgs {
                     refused = true;
                     eprintln!("stdin:{}: {e}", n + 1);
                 }
-                Err(e @ CliError::Remote { status: 400..=499, .. }) => {
+                Err(
+                    e @ CliError::Remote {
+                        status: 400..=499, ..
+                    },
+                ) => {
                     refused = true;
                     eprintln!("stdin:{}: {e}", n + 1);
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             }
         }
         Ok(if refused { 3 } else { 0 })

@@ -40,8 +40,8 @@ impl KeyCommand {
                         reason: "1 to 64 letters, digits, '-', '_' or '.'".into(),
                     });
                 }
-                let key = SigningKey::create(&a.out, &a.identity)
-                    .map_err(crate::app::AppError::from)?;
+                let key =
+                    SigningKey::create(&a.out, &a.identity).map_err(crate::app::AppError::from)?;
                 let mut public = a.out.as_os_str().to_owned();
                 public.push(".pub");
                 std::fs::write(&public, format!("{}\n", key.verifier_key)).map_err(|source| {

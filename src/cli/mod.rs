@@ -49,7 +49,12 @@ pub struct Cli {
     /// The acting identity's key file (from `rootguard key new`, registered
     /// by an operator): commands are signed with it, and the actor and
     /// role recorded are that identity's (docs/RULES.md#identities).
-    #[arg(long = "key", id = "identity_key", global = true, env = "ROOTGUARD_KEY")]
+    #[arg(
+        long = "key",
+        id = "identity_key",
+        global = true,
+        env = "ROOTGUARD_KEY"
+    )]
     key: Option<PathBuf>,
     /// The time of the action (RFC 3339): only for a record created as a
     /// simulation (`import --simulation`); every other record keeps the

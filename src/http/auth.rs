@@ -119,12 +119,7 @@ impl FromRequestParts<Arc<App>> for Principal {
             Some(i) => Ok(Principal {
                 name: i.registration.id.clone(),
                 role: i.role(),
-                tlds: i
-                    .registration
-                    .tlds
-                    .iter()
-                    .map(|t| t.to_string())
-                    .collect(),
+                tlds: i.registration.tlds.iter().map(|t| t.to_string()).collect(),
                 case: None,
             }),
             None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unknown token")),

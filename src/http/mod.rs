@@ -458,7 +458,11 @@ async fn action(State(s): State<Arc<App>>, who: Principal, body: Bytes) -> ApiRe
     let action: crate::ledger::Action = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            format!("request body line {} column {}: not an action: {e}", e.line(), e.column()),
+            format!(
+                "request body line {} column {}: not an action: {e}",
+                e.line(),
+                e.column()
+            ),
         )
     })?;
     if !s.allow_change_request(&who.name) {
@@ -476,9 +480,7 @@ async fn action(State(s): State<Arc<App>>, who: Principal, body: Bytes) -> ApiRe
         input_size: body.len(),
         input_sha256: crate::ledger::command::sha256_hex(&body),
     };
-    let recorded = s
-        .submit_input(cred, crate::app::When::Now, action)
-        .await?;
+    let recorded = s.submit_input(cred, crate::app::When::Now, action).await?;
     ok(json!(recorded))
 }
 

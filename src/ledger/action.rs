@@ -9,6 +9,7 @@ use crate::zone::Tld;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::identity::Registration;
 pub use crate::policy::Role;
 use crate::policy::case::{Application, EntryPath, Member, Outcome, Party, Seat, TribunalGroup};
 use crate::policy::complaint::Category;
@@ -16,7 +17,6 @@ use crate::policy::gate::{ChangeRequest, Precheck};
 use crate::policy::registry::Approved;
 use crate::policy::technical::{Measure, SweepFacts};
 use crate::policy::{PolicyConfig, section};
-use super::identity::Registration;
 
 /// A command-line value that is neither JSON nor a plain string of the
 /// expected form.

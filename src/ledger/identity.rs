@@ -266,25 +266,24 @@ pub fn check_registration(
         {
             continue;
         }
-        if other.registration.person.trim().eq_ignore_ascii_case(person) {
+        if other
+            .registration
+            .person
+            .trim()
+            .eq_ignore_ascii_case(person)
+        {
             return refused(format!(
                 "{person:?} already has the identity {:?}: one natural person is one identity",
                 other.registration.id
             ));
         }
         if r.key.is_some() && other.registration.key == r.key {
-            return refused(format!(
-                "that key belongs to {:?}",
-                other.registration.id
-            ));
+            return refused(format!("that key belongs to {:?}", other.registration.id));
         }
         if let (Some(a), Some(b)) = (&r.token_sha256, &other.registration.token_sha256)
             && a.eq_ignore_ascii_case(b)
         {
-            return refused(format!(
-                "that token belongs to {:?}",
-                other.registration.id
-            ));
+            return refused(format!("that token belongs to {:?}", other.registration.id));
         }
     }
     Ok(())

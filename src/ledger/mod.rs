@@ -226,8 +226,9 @@ fn replay(world: &mut World, e: &Event) -> Result<(), LedgerError> {
         return Ok(());
     }
     let change: Change = match e.event.payload.get("change") {
-        Some(c) => serde_json::from_value(c.clone())
-            .map_err(|err| fail(format!("its change: {err}")))?,
+        Some(c) => {
+            serde_json::from_value(c.clone()).map_err(|err| fail(format!("its change: {err}")))?
+        }
         None => Change::default(),
     };
     change.apply_to(world);
@@ -340,8 +341,7 @@ impl Ledger {
         path: &Path,
         identities: &[identity::Registration],
     ) -> Result<(Ledger, Option<crate::store::Migrated>), LedgerError> {
-        if Store::needs_migration(path)? && !identities.iter().any(|r| r.kind == Kind::Operator)
-        {
+        if Store::needs_migration(path)? && !identities.iter().any(|r| r.kind == Kind::Operator) {
             return Err(LedgerError::Refused(Refusal::new(
                 "a record of an older format has no identities: give the first operator (--operator and --operator-key)",
                 identity::SECTION,
@@ -542,11 +542,14 @@ impl Ledger {
             }
             Err(LedgerError::Refused(refusal)) => {
                 // The one rule for refused input (docs/RULES.md#refused-input).
-                if let (Some(id), Ok(Credential::Identity {
-                    input_size,
-                    input_sha256,
-                    ..
-                })) = (authenticated, &who)
+                if let (
+                    Some(id),
+                    Ok(Credential::Identity {
+                        input_size,
+                        input_sha256,
+                        ..
+                    }),
+                ) = (authenticated, &who)
                     && action.tld_in(world).is_some()
                 {
                     let times = refusals.entry(id.clone()).or_default();
@@ -720,8 +723,8 @@ mod tests {
     use crate::policy::case::{ProposedDelegation, Stage};
     use crate::policy::complaint::Category;
     use crate::policy::gate::ChangeRequest;
-    use crate::policy::technical::SweepFacts;
     use crate::policy::gate::Confirmations;
+    use crate::policy::technical::SweepFacts;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
 

@@ -221,7 +221,10 @@ impl World {
                 }
                 for r in identities {
                     if r.kind == Kind::Guard {
-                        if w.identities.values().any(|i| i.registration.kind == Kind::Guard) {
+                        if w.identities
+                            .values()
+                            .any(|i| i.registration.kind == Kind::Guard)
+                        {
                             return refused("one guard identity", super::identity::SECTION);
                         }
                     } else {
@@ -240,7 +243,12 @@ impl World {
                 json!({"seeded": delegations.len(), "identities": identities.len(), "simulation": simulation})
             }
             Action::IdentityRegister { registration } => {
-                super::identity::check_registration(&self.identities, &self.approved, registration, None)?;
+                super::identity::check_registration(
+                    &self.identities,
+                    &self.approved,
+                    registration,
+                    None,
+                )?;
                 w.identities.insert(
                     registration.id.clone(),
                     Identity {
@@ -257,7 +265,10 @@ impl World {
                     return refused(format!("no identity {id:?}"), super::identity::SECTION);
                 };
                 if !i.active() {
-                    return refused(format!("{id:?} is already revoked"), super::identity::SECTION);
+                    return refused(
+                        format!("{id:?} is already revoked"),
+                        super::identity::SECTION,
+                    );
                 }
                 if i.registration.kind == Kind::Guard {
                     return refused(

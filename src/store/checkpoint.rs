@@ -238,7 +238,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("guard.key");
         let key = SigningKey::create(&file, "rootguard").unwrap();
-        assert!(SigningKey::create(&file, "rootguard").is_err(), "never overwritten");
+        assert!(
+            SigningKey::create(&file, "rootguard").is_err(),
+            "never overwritten"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -42,7 +42,12 @@ fn record(dir: &Path) -> (PathBuf, PathBuf) {
     std::fs::write(dir.join("root.zone"), root.text()).unwrap();
     let store = dir.join("r.sqlite");
     let zone = dir.join("root.zone");
-    let mut args = vec!["import", "--no-verify", "--root-zone", zone.to_str().unwrap()];
+    let mut args = vec![
+        "import",
+        "--no-verify",
+        "--root-zone",
+        zone.to_str().unwrap(),
+    ];
     let op = operator_args(dir);
     args.extend(op.iter().map(String::as_str));
     ok(&rg(&store, &args));
@@ -384,7 +389,10 @@ fn migrate_fixture(version: u32, head: &str) {
         assert_eq!(now[key], then[key], "v{version} {key}");
     }
     for key in ["policy", "appeal_window_days"] {
-        assert_eq!(now["settings"][key], then["settings"][key], "v{version} {key}");
+        assert_eq!(
+            now["settings"][key], then["settings"][key],
+            "v{version} {key}"
+        );
     }
     assert_eq!(
         now["complaints"]["1"]["text"], then["complaints"]["1"]["text"],
@@ -407,7 +415,10 @@ fn migrate_fixture(version: u32, head: &str) {
     assert!(export.contains(head) && export.contains("record-migrated"));
     let events = export.lines().count() as u64;
     let note = ok(&rg(&store, &["audit", "checkpoint"]));
-    assert!(note.contains(&format!("\n{events}\n")), "v{version}: {note}");
+    assert!(
+        note.contains(&format!("\n{events}\n")),
+        "v{version}: {note}"
+    );
     let again: Value = serde_json::from_str(&ok(&rg(&store, &args))).unwrap();
     assert_eq!(again["migrated"], Value::Null);
     ok(&rg(&store, &["audit", "verify"]));

@@ -213,7 +213,12 @@ fn cli_gate_refuses_invalid_dns_data_with_exit_3_and_records_nothing() {
             .unwrap()
     };
     let zone = d.join("root.zone");
-    let mut import = vec!["import", "--no-verify", "--root-zone", zone.to_str().unwrap()];
+    let mut import = vec![
+        "import",
+        "--no-verify",
+        "--root-zone",
+        zone.to_str().unwrap(),
+    ];
     import.extend(op.iter().map(String::as_str));
     let out = rg(&import);
     assert!(

@@ -288,8 +288,8 @@ pub fn quiet_skips() {
 /// The first operator of a record seeded in process ("op", a fresh key).
 pub fn operator() -> rootguard::ledger::identity::Registration {
     let dir = tempfile::tempdir().unwrap();
-    let key = rootguard::store::checkpoint::SigningKey::create(&dir.path().join("op.key"), "op")
-        .unwrap();
+    let key =
+        rootguard::store::checkpoint::SigningKey::create(&dir.path().join("op.key"), "op").unwrap();
     rootguard::ledger::identity::Registration {
         id: "op".into(),
         kind: rootguard::ledger::Kind::Operator,
@@ -353,8 +353,15 @@ pub fn key(dir: &Path, id: &str) -> (std::path::PathBuf, String) {
         .arg(&file)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    (file, String::from_utf8_lossy(&out.stdout).trim().to_string())
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        file,
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+    )
 }
 
 /// The arguments that make `import` register a first operator "op" whose
