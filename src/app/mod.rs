@@ -266,40 +266,7 @@ impl App {
     /// than [`CHECKPOINT_INTERVAL_SECS`] (`docs/RULES.md#checkpoints`).
     pub async fn checkpoint(self: &Arc<Self>, changed: bool) -> Result<(), AppError> {
         self.blocking(move |ledger, app| {
-            let store = ledger.store();
-            let size = store.size()?;
-            let latest = store.latest_checkpoint()?;
-            let now = Timestamp::now();
-            let due = match &latest {
-                None => true,
-                Some(c) if c.size >= size => false,
-                Some(c) => {
-                    changed
-                        || Timestamp::parse(&c.at)
-                            .map(|t| now.secs_since(t) >= CHECKPOINT_INTERVAL_SECS)
-                            .unwrap_or(true)
-                }
-            };
-            if due && size > 0 {
-                let key = app.guard_key()?;
-                // Never sign a tree that does not extend what this key
-                // signed before (kept beside the key, not in the store).
-                if let Some(last) = key.last_head()? {
-                    let root = (last.size <= size)
-                        .then(|| store.root(last.size))
-                        .transpose()?;
-                    if root != Some(last.root) {
-                        return Err(AppError::Rewritten(format!(
-                            "{} events signed, the store holds {size}",
-                            last.size
-                        )));
-                    }
-                }
-                let note = key.sign(size, store.root(size)?)?;
-                store.add_checkpoint(size, &now.to_string(), &note)?;
-                key.keep_head(&note)?;
-            }
-            Ok(())
+            sign_checkpoint(ledger.store(), app.guard_key()?, changed, Timestamp::now())
         })
         .await
     }
@@ -354,6 +321,48 @@ impl App {
     pub fn effective_zone(&self) -> String {
         effective_zone(&self.world())
     }
+}
+
+/// Signs a checkpoint of `store` with the guard's `key` at `now` when it
+/// grew and `changed` is set or the latest is older than
+/// [`CHECKPOINT_INTERVAL_SECS`] (`docs/RULES.md#checkpoints`); never a tree
+/// that does not extend the last one this key signed (kept beside it).
+pub fn sign_checkpoint(
+    store: &crate::store::Store,
+    key: &SigningKey,
+    changed: bool,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let size = store.size()?;
+    let latest = store.latest_checkpoint()?;
+    let due = match &latest {
+        None => true,
+        Some(c) if c.size >= size => false,
+        Some(c) => {
+            changed
+                || Timestamp::parse(&c.at)
+                    .map(|t| now.secs_since(t) >= CHECKPOINT_INTERVAL_SECS)
+                    .unwrap_or(true)
+        }
+    };
+    if !due || size == 0 {
+        return Ok(());
+    }
+    if let Some(last) = key.last_head()? {
+        let root = (last.size <= size)
+            .then(|| store.root(last.size))
+            .transpose()?;
+        if root != Some(last.root) {
+            return Err(AppError::Rewritten(format!(
+                "{} events signed, the store holds {size}",
+                last.size
+            )));
+        }
+    }
+    let note = key.sign(size, store.root(size)?)?;
+    store.add_checkpoint(size, &now.to_string(), &note)?;
+    key.keep_head(&note)?;
+    Ok(())
 }
 
 /// An inclusion proof (RFC 9162 §2.1.3) of one event in a signed

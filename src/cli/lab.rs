@@ -35,6 +35,23 @@ pub enum LabCommand {
         #[arg(long)]
         all_tlds: bool,
     },
+    /// Record DAYS simulated days of 60 s sweeps over a root zone's ccTLDs
+    /// into a NEW record created as a simulation (the only place
+    /// observations are synthesised); prints what it recorded as JSON.
+    Simulate {
+        /// The new record file (its guard key STORE.key and an operator key
+        /// STORE.operator.key are created beside it).
+        store: PathBuf,
+        /// Days of sweeps.
+        #[arg(long, default_value_t = 1)]
+        days: i64,
+        /// Root zone whose ccTLDs are swept (default: the demo lab's).
+        #[arg(long)]
+        root_zone: Option<PathBuf>,
+        /// Registry file (managers, contacts, IDN ccTLDs).
+        #[arg(long)]
+        registry: Option<PathBuf>,
+    },
     /// Print the DS record of a lab TLD's key.
     Ds {
         /// TLD label.
@@ -98,6 +115,34 @@ impl LabCommand {
                     b"name = \"loopback lab\"\ndisable = [\"ADDRESS-SCOPE\"]\n",
                 )?;
                 eprintln!("lab written to {}: {} NS hosts", out.display(), lab.hosts);
+            }
+            LabCommand::Simulate {
+                store,
+                days,
+                root_zone,
+                registry,
+            } => {
+                let zone = root_zone.unwrap_or_else(|| PathBuf::from("zones/lab/root.zone"));
+                let report = tokio::task::spawn_blocking(move || {
+                    crate::lab::simulate::simulate(
+                        &store,
+                        &zone,
+                        registry.as_deref(),
+                        days,
+                        |d| eprintln!("simulated day {d}"),
+                    )
+                })
+                .await
+                .map_err(crate::app::AppError::from)?
+                .map_err(|e| match e {
+                    crate::lab::simulate::SimulateError::App(a) => CliError::App(a),
+                    other => CliError::Argument {
+                        argument: "STORE",
+                        value: String::new(),
+                        reason: other.to_string(),
+                    },
+                })?;
+                super::output::print_json(&report)?;
             }
             LabCommand::Ds { tld, generation } => {
                 let tld = tld.trim_end_matches('.').to_ascii_lowercase();

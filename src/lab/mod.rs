@@ -12,6 +12,7 @@
 pub mod derive;
 pub mod server;
 pub mod sign;
+pub mod simulate;
 pub mod spec;
 
 use std::collections::{BTreeMap, HashMap};

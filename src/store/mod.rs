@@ -552,6 +552,14 @@ impl Store {
         }
     }
 
+    /// Moves the write-ahead log into the main file and empties it (for
+    /// measuring the file's size).
+    pub fn truncate_wal(&self) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+            .map_err(self.err("checkpointing the write-ahead log"))
+    }
+
     /// Appends an event; returns it once durably committed.
     pub fn append(&mut self, event: NewEvent) -> Result<Event, StoreError> {
         let appended: Result<Event, std::convert::Infallible> =
