@@ -40,6 +40,9 @@ pub const VANTAGE_IMPAIRED: &str = "rootguard_vantage_impaired";
 pub const ZONE_SERIAL: &str = "rootguard_zone_serial";
 /// Root zones refused (not authentic, unreadable).
 pub const ZONE_REJECTED_TOTAL: &str = "rootguard_zone_rejected_total";
+/// The record, always 1; `simulation="true"` for a record created as a
+/// simulation (`docs/RULES.md#identities`).
+pub const RECORD_INFO: &str = "rootguard_record_info";
 
 /// The metric handles.
 #[derive(Clone)]
@@ -50,6 +53,8 @@ pub struct Metrics {
     rtt_series: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<[String; 3]>>>,
     /// See [`BUILD_INFO`].
     pub build_info: IntGaugeVec,
+    /// See [`RECORD_INFO`].
+    pub record_info: IntGaugeVec,
     /// See [`TLD_STATUS`].
     pub tld_status: IntGaugeVec,
     /// See [`CHECK_FAILURES`].
@@ -187,6 +192,12 @@ impl Metrics {
                 ZONE_REJECTED_TOTAL,
                 "Root zones refused (not authentic or unreadable).",
             ),
+            record_info: gauge_vec(
+                &r,
+                RECORD_INFO,
+                "The record, always 1; simulation=\"true\" for a simulated record.",
+                &["simulation"],
+            ),
             build_info,
             registry: r,
         }
@@ -263,6 +274,14 @@ impl Metrics {
 
     /// Records the state of the record: complaints and suspensions.
     pub fn observe_world(&self, world: &World) {
+        self.record_info.reset();
+        self.record_info
+            .with_label_values(&[if world.settings.simulation {
+                "true"
+            } else {
+                "false"
+            }])
+            .set(1);
         self.complaints_open.reset();
         self.suspensions_active.reset();
         for c in ["technical", "non-technical"] {

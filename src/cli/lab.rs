@@ -124,13 +124,9 @@ impl LabCommand {
             } => {
                 let zone = root_zone.unwrap_or_else(|| PathBuf::from("zones/lab/root.zone"));
                 let report = tokio::task::spawn_blocking(move || {
-                    crate::lab::simulate::simulate(
-                        &store,
-                        &zone,
-                        registry.as_deref(),
-                        days,
-                        |d| eprintln!("simulated day {d}"),
-                    )
+                    crate::lab::simulate::simulate(&store, &zone, registry.as_deref(), days, |d| {
+                        eprintln!("simulated day {d}")
+                    })
                 })
                 .await
                 .map_err(crate::app::AppError::from)?

@@ -131,6 +131,10 @@ pub fn router(shared: Arc<App>) -> Router {
         })
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
+            pages::simulation_banner,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
             auth::refuse_unknown_tokens,
         ))
         .layer(RequestBodyLimitLayer::new(limit))

@@ -84,6 +84,38 @@ struct CasePage {
     remaining: Vec<String>,
 }
 
+/// The banner of every page of a record created as a simulation
+/// (`docs/RULES.md#identities`).
+pub const SIMULATION_BANNER: &str = "<p class=\"banner\"><strong>SIMULATION</strong>: this record was created as a simulation; its clock was set and its observations were synthesised. It decides nothing about the real root zone.</p>";
+
+/// Marks every page of a simulated record with [`SIMULATION_BANNER`].
+pub async fn simulation_banner(
+    State(app): State<Arc<App>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let html = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !html || !app.world().settings.simulation {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let text = String::from_utf8_lossy(&bytes).replacen(
+        "<main>",
+        &format!("<main>{SIMULATION_BANNER}"),
+        1,
+    );
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(text))
+}
+
 fn render(t: impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),

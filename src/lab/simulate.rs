@@ -32,9 +32,7 @@ use crate::zone::{Registry, Zone, ZoneIndex};
 #[derive(Debug, thiserror::Error)]
 pub enum SimulateError {
     /// The store exists: a simulation is always a new record.
-    #[error(
-        "{0}: exists; a simulated record is always a new file (docs/RULES.md#identities)"
-    )]
+    #[error("{0}: exists; a simulated record is always a new file (docs/RULES.md#identities)")]
     Exists(PathBuf),
     /// The application failed.
     #[error(transparent)]
@@ -133,7 +131,8 @@ fn change_for(a: &crate::policy::registry::Approved, rng: &mut Rng) -> Option<Ch
         ds[0].key_tag = (rng.next() % 65536) as u16;
         request.ds = Some(ds);
     } else if let Some((host, addrs)) = a.glue.iter().find(|(_, v)| !v.is_empty()) {
-        let mut glue: BTreeMap<crate::zone::host::HostName, Vec<std::net::IpAddr>> = BTreeMap::new();
+        let mut glue: BTreeMap<crate::zone::host::HostName, Vec<std::net::IpAddr>> =
+            BTreeMap::new();
         for (h, v) in &a.glue {
             glue.insert(crate::zone::host::HostName::parse(h).ok()?, v.clone());
         }
@@ -183,7 +182,8 @@ pub fn simulate(
     let approved = crate::policy::registry::seed(&index, registry.as_ref());
     let tlds: Vec<String> = approved.iter().map(|a| a.tld.clone()).collect();
     let guard = SigningKey::create(&beside(".key"), CHECKPOINT_ORIGIN).map_err(AppError::from)?;
-    let operator = SigningKey::create(&beside(".operator.key"), "operator").map_err(AppError::from)?;
+    let operator =
+        SigningKey::create(&beside(".operator.key"), "operator").map_err(AppError::from)?;
     let registration = |id: &str, kind, key: &str| Registration {
         id: id.into(),
         kind,

@@ -16,6 +16,7 @@ mod layers;
 mod pages;
 mod real_rootzone;
 mod record;
+mod restart;
 mod rules;
 mod schema;
 mod security;
@@ -40,6 +41,7 @@ fn main() {
         pages::trials,
         real_rootzone::trials,
         record::trials,
+        restart::trials,
         rules::trials,
         schema::trials,
         security::trials,
