@@ -113,6 +113,11 @@ pub struct TokenConfig {
     pub sha256: String,
     /// `operator`, `manager` or `panel-member`.
     pub role: crate::policy::Role,
+    /// The kind of identity registered for it when the daemon seeds a new
+    /// record (default: the role's; `admin-contact` and `tech-contact` have
+    /// the manager role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<crate::ledger::Kind>,
     /// For managers: the ccTLDs they manage.
     #[serde(default)]
     pub tlds: Vec<String>,

@@ -39,6 +39,12 @@ pub enum AppError {
         /// What the input carried.
         what: &'static str,
     },
+    /// Input carries the incumbent's confirmations as booleans
+    /// (`docs/RULES.md#identities`).
+    #[error(
+        "the incumbent's confirmations come from its registered administrative and technical contacts, each confirming the request with its own credential (`rootguard act change-confirm`); a request carrying them is refused (docs/RULES.md#identities)"
+    )]
+    Confirmations,
     /// A change request file is not valid JSON of the request format.
     #[error(
         "{file}:{line}:{column}: not a valid change request (see docs/change-request.schema.json, docs/RULES.md#change-request-data): {message}"

@@ -141,6 +141,11 @@ impl App {
         if let Some(what) = action.carried_observation() {
             return Err(AppError::Observation { what });
         }
+        if let Action::Gate { request, .. } | Action::ChangeConfirm { request } = &action
+            && (request.confirmations.admin_contact || request.confirmations.tech_contact)
+        {
+            return Err(AppError::Confirmations);
+        }
         if let Action::CaseApply { application, .. } = &action
             && let Some(p) = &application.proposed
         {

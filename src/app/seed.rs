@@ -85,6 +85,17 @@ pub fn seed_identities(
                 origin: format!("http.tokens[{i}] ({:?})", t.name),
                 message: e.to_string(),
             })?;
+        let kind = match t.kind {
+            Some(k) if k.role() == t.role && k != Kind::Guard => k,
+            Some(k) => {
+                return Err(crate::config::ConfigError::Invalid {
+                    origin: format!("http.tokens[{i}] ({:?})", t.name),
+                    message: format!("an identity of kind {k} does not have the {} role", t.role),
+                }
+                .into());
+            }
+            None => kind,
+        };
         out.push(Registration {
             id: t.name.clone(),
             kind,

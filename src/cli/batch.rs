@@ -57,7 +57,8 @@ impl BatchArgs {
                 Err(CliError::App(
                     e @ (AppError::Ledger(LedgerError::Refused(_) | LedgerError::Invalid(_))
                     | AppError::Invalid(_)
-                    | AppError::Observation { .. }),
+                    | AppError::Observation { .. }
+                    | AppError::Confirmations),
                 )) => {
                     refused = true;
                     eprintln!("stdin:{}: {e}", n + 1);

@@ -74,19 +74,44 @@ pub fn config(lab_dir: &Path, store: &Path, listen: std::net::SocketAddr, port: 
     c.http.listen = listen;
     // The identities the first start registers: an operator and .xh's
     // manager, each with a fresh random token (docs/RULES.md#identities).
-    for (name, role, tlds) in [
-        ("demo-operator", Role::Operator, vec![]),
-        ("xh-manager", Role::Manager, vec!["xh".to_string()]),
+    use crate::ledger::Kind;
+    for (name, role, kind, tlds) in [
+        ("demo-operator", Role::Operator, None, vec![]),
+        ("xh-manager", Role::Manager, None, vec!["xh".to_string()]),
+        (
+            "xh-admin",
+            Role::Manager,
+            Some(Kind::AdminContact),
+            vec!["xh".to_string()],
+        ),
+        (
+            "xh-tech",
+            Role::Manager,
+            Some(Kind::TechContact),
+            vec!["xh".to_string()],
+        ),
     ] {
         c.http.tokens.push(crate::config::TokenConfig {
             name: name.into(),
             sha256: crate::http::auth::token_hash(&random_token()),
             role,
+            kind,
             tlds,
             case: None,
         });
     }
     c
+}
+
+/// The credential of the demo's identity `id` (authenticated as by its
+/// token).
+fn as_identity(id: &str) -> crate::ledger::Credential {
+    crate::ledger::Credential::Identity {
+        id: id.into(),
+        command: None,
+        input_size: 0,
+        input_sha256: String::new(),
+    }
 }
 
 /// A random token (hex).
@@ -182,15 +207,24 @@ async fn scenario(
             ds: Some(vec![LabKey::derive("xh", 2).ds()]),
             admin_contact: None,
             tech_contact: None,
-            confirmations: Confirmations {
-                admin_contact: true,
-                tech_contact: true,
-            },
+            confirmations: Confirmations::default(),
         };
         eprintln!(
             "demo [+{}s]: .xh's manager submits a change request replacing its DS with the new key's",
             started.elapsed().as_secs()
         );
+        // Its contacts confirm it, each with its own identity.
+        for contact in ["xh-admin", "xh-tech"] {
+            let confirm = crate::ledger::Action::ChangeConfirm {
+                request: Box::new(request.clone()),
+            };
+            if let Err(e) = shared
+                .submit_input(as_identity(contact), When::Now, confirm)
+                .await
+            {
+                eprintln!("demo: {contact} could not confirm: {e}");
+            }
+        }
         match shared
             .gate(
                 crate::ledger::Credential::Identity {

@@ -75,6 +75,11 @@ impl From<AppError> for ApiError {
             AppError::Invalid(e) | AppError::Ledger(LedgerError::Invalid(e)) => {
                 ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
             }
+            // Input carrying what only the guard observes or the contacts
+            // confirm (docs/RULES.md#observations, #identities).
+            e @ (AppError::Observation { .. } | AppError::Confirmations) => {
+                ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
+            }
             other => {
                 // Internal details stay in the daemon's log.
                 tracing::error!(error = %other, "request failed");

@@ -104,6 +104,14 @@ struct Condition {
 /// ccTLDs in 33 months (1,445,400 minutes).
 const CHANGES_PER_MILLION: u64 = 443;
 
+/// Whether host `h` is under `tld` (only such hosts have glue in a
+/// change request).
+fn in_domain(h: &str, tld: &str) -> bool {
+    h.trim_end_matches('.')
+        .to_ascii_lowercase()
+        .ends_with(&format!(".{tld}"))
+}
+
 /// A technical change for `a`: a key rollover (a new DS digest) when it is
 /// signed, else a renumbered name server.
 fn change_for(a: &crate::policy::registry::Approved, rng: &mut Rng) -> Option<ChangeRequest> {
@@ -117,10 +125,7 @@ fn change_for(a: &crate::policy::registry::Approved, rng: &mut Rng) -> Option<Ch
         ds: None,
         admin_contact: None,
         tech_contact: None,
-        confirmations: Confirmations {
-            admin_contact: true,
-            tech_contact: true,
-        },
+        confirmations: Confirmations::default(),
     };
     if let Some(first) = a.ds.first() {
         let mut ds = a.ds.clone();
@@ -130,10 +135,14 @@ fn change_for(a: &crate::policy::registry::Approved, rng: &mut Rng) -> Option<Ch
         ds[0].digest = digest;
         ds[0].key_tag = (rng.next() % 65536) as u16;
         request.ds = Some(ds);
-    } else if let Some((host, addrs)) = a.glue.iter().find(|(_, v)| !v.is_empty()) {
+    } else if let Some((host, addrs)) = a
+        .glue
+        .iter()
+        .find(|(h, v)| !v.is_empty() && in_domain(h, &a.tld))
+    {
         let mut glue: BTreeMap<crate::zone::host::HostName, Vec<std::net::IpAddr>> =
             BTreeMap::new();
-        for (h, v) in &a.glue {
+        for (h, v) in a.glue.iter().filter(|(h, _)| in_domain(h, &a.tld)) {
             glue.insert(crate::zone::host::HostName::parse(h).ok()?, v.clone());
         }
         let renumbered: Vec<std::net::IpAddr> = addrs
@@ -286,6 +295,40 @@ pub fn simulate(
             let pick = (rng.next() % tlds.len().max(1) as u64) as usize;
             let a = ledger.world().approved.get(&tlds[pick]).cloned();
             if let Some(request) = a.as_ref().and_then(|a| change_for(a, &mut rng)) {
+                // The incumbent's contacts confirm it, each as its own
+                // identity (registered the first time).
+                let tld = request.tld.to_string();
+                for (kind, id) in [
+                    (Kind::AdminContact, format!("admin-{tld}")),
+                    (Kind::TechContact, format!("tech-{tld}")),
+                ] {
+                    if !ledger.world().identities.contains_key(&id) {
+                        let token = crate::ledger::command::sha256_hex(id.as_bytes());
+                        let _ = ledger.submit(
+                            "operator",
+                            Role::Operator,
+                            at,
+                            Action::IdentityRegister {
+                                registration: Registration {
+                                    id: id.clone(),
+                                    kind,
+                                    tlds: vec![request.tld.clone()],
+                                    person: format!("{kind} of .{tld}"),
+                                    key: None,
+                                    token_sha256: Some(token),
+                                },
+                            },
+                        );
+                    }
+                    let _ = ledger.submit(
+                        &id,
+                        Role::Manager,
+                        at,
+                        Action::ChangeConfirm {
+                            request: Box::new(request.clone()),
+                        },
+                    );
+                }
                 let action = Action::Gate {
                     request: Box::new(request),
                     precheck: Some(Precheck {

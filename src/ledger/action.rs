@@ -24,6 +24,12 @@ use crate::policy::{PolicyConfig, section};
 #[error("not a valid value: {0}")]
 pub struct JsonArgError(String);
 
+/// Reads a change request from a JSON file named on the command line.
+pub fn request_file(path: &str) -> Result<Box<ChangeRequest>, JsonArgError> {
+    let text = std::fs::read_to_string(path).map_err(|e| JsonArgError(format!("{path}: {e}")))?;
+    serde_json::from_str(&text).map_err(|e| JsonArgError(format!("{path}: {e}")))
+}
+
 /// Parses a command-line value as JSON, or as a bare JSON string.
 pub fn json_arg<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, JsonArgError> {
     serde_json::from_str(s)
@@ -75,6 +81,14 @@ pub enum Action {
         /// Why.
         #[arg(long)]
         reason: String,
+    },
+    /// The incumbent's administrative or technical contact confirms a
+    /// change request with its own credential (`docs/RULES.md#identities`):
+    /// the gate counts the confirmations recorded for exactly that request.
+    ChangeConfirm {
+        /// The change request confirmed (a JSON file, as `gate` reads it).
+        #[arg(long, value_parser = request_file)]
+        request: Box<ChangeRequest>,
     },
     /// Replace an identity's key or token.
     IdentityRotate {
@@ -466,7 +480,7 @@ impl Action {
         if let Some(tld) = v.get("tld").and_then(Value::as_str) {
             return format!("tld:{tld}");
         }
-        if let Action::Gate { request, .. } = self {
+        if let Action::Gate { request, .. } | Action::ChangeConfirm { request } = self {
             return format!("tld:{}", request.tld);
         }
         if let Action::SweepRound { .. } = self {
@@ -514,6 +528,7 @@ impl Action {
             Action::IdentityRegister { .. }
             | Action::IdentityRevoke { .. }
             | Action::IdentityRotate { .. } => super::identity::SECTION,
+            Action::ChangeConfirm { .. } => crate::policy::gate::section::TECHNICAL,
             Action::RecordMigrated { .. } => section::APPEND_ONLY,
             Action::Sweep { .. } | Action::SweepRound { .. } => section::TECHNICAL,
             Action::SuspensionConfirm { .. } | Action::SuspensionImpose { .. } => {
@@ -567,6 +582,7 @@ impl Action {
             Action::ComplaintCure { .. }
             | Action::ComplaintNoMerit { .. }
             | Action::Gate { .. } => &[Role::Operator, Role::Manager],
+            Action::ChangeConfirm { .. } => &[Role::Manager],
             Action::CaseVote { .. } | Action::CaseTribunalVote { .. } => &[Role::PanelMember],
             _ => &[Role::Operator],
         }
@@ -577,7 +593,7 @@ impl Action {
     pub(super) fn tld_in(&self, world: &super::World) -> Option<String> {
         let v = serde_json::to_value(self).unwrap_or(Value::Null);
         let kind = self.kind();
-        let tld = if let Action::Gate { request, .. } = self {
+        let tld = if let Action::Gate { request, .. } | Action::ChangeConfirm { request } = self {
             Some(request.tld.to_string())
         } else if let Some(t) = v.get("tld").and_then(Value::as_str) {
             Some(t.to_string())

@@ -61,6 +61,9 @@ pub struct Change {
     /// Registered identities.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub identities: BTreeMap<String, Option<Identity>>,
+    /// Confirmations of change requests.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub confirmations: BTreeMap<String, Option<super::world::Confirmation>>,
     /// Signed commands seen recently (their digests, against replays).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub commands: BTreeMap<String, Option<crate::time::Timestamp>>,
@@ -119,6 +122,7 @@ impl Change {
             observed: map_diff(&before.observed, &after.observed),
             round: (before.round != after.round).then(|| after.round.clone()),
             identities: map_diff(&before.identities, &after.identities),
+            confirmations: map_diff(&before.confirmations, &after.confirmations),
             commands: map_diff(&before.commands, &after.commands),
         }
     }
@@ -142,6 +146,7 @@ impl Change {
             world.round = round.clone();
         }
         map_patch(&mut world.identities, &self.identities);
+        map_patch(&mut world.confirmations, &self.confirmations);
         map_patch(&mut world.commands, &self.commands);
     }
 }

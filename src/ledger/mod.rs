@@ -466,6 +466,12 @@ impl Ledger {
                     precheck,
                 }
             }
+            Action::ChangeConfirm { request } => {
+                let approved = self.world.approved.get(request.tld.as_str());
+                Action::ChangeConfirm {
+                    request: Box::new(crate::policy::gate::validate(&request, approved)?),
+                }
+            }
             other => other,
         };
         let Ledger {

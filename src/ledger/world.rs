@@ -71,12 +71,30 @@ pub struct World {
     /// Registered identities, by name (`docs/RULES.md#identities`).
     #[serde(default)]
     pub identities: BTreeMap<String, Identity>,
+    /// Confirmations of change requests by the incumbent's contacts, by
+    /// the request's digest ([`ChangeRequest::digest`]).
+    #[serde(default)]
+    pub confirmations: BTreeMap<String, Confirmation>,
     /// Signed commands accepted within the freshness window: digest and
     /// signing time (a command counts once).
     #[serde(default)]
     pub commands: BTreeMap<String, Timestamp>,
     /// Time of the latest event (Unix seconds).
     pub last_at: Timestamp,
+}
+
+/// The confirmations recorded for one change request
+/// (`docs/RULES.md#identities`): each by the contact's own identity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// The ccTLD.
+    pub tld: String,
+    /// The administrative contact's identity, when it confirmed.
+    #[serde(default)]
+    pub admin_contact: Option<String>,
+    /// The technical contact's identity, when it confirmed.
+    #[serde(default)]
+    pub tech_contact: Option<String>,
 }
 
 fn refused<T>(reason: impl Into<String>, section: &str) -> Result<T, Refusal> {
@@ -547,8 +565,45 @@ impl World {
             Action::CaseSelect { id, applicant } => {
                 w.update_case(*id, |c| c.select(applicant, at))?
             }
+            Action::ChangeConfirm { request } => {
+                self.approved(&request.tld)?;
+                let kind = self.identities.get(actor).map(|i| i.registration.kind);
+                let digest = request.digest();
+                let mut c = self
+                    .confirmations
+                    .get(&digest)
+                    .cloned()
+                    .unwrap_or(Confirmation {
+                        tld: request.tld.to_string(),
+                        ..Confirmation::default()
+                    });
+                match kind {
+                    Some(Kind::AdminContact) => c.admin_contact = Some(actor.to_string()),
+                    Some(Kind::TechContact) => c.tech_contact = Some(actor.to_string()),
+                    _ => {
+                        return refused(
+                            format!(
+                                "{actor:?} is not a registered administrative or technical contact: only the incumbent's contacts confirm a change"
+                            ),
+                            super::identity::SECTION,
+                        );
+                    }
+                }
+                w.confirmations.insert(digest.clone(), c.clone());
+                json!({"request": digest, "confirmed": c})
+            }
             Action::Gate { request, precheck } => {
                 let a = self.approved(&request.tld)?;
+                // Confirmations are those the contacts recorded for
+                // exactly this request, never the request's own word.
+                let digest = request.digest();
+                let confirmed = self.confirmations.get(&digest).cloned().unwrap_or_default();
+                let mut request = request.clone();
+                request.confirmations = crate::policy::gate::Confirmations {
+                    admin_contact: confirmed.admin_contact.is_some(),
+                    tech_contact: confirmed.tech_contact.is_some(),
+                };
+                let request = &request;
                 let cases: Vec<&Case> = self
                     .cases
                     .values()
@@ -558,8 +613,10 @@ impl World {
                 if decision.allowed {
                     w.approved
                         .insert(request.tld.to_string(), request.applied_to(a));
+                    // A confirmation authorises one change.
+                    w.confirmations.remove(&digest);
                 }
-                json!({"decision": decision})
+                json!({"decision": decision, "confirmed_by": confirmed})
             }
         };
         Ok((w, result))

@@ -148,6 +148,15 @@ impl ChangeRequest {
         self.manager.as_ref().is_some_and(|m| *m != a.manager)
     }
 
+    /// SHA-256 (hex) of the request as submitted, its confirmations aside:
+    /// what the incumbent's contacts confirm.
+    pub fn digest(&self) -> String {
+        let mut r = self.clone();
+        r.confirmations = Confirmations::default();
+        let json = serde_json::to_string(&r).unwrap_or_default();
+        hex::encode(ring::digest::digest(&ring::digest::SHA256, json.as_bytes()))
+    }
+
     /// Whether it changes a contact.
     pub fn changes_contacts(&self, a: &Approved) -> bool {
         self.admin_contact
