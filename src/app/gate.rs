@@ -79,6 +79,9 @@ impl App {
         request: ChangeRequest,
     ) -> Result<(Recorded, GateDecision), AppError> {
         self.check_clock(when)?;
+        if request.confirmations.admin_contact || request.confirmations.tech_contact {
+            return Err(AppError::Confirmations);
+        }
         let approved = self.world().approved.get(request.tld.as_str()).cloned();
         let request = validate(&request, approved.as_ref())?;
         let approved = self.world().approved.get(request.tld.as_str()).cloned();

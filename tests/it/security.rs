@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 
 const XA: &str = "xa-manager-secret-token";
 const OP: &str = "operator-secret-token";
+const XA_ADMIN: &str = "xa-admin-secret-token";
+const XA_TECH: &str = "xa-tech-secret-token";
 
 async fn get(base: &str, path: &str) -> (u16, String) {
     let r = reqwest::get(format!("{base}{path}")).await.unwrap();
@@ -73,12 +75,26 @@ name = "xa-manager"
 sha256 = "{xa}"
 role = "manager"
 tlds = ["xa"]
+[[http.tokens]]
+name = "xa-admin"
+sha256 = "{xa_admin}"
+role = "manager"
+kind = "admin-contact"
+tlds = ["xa"]
+[[http.tokens]]
+name = "xa-tech"
+sha256 = "{xa_tech}"
+role = "manager"
+kind = "tech-contact"
+tlds = ["xa"]
 "#,
             store = d.join("record.sqlite").display(),
             profile = d.join("profile.toml").display(),
             zone = d.join("root.zone").display(),
             op = token_hash(OP),
             xa = token_hash(XA),
+            xa_admin = token_hash(XA_ADMIN),
+            xa_tech = token_hash(XA_TECH),
         ),
     )
     .unwrap();
@@ -104,8 +120,7 @@ async fn change_requests_cannot_inject_records_for_other_cctlds() {
         .unwrap()
         .to_string();
     let request = |fields: Value| {
-        let mut v = json!({"tld": "xa", "submitted_by": "xa-manager", "on_behalf_of": manager,
-                           "confirmations": {"admin_contact": true, "tech_contact": true}});
+        let mut v = json!({"tld": "xa", "submitted_by": "xa-manager", "on_behalf_of": manager});
         for (k, x) in fields.as_object().unwrap() {
             v[k] = x.clone();
         }
@@ -162,8 +177,31 @@ async fn change_requests_cannot_inject_records_for_other_cctlds() {
         "bad input is never recorded as a decision"
     );
 
-    // A valid technical change, spelt in upper case without final dots, is
+    // A valid technical change, spelt in upper case without final dots,
+    // confirmed by .xa's contacts (spelt otherwise: the same request), is
     // allowed; only .xa changes in the effective zone, read back as records.
+    for (token, spelling) in [
+        (
+            XA_ADMIN,
+            json!({"ns": ["ns1.xa.", "ns2.xa.", "ns3.xa."],
+                          "glue": {"ns1.xa.": ["127.70.1.1"], "ns2.xa.": ["127.71.1.1"], "ns3.xa.": ["127.72.1.1"]}}),
+        ),
+        (
+            XA_TECH,
+            json!({"ns": ["NS1.XA", "ns2.xa.", "ns3.xa"],
+                         "glue": {"ns1.xa": ["127.70.1.1"], "NS2.xa.": ["127.71.1.1"], "ns3.xa.": ["127.72.1.1"]}}),
+        ),
+    ] {
+        let body: Value = serde_json::from_str(&request(spelling)).unwrap();
+        let r = reqwest::Client::new()
+            .post(format!("{base}/api/v1/actions"))
+            .bearer_auth(token)
+            .body(json!({"action": "change-confirm", "request": body}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+    }
     let (status, v) = post(
         &base,
         XA,
@@ -235,8 +273,7 @@ fn cli_gate_refuses_invalid_dns_data_with_exit_3_and_records_nothing() {
     std::fs::write(
         &req,
         json!({"tld": "xa", "submitted_by": "x", "on_behalf_of": manager,
-               "ns": ["ns1.xa.", "ns2.xa.\nxb. 172800 IN NS ns.attacker.example."],
-               "confirmations": {"admin_contact": true, "tech_contact": true}})
+               "ns": ["ns1.xa.", "ns2.xa.\nxb. 172800 IN NS ns.attacker.example."]})
         .to_string(),
     )
     .unwrap();
@@ -469,8 +506,7 @@ fn input_cannot_carry_what_only_the_guard_observes() {
         json!({"action": "sweep", "tld": "xa", "facts": {"at": "2026-11-25T10:00:00Z", "impaired": false,
                "findings": {}, "threat": "total-outage", "threat_detail": "forged"}}),
         json!({"action": "gate", "request": {"tld": "xa", "submitted_by": "x", "on_behalf_of": manager,
-               "ds": [{"key_tag": 1, "algorithm": 13, "digest_type": 2, "digest": "AB".repeat(32)}],
-               "confirmations": {"admin_contact": true, "tech_contact": true}},
+               "ds": [{"key_tag": 1, "algorithm": 13, "digest_type": 2, "digest": "AB".repeat(32)}]},
                "precheck": {"threat": null, "summary": "forged"}}),
     ];
     for line in &lines {

@@ -63,6 +63,8 @@ const OP: &str = "op-secret";
 const XH: &str = "xh-manager-secret";
 const XA: &str = "xa-manager-secret";
 const PANEL: &str = "panel-secret";
+const XH_ADMIN: &str = "xh-admin-secret";
+const XH_TECH: &str = "xh-tech-secret";
 
 async fn daemon_full_cycle_roles_drift_and_restart() {
     // `promtool check metrics` judges the real scrape below.
@@ -117,6 +119,18 @@ sha256 = "{xh}"
 role = "manager"
 tlds = ["xh"]
 [[http.tokens]]
+name = "xh-admin"
+sha256 = "{xh_admin}"
+role = "manager"
+kind = "admin-contact"
+tlds = ["xh"]
+[[http.tokens]]
+name = "xh-tech"
+sha256 = "{xh_tech}"
+role = "manager"
+kind = "tech-contact"
+tlds = ["xh"]
+[[http.tokens]]
 name = "xa-manager"
 sha256 = "{xa}"
 role = "manager"
@@ -135,6 +149,8 @@ case = 1
             xh = token_hash(XH),
             xa = token_hash(XA),
             panel = token_hash(PANEL),
+            xh_admin = token_hash(XH_ADMIN),
+            xh_tech = token_hash(XH_TECH),
         ),
     )
     .unwrap();
@@ -184,11 +200,38 @@ case = 1
             .to_string()
     };
     let request = |ds: String| {
-        json!({"tld": "xh", "submitted_by": "xh-manager", "on_behalf_of": manager, "ds": [serde_json::from_str::<Value>(&ds).unwrap()],
-               "confirmations": {"admin_contact": true, "tech_contact": true}})
+        json!({"tld": "xh", "submitted_by": "xh-manager", "on_behalf_of": manager, "ds": [serde_json::from_str::<Value>(&ds).unwrap()]})
         .to_string()
     };
     let ds_json = |g: u32| serde_json::to_string(&LabKey::derive("xh", g).ds()).unwrap();
+    // Booleans in the request are not the contacts' confirmation.
+    let mut claimed: Value = serde_json::from_str(&request(ds_json(2))).unwrap();
+    claimed["confirmations"] = json!({"admin_contact": true, "tech_contact": true});
+    let (status, v) = post(
+        &base,
+        "/api/v1/change-requests",
+        Some(XH),
+        claimed.to_string(),
+    )
+    .await;
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("change-confirm"),
+        "{v}"
+    );
+    // The contacts confirm, each with its own token; the manager cannot.
+    let confirm = async |token: &str, body: &str| {
+        let action = json!({"action": "change-confirm", "request": serde_json::from_str::<Value>(body).unwrap()});
+        post(&base, "/api/v1/actions", Some(token), action.to_string()).await
+    };
+    let (status, v) = confirm(XH, &request(ds_json(2))).await;
+    assert_eq!(status, 403, "the manager is not a contact: {v}");
+    for token in [XH_ADMIN, XH_TECH] {
+        let (status, v) = confirm(token, &request(ds_json(7))).await;
+        assert_eq!(status, 200, "{v}");
+        let (status, v) = confirm(token, &request(ds_json(2))).await;
+        assert_eq!(status, 200, "{v}");
+    }
     let (status, v) = post(
         &base,
         "/api/v1/change-requests",

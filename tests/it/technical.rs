@@ -157,19 +157,42 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
         ds: Some(vec![rootguard::lab::LabKey::derive("xh", 9).ds()]),
         admin_contact: None,
         tech_contact: None,
-        confirmations: Confirmations {
-            admin_contact: true,
-            tech_contact: true,
-        },
+        confirmations: Confirmations::default(),
     };
+    let at = |s: i64| When::At(rootguard::time::Timestamp::from_second(t0 + s));
     let xh_tech = crate::support::register(
         &ledger,
-        When::At(rootguard::time::Timestamp::from_second(t0 + 699)),
+        at(698),
         "xh-tech",
         rootguard::ledger::Kind::TechContact,
         &["xh"],
     )
     .await;
+    let xh_admin = crate::support::register(
+        &ledger,
+        at(698),
+        "xh-admin",
+        rootguard::ledger::Kind::AdminContact,
+        &["xh"],
+    )
+    .await;
+    // The incumbent's contacts confirm each request with their own
+    // identities (docs/RULES.md#identities).
+    let confirm = async |req: &ChangeRequest, s: i64| {
+        for who in [&xh_tech, &xh_admin] {
+            ledger
+                .submit_input(
+                    who.clone(),
+                    at(s),
+                    rootguard::ledger::Action::ChangeConfirm {
+                        request: Box::new(req.clone()),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+    };
+    confirm(&req, 699).await;
     let (_, d) = ledger
         .gate(
             xh_tech.clone(),
@@ -179,7 +202,12 @@ async fn outage_suspension_lifts_itself_and_ds_fix_is_gated() {
         .await
         .unwrap();
     assert!(!d.allowed, "a DS that matches no key is blocked: {d:?}");
+    assert!(
+        !d.reasons.iter().any(|r| r.text.contains("confirmation")),
+        "{d:?}"
+    );
     req.ds = Some(vec![fixed.clone()]);
+    confirm(&req, 700).await;
     let (_, d) = ledger
         .gate(
             xh_tech,
