@@ -63,7 +63,9 @@ fn main() {
         r.steady_growth_median
     );
     let t = Instant::now();
-    let reopened = Ledger::open(&store).expect("reopen");
+    let mut key = store.clone().into_os_string();
+    key.push(".key");
+    let reopened = Ledger::open_sealed(&store, Some(Path::new(&key))).expect("reopen");
     let restart = t.elapsed().as_secs_f64();
     drop(reopened);
     let t = Instant::now();

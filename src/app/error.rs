@@ -113,7 +113,9 @@ impl AppError {
             AppError::Ledger(LedgerError::Store(crate::store::StoreError::NeedsMigration {
                 ..
             })) => 3,
-            AppError::Ledger(LedgerError::Store(_) | LedgerError::Replay { .. })
+            AppError::Ledger(
+                LedgerError::Store(_) | LedgerError::Replay { .. } | LedgerError::Key(_),
+            )
             | AppError::Worker(_)
             | AppError::NoGuardKey(_)
             | AppError::Rewritten(_) => 4,

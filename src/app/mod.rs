@@ -108,7 +108,7 @@ impl App {
                     .into_string();
             }
         }
-        let ledger = Ledger::open(&config.store)?;
+        let ledger = Ledger::open_sealed(&config.store, Some(&config.guard_key_path()))?;
         for c in &config.sweep.canaries {
             if ledger.world().seeded && !ledger.world().approved.contains_key(c) {
                 tracing::warn!(

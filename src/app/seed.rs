@@ -149,6 +149,7 @@ impl App {
                 }
                 let actor = operator.id.clone();
                 let guard = app.create_guard_key()?.verifier_key.clone();
+                ledger.use_key(&app.config.guard_key_path())?;
                 let identities = seed_identities(app, &guard, Some(operator))?;
                 let zone = Zone::from_file(&root_zone)?;
                 let authenticity = if check.skip {
@@ -223,6 +224,7 @@ impl App {
                 simulation: false,
             };
             let guard = app.create_guard_key()?.verifier_key.clone();
+            ledger.use_key(&config.guard_key_path())?;
             let identities = seed_identities(app, &guard, None)?;
             if !identities.iter().any(|r| r.kind == Kind::Operator) {
                 return Err(crate::config::ConfigError::Invalid {

@@ -58,7 +58,8 @@ impl MigrateArgs {
             });
         }
         let (ledger, migrated) =
-            Ledger::migrate(&ctx.store(), &identities).map_err(crate::app::AppError::from)?;
+            Ledger::migrate(&ctx.store(), &identities, Some(&config.guard_key_path()))
+                .map_err(crate::app::AppError::from)?;
         drop(ledger);
         // The migration is signed like every change of state.
         let app = crate::app::App::open(config)?;

@@ -201,7 +201,7 @@ pub fn simulate(
         key: Some(key.to_string()),
         token_sha256: None,
     };
-    let mut ledger = Ledger::open(store)?;
+    let mut ledger = Ledger::open_sealed(store, Some(&beside(".key")))?;
     let t0 = Timestamp::parse("2026-01-01T00:00:00Z").map_err(|e| {
         AppError::from(crate::ledger::LedgerError::Replay {
             seq: 0,

@@ -39,6 +39,7 @@ use crate::policy::Refusal;
 pub use crate::policy::Role;
 use crate::policy::gate::RequestKind;
 use crate::policy::technical::SweepFacts;
+use crate::store::checkpoint::SigningKey;
 use crate::store::{Event, NewEvent, Store, StoreError};
 
 /// The writer's term: 1 for the single writer; the leader election of
@@ -60,6 +61,9 @@ pub enum LedgerError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The guard's key cannot be used.
+    #[error(transparent)]
+    Key(#[from] crate::store::checkpoint::CheckpointError),
     /// The journal cannot be read: an event that is not of this format,
     /// or tampered with.
     #[error("journal event {seq} ({kind}) does not replay: {reason}")]
@@ -177,6 +181,31 @@ pub struct Ledger {
     snapshot: i64,
     /// Refusal events recorded per identity in the last hour.
     refusals: HashMap<String, VecDeque<Timestamp>>,
+    /// The guard's key: signs snapshots, and only snapshots it signed
+    /// are loaded (`docs/RULES.md#checkpoints`).
+    key: Option<SigningKey>,
+}
+
+/// The text the guard signs for a snapshot: the event it reflects, the
+/// tree root there and the SHA-256 of the state.
+fn snapshot_text(seq: i64, root: &[u8; 32], state: &str) -> String {
+    format!(
+        "rootguard-snapshot/v1\n{seq}\n{}\n{}\n",
+        hex::encode(root),
+        command::sha256_hex(state.as_bytes())
+    )
+}
+
+/// Whether `note` is the guard's (`vkey`) signature over the snapshot.
+fn snapshot_signed(s: &crate::store::StoredSnapshot, vkey: &str) -> bool {
+    let Ok(verifier) = signed_note::StandardVerifier::new(vkey) else {
+        return false;
+    };
+    let Ok(note) = signed_note::Note::from_bytes(s.note.as_bytes()) else {
+        return false;
+    };
+    let list = signed_note::VerifierList::new(vec![Box::new(verifier)]);
+    note.verify(&list).is_ok() && note.text() == snapshot_text(s.seq, &s.root, &s.state).as_bytes()
 }
 
 /// Applies one journal event to `world` as the fact it records: its
@@ -245,6 +274,14 @@ impl std::fmt::Debug for Ledger {
     }
 }
 
+/// The guard's key at `file`, when the file exists.
+fn load_key(file: Option<&Path>) -> Result<Option<SigningKey>, LedgerError> {
+    match file {
+        Some(f) if f.exists() => Ok(Some(SigningKey::load(f)?)),
+        _ => Ok(None),
+    }
+}
+
 /// Events between snapshots of the derived state.
 pub const SNAPSHOT_EVERY: i64 = 1000;
 
@@ -298,24 +335,46 @@ impl Ledger {
     /// Opens the store: loads the latest snapshot of the derived state that
     /// matches the journal, and applies the events after it.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
-        let store = Store::open(path)?;
-        Ledger::from_store(store)
+        Ledger::open_sealed(path, None)
     }
 
-    fn from_store(store: Store) -> Result<Ledger, LedgerError> {
-        let (mut world, mut seen) = match store.latest_snapshot()? {
-            Some((seq, state)) => match serde_json::from_str::<World>(&state) {
-                Ok(w) => (w, seq),
-                Err(e) => {
-                    tracing::warn!(
-                        seq,
-                        "a snapshot does not parse ({e}); replaying the journal"
-                    );
-                    (World::default(), 0)
+    /// Opens the store with the guard's key file `key` (when it exists):
+    /// loads the latest snapshot the guard signed, and applies the events
+    /// after it; snapshots are signed with it. Without the key, no
+    /// snapshot is trusted: the whole journal is applied.
+    pub fn open_sealed(path: &Path, key: Option<&Path>) -> Result<Ledger, LedgerError> {
+        let store = Store::open(path)?;
+        let key = load_key(key)?;
+        Ledger::from_store(store, key)
+    }
+
+    /// Uses the guard's key file `key` from now on (after the first
+    /// seeding created it).
+    pub fn use_key(&mut self, key: &Path) -> Result<(), LedgerError> {
+        self.key = load_key(Some(key))?;
+        Ok(())
+    }
+
+    fn from_store(store: Store, key: Option<SigningKey>) -> Result<Ledger, LedgerError> {
+        let vkey = key.as_ref().map(|k| k.verifier_key.clone());
+        let mut start = (World::default(), 0);
+        for s in store.snapshots()? {
+            if !vkey.as_deref().is_some_and(|v| snapshot_signed(&s, v)) {
+                tracing::warn!(
+                    seq = s.seq,
+                    "a snapshot is not signed by the guard's key; it is not used"
+                );
+                continue;
+            }
+            match serde_json::from_str::<World>(&s.state) {
+                Ok(w) => {
+                    start = (w, s.seq);
+                    break;
                 }
-            },
-            None => (World::default(), 0),
-        };
+                Err(e) => tracing::warn!(seq = s.seq, "a snapshot does not parse ({e})"),
+            }
+        }
+        let (mut world, mut seen) = start;
         let snapshot = seen;
         for e in store.events_after(seen)? {
             replay(&mut world, &e)?;
@@ -327,6 +386,7 @@ impl Ledger {
             seen,
             snapshot,
             refusals: HashMap::new(),
+            key,
         })
     }
 
@@ -340,6 +400,7 @@ impl Ledger {
     pub fn migrate(
         path: &Path,
         identities: &[identity::Registration],
+        key: Option<&Path>,
     ) -> Result<(Ledger, Option<crate::store::Migrated>), LedgerError> {
         if Store::needs_migration(path)? && !identities.iter().any(|r| r.kind == Kind::Operator) {
             return Err(LedgerError::Refused(Refusal::new(
@@ -348,8 +409,9 @@ impl Ledger {
             )));
         }
         let (store, migrated) = Store::migrate(path)?;
+        let key = load_key(key)?;
         let Some(m) = migrated else {
-            return Ok((Ledger::from_store(store)?, None));
+            return Ok((Ledger::from_store(store, key)?, None));
         };
         let mut state = legacy::derive(&store)?;
         let at = Timestamp::now().max(state.last_at);
@@ -374,6 +436,7 @@ impl Ledger {
             seen: m.events,
             snapshot: 0,
             refusals: HashMap::new(),
+            key,
         };
         let action = Action::RecordMigrated {
             from: m.from,
@@ -397,15 +460,21 @@ impl Ledger {
     /// Keeps a snapshot of the derived state when `every` events (the
     /// daemon uses [`SNAPSHOT_EVERY`]) were applied since the last one.
     pub fn snapshot_if_due(&mut self, every: i64) -> Result<(), LedgerError> {
+        let Some(key) = &self.key else {
+            return Ok(());
+        };
         if self.seen - self.snapshot < every.max(1) {
             return Ok(());
         }
-        let state = serde_json::to_string(&self.world).map_err(|e| LedgerError::Replay {
+        let fail = |reason: String| LedgerError::Replay {
             seq: self.seen,
             kind: "snapshot".into(),
-            reason: e.to_string(),
-        })?;
-        self.store.save_snapshot(self.seen, &state)?;
+            reason,
+        };
+        let state = serde_json::to_string(&self.world).map_err(|e| fail(e.to_string()))?;
+        let root = self.store.root(self.seen as u64)?;
+        let note = key.sign_text(&snapshot_text(self.seen, &root, &state))?;
+        self.store.save_snapshot(self.seen, &state, &note)?;
         self.snapshot = self.seen;
         Ok(())
     }
@@ -1246,7 +1315,9 @@ mod tests {
     fn a_restart_loads_the_snapshot_and_applies_the_tail() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.sqlite");
-        let mut l = Ledger::open(&path).unwrap();
+        let key = dir.path().join("r.key");
+        SigningKey::create(&key, "rootguard").unwrap();
+        let mut l = Ledger::open_sealed(&path, Some(&key)).unwrap();
         l.submit(
             "op",
             Role::Operator,
@@ -1277,9 +1348,28 @@ mod tests {
         }
         let live = l.world().clone();
         drop(l);
-        let reopened = Ledger::open(&path).unwrap();
+        let reopened = Ledger::open_sealed(&path, Some(&key)).unwrap();
         assert_eq!(reopened.snapshot, 10, "the latest snapshot was loaded");
         assert_eq!(reopened.world(), &live);
+        // Without the guard's key no snapshot is trusted: the journal is
+        // applied from the start, to the same state.
+        let unsealed = Ledger::open(&path).unwrap();
+        assert_eq!((unsealed.snapshot, unsealed.world()), (0, &live));
+        // A snapshot whose state was edited (its root still matching) is
+        // not signed for that state: it is not used.
+        {
+            let store = Store::open(&path).unwrap();
+            let mut edited = live.clone();
+            edited.approved.get_mut("xa").unwrap().manager = "Evil Corp".into();
+            let forged = serde_json::to_string(&edited).unwrap();
+            let snapshots = store.snapshots().unwrap();
+            store
+                .save_snapshot(snapshots[0].seq, &forged, &snapshots[0].note)
+                .unwrap();
+        }
+        let reopened = Ledger::open_sealed(&path, Some(&key)).unwrap();
+        assert_eq!(reopened.world(), &live, "the forged snapshot was used");
+        assert_eq!(reopened.snapshot, 5, "the older signed snapshot was used");
         // Full replay agrees.
         let store = Store::open(&path).unwrap();
         let mut full = World::default();
@@ -1495,13 +1585,18 @@ mod tests {
                 replay(&mut partial, e).unwrap();
             }
             let store = Store::open(&path).unwrap();
+            let key_file = dir.path().join("guard.key");
+            let key = SigningKey::create(&key_file, "rootguard").unwrap();
             if cut > 0 {
-                store
-                    .save_snapshot(events[cut - 1].seq, &serde_json::to_string(&partial).unwrap())
-                    .unwrap();
+                let seq = events[cut - 1].seq;
+                let state = serde_json::to_string(&partial).unwrap();
+                let root = store.root(seq as u64).unwrap();
+                let note = key.sign_text(&snapshot_text(seq, &root, &state)).unwrap();
+                store.save_snapshot(seq, &state, &note).unwrap();
             }
             drop(store);
-            let from_snapshot = Ledger::open(&path).unwrap();
+            let from_snapshot = Ledger::open_sealed(&path, Some(&key_file)).unwrap();
+            prop_assert_eq!(from_snapshot.snapshot, if cut > 0 { events[cut - 1].seq } else { 0 });
             prop_assert_eq!(from_snapshot.world(), &world);
         }
     }

@@ -118,8 +118,8 @@ const MIGRATIONS: &[&str] = &[
     // 4: events are facts: each event's payload holds the writer's term
     // and what it changed; the journals of versions 1 to 3 stored
     // commands, which `rootguard migrate` turns into one recorded state.
-    // No table changes.
-    "SELECT 1;",
+    // Snapshots carry the guard's signature over their state (a note).
+    "ALTER TABLE snapshots ADD COLUMN note TEXT NOT NULL DEFAULT '';",
 ];
 
 /// The hash that precedes the first event.
@@ -406,6 +406,19 @@ fn append_leaf(conn: &Connection, file: &Path, seq: i64, leaf: &[u8]) -> Result<
         })?;
     }
     Ok(())
+}
+
+/// A snapshot of the derived state as stored.
+#[derive(Clone, Debug)]
+pub struct StoredSnapshot {
+    /// The last event it reflects.
+    pub seq: i64,
+    /// The tree root at that event.
+    pub root: [u8; 32],
+    /// The state (JSON).
+    pub state: String,
+    /// The guard's signed note over the three.
+    pub note: String,
 }
 
 /// The store.
@@ -826,15 +839,15 @@ impl Store {
 
     /// Keeps a snapshot of the state derived from the first `seq` events
     /// (with the tree root at `seq`), and drops all but the newest two.
-    pub fn save_snapshot(&self, seq: i64, state: &str) -> Result<(), StoreError> {
-        let root = self.root(seq as u64)?;
+    pub fn save_snapshot(&self, seq: i64, state: &str, note: &str) -> Result<(), StoreError> {
         let tx = self
             .conn
             .unchecked_transaction()
             .map_err(self.err("keeping a snapshot"))?;
+        let root = self.root(seq as u64)?;
         tx.execute(
-            "INSERT OR REPLACE INTO snapshots (seq, root, state) VALUES (?1, ?2, ?3)",
-            params![seq, root.to_vec(), state],
+            "INSERT OR REPLACE INTO snapshots (seq, root, state, note) VALUES (?1, ?2, ?3, ?4)",
+            params![seq, root.to_vec(), state, note],
         )
         .map_err(self.err("keeping a snapshot"))?;
         tx.execute(
@@ -845,26 +858,38 @@ impl Store {
         tx.commit().map_err(self.err("keeping a snapshot"))
     }
 
-    /// The newest snapshot whose tree root still matches the tree: its
-    /// sequence number and state.
-    pub fn latest_snapshot(&self) -> Result<Option<(i64, String)>, StoreError> {
+    /// The snapshots whose tree root still matches the tree, newest first:
+    /// sequence number, root, state and the guard's signed note over them.
+    pub fn snapshots(&self) -> Result<Vec<StoredSnapshot>, StoreError> {
         let size = self.size()?;
         let mut stmt = self
             .conn
-            .prepare("SELECT seq, root, state FROM snapshots ORDER BY seq DESC")
+            .prepare("SELECT seq, root, state, note FROM snapshots ORDER BY seq DESC")
             .map_err(self.err("reading snapshots"))?;
-        let rows: Vec<(i64, Vec<u8>, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        let rows: Vec<(i64, Vec<u8>, String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .map_err(self.err("reading snapshots"))?
             .collect::<Result<_, _>>()
             .map_err(self.err("reading snapshots"))?;
-        for (seq, root, state) in rows {
-            if seq as u64 <= size && self.root(seq as u64)?.as_slice() == root.as_slice() {
-                return Ok(Some((seq, state)));
+        let mut out = Vec::new();
+        for (seq, root, state, note) in rows {
+            if seq >= 0
+                && seq as u64 <= size
+                && self.root(seq as u64)?.as_slice() == root.as_slice()
+            {
+                let mut r = [0u8; 32];
+                r.copy_from_slice(&root);
+                out.push(StoredSnapshot {
+                    seq,
+                    root: r,
+                    state,
+                    note,
+                });
+            } else {
+                tracing::warn!(seq, "a snapshot does not match the journal; it is ignored");
             }
-            tracing::warn!(seq, "a snapshot does not match the journal; it is ignored");
         }
-        Ok(None)
+        Ok(out)
     }
 
     /// The events after `seq`, in sequence order.
