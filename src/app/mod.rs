@@ -123,7 +123,14 @@ impl App {
         let key = std::sync::OnceLock::new();
         let key_file = config.guard_key_path();
         if key_file.exists() {
-            let _ = key.set(SigningKey::load(&key_file)?);
+            // A reader that may not read the guard's key (another user)
+            // still reads the record; writing needs the key.
+            match SigningKey::load(&key_file) {
+                Ok(k) => {
+                    let _ = key.set(k);
+                }
+                Err(e) => tracing::warn!("{e}: this process cannot write the record"),
+            }
         }
         let metrics = Metrics::new();
         metrics.observe_world(ledger.world());
@@ -348,16 +355,30 @@ pub fn sign_checkpoint(
     if !due || size == 0 {
         return Ok(());
     }
-    if let Some(last) = key.last_head()? {
-        let root = (last.size <= size)
-            .then(|| store.root(last.size))
-            .transpose()?;
-        if root != Some(last.root) {
+    match key.last_head()? {
+        Some(last) => {
+            let root = (last.size <= size)
+                .then(|| store.root(last.size))
+                .transpose()?;
+            if root != Some(last.root) {
+                return Err(AppError::Rewritten(format!(
+                    "{} events signed, the store holds {size}",
+                    last.size
+                )));
+            }
+        }
+        // This key signed before, but what it signed last is gone: never
+        // sign blind.
+        None if latest.as_ref().is_some_and(|c| {
+            crate::store::checkpoint::verify(&c.note, &key.verifier_key).is_ok()
+        }) =>
+        {
             return Err(AppError::Rewritten(format!(
-                "{} events signed, the store holds {size}",
-                last.size
+                "{} is missing while the record holds checkpoints signed by this key",
+                key.head_file().display()
             )));
         }
+        None => {}
     }
     let note = key.sign(size, store.root(size)?)?;
     store.add_checkpoint(size, &now.to_string(), &note)?;

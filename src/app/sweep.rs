@@ -82,6 +82,9 @@ impl App {
     /// the sweep. Probing holds no lock; recording runs on a blocking
     /// thread. A cancelled sweep records nothing.
     pub async fn sweep(self: &Arc<Self>, when: When) -> Result<SweepSummary, AppError> {
+        // The record's clock and the guard's key, before anything is probed.
+        self.check_clock(when)?;
+        self.guard_key()?;
         let started = std::time::Instant::now();
         let at = when.probe_time();
         let watched = &self.config.sweep.tlds;

@@ -43,6 +43,16 @@ pub enum AuditCommand {
         /// The event's sequence number.
         seq: i64,
     },
+    /// After restoring a backup (or moving a record with its key): adopt
+    /// the record's latest checkpoint signed by the guard as the last
+    /// signed head kept beside the key, so that the guard signs again.
+    /// Events published after that checkpoint and not in the restored
+    /// record are lost; holders of later checkpoints will see the rewrite.
+    AcceptRestore {
+        /// The guard's key file (default: the store's path with `.key`).
+        #[arg(long = "guard-key", id = "guard_key")]
+        key: Option<PathBuf>,
+    },
     /// Print the guard's verifier key (public).
     Key {
         /// The guard's key file (default: the store's path with `.key`).
@@ -94,8 +104,16 @@ impl AuditCommand {
                             .verifier_key
                     }
                 };
-                let mut r =
-                    store.verify_checkpoint(&note, &vkey, |e| !crate::ledger::changes_state(e))?;
+                let mut r = store.verify_checkpoint(&note, &vkey, |e| {
+                    if crate::ledger::sealed_by(e, &vkey) {
+                        Ok(())
+                    } else {
+                        Err(
+                            "not sealed by the guard's key: appended without the guard's key"
+                                .into(),
+                        )
+                    }
+                })?;
                 if r.first_bad.is_none() && expect_head.is_some() {
                     r = store.verify_with_head(expect_head.as_deref())?;
                 }
@@ -119,6 +137,33 @@ impl AuditCommand {
             },
             AuditCommand::Prove { seq } => {
                 print_json(&crate::app::inclusion_proof(&store, seq)?)?;
+                Ok(0)
+            }
+            AuditCommand::AcceptRestore { key } => {
+                let k =
+                    SigningKey::load(&key_file(ctx, key)).map_err(crate::app::AppError::from)?;
+                let previous = k.last_head().map_err(crate::app::AppError::from)?;
+                let Some(c) = store.latest_checkpoint()? else {
+                    eprintln!("rootguard: the record holds no checkpoint to adopt");
+                    return Ok(1);
+                };
+                let head = crate::store::checkpoint::verify(&c.note, &k.verifier_key)
+                    .map_err(crate::app::AppError::from)?;
+                if store.root(head.size)? != head.root {
+                    eprintln!(
+                        "rootguard: the record's latest checkpoint does not match its journal"
+                    );
+                    return Ok(1);
+                }
+                k.keep_head(&c.note).map_err(crate::app::AppError::from)?;
+                eprintln!(
+                    "rootguard: WARNING: the guard now extends checkpoint {} of this record; events signed after it elsewhere are not in it",
+                    head.size
+                );
+                print_json(&serde_json::json!({
+                    "adopted": head.size,
+                    "previous": previous.map(|p| p.size),
+                }))?;
                 Ok(0)
             }
             AuditCommand::Key { key } => {

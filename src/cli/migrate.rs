@@ -62,12 +62,26 @@ impl MigrateArgs {
                 .map_err(crate::app::AppError::from)?;
         drop(ledger);
         // The migration is signed like every change of state.
-        let app = crate::app::App::open(config)?;
+        let app = crate::app::App::open(config.clone())?;
         if migrated.is_some() {
+            // Records of the older formats kept no signed head beside the
+            // key: the latest checkpoint this key signed in the record is
+            // adopted once, here.
+            let key = app.guard_key()?;
+            if key
+                .last_head()
+                .map_err(crate::app::AppError::from)?
+                .is_none()
+                && let Some(c) = crate::store::Store::open(&ctx.store())?.latest_checkpoint()?
+                && crate::store::checkpoint::verify(&c.note, &key.verifier_key).is_ok()
+            {
+                key.keep_head(&c.note).map_err(crate::app::AppError::from)?;
+            }
             app.checkpoint(true).await?;
         }
         drop(app);
-        let ledger = Ledger::open(&ctx.store()).map_err(crate::app::AppError::from)?;
+        let ledger = Ledger::open_sealed(&ctx.store(), Some(&config.guard_key_path()))
+            .map_err(crate::app::AppError::from)?;
         let report = ledger.store().verify()?;
         print_json(&serde_json::json!({
             "migrated": migrated,

@@ -36,7 +36,11 @@ impl ShowArgs {
 
     /// Prints the state.
     pub fn run(self, ctx: &Context) -> Result<u8, CliError> {
-        let ledger = Ledger::open(&ctx.store()).map_err(crate::app::AppError::from)?;
+        // The guard's key (when this user may read it) verifies every
+        // event's seal and the snapshot.
+        let config = super::ConfigArgs::default().load(Some(&ctx.store()))?;
+        let ledger = Ledger::open_sealed(&ctx.store(), Some(&config.guard_key_path()))
+            .map_err(crate::app::AppError::from)?;
         let w = ledger.world();
         let json = |v: serde_json::Result<serde_json::Value>| {
             v.map_err(|e| CliError::Io {

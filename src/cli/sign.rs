@@ -26,8 +26,12 @@ impl Context {
     }
 
     /// The API of the daemon serving the record, when one runs.
-    pub(super) fn daemon(&self, app_store: &std::path::Path) -> Option<String> {
-        crate::daemon::presence::running(app_store)
+    pub(super) fn daemon(&self, app_store: &std::path::Path) -> Result<Option<String>, CliError> {
+        crate::daemon::presence::running(app_store).map_err(|message| CliError::Remote {
+            url: String::new(),
+            status: 0,
+            message,
+        })
     }
 }
 
@@ -43,8 +47,9 @@ pub(super) async fn record(
         When::At(t) => t,
         When::Now => Timestamp::now(),
     };
-    let note = sign_command(key, action, issued).map_err(crate::app::AppError::from)?;
-    match ctx.daemon(&app.config.store) {
+    let record = crate::ledger::command::record_id(&app.world());
+    let note = sign_command(key, &record, action, issued).map_err(crate::app::AppError::from)?;
+    match ctx.daemon(&app.config.store)? {
         Some(url) => send(&url, &note).await,
         None => Ok(app.submit_signed(&note, ctx.when).await?),
     }

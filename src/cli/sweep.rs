@@ -29,6 +29,15 @@ impl SweepArgs {
     /// Sweeps once.
     pub async fn run(self, ctx: &Context) -> Result<u8, CliError> {
         let app = ctx.app(&self.config, Some(&self.probe), self.profile.as_deref())?;
+        // Every write goes through the one process that holds the guard's
+        // key: a daemon serving the record sweeps it itself.
+        if let Some(url) = ctx.daemon(&app.config.store)? {
+            return Err(CliError::Remote {
+                url,
+                status: 409,
+                message: "a daemon serves this record and sweeps it itself; a second sweeper is refused (docs/RULES.md#identities)".into(),
+            });
+        }
         let s = app.sweep(ctx.when).await?;
         if self.json {
             print_json(&s)?;

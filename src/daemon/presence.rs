@@ -40,11 +40,13 @@ impl Presence {
     /// another daemon already serves it.
     pub fn announce(store: &Path, url: &str) -> std::io::Result<Presence> {
         let path = marker(store);
+        use std::os::unix::fs::OpenOptionsExt;
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .read(true)
             .write(true)
+            .mode(0o600)
             .open(&path)?;
         if !lock(&file, true) {
             return Err(std::io::Error::other(format!(
@@ -59,17 +61,47 @@ impl Presence {
     }
 }
 
-/// The API address of the daemon serving `store`, when one runs.
-pub fn running(store: &Path) -> Option<String> {
-    let mut file = File::open(marker(store)).ok()?;
+/// The API address of the daemon serving `store`, when one runs. A
+/// marker that this user does not own, that others may write, or that
+/// names anything but a loopback HTTP address is refused: signed commands
+/// are never sent to whoever planted a file.
+pub fn running(store: &Path) -> Result<Option<String>, String> {
+    use std::os::unix::fs::MetadataExt;
+    let path = marker(store);
+    let Ok(mut file) = File::open(&path) else {
+        return Ok(None);
+    };
     if lock(&file, false) {
         // Nobody holds it: no daemon (the lock is released on close).
-        return None;
+        return Ok(None);
+    }
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    if meta.uid() != uid || meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "{} is held by a process but is not this user's own file of mode 0600: refusing to send commands to it",
+            path.display()
+        ));
     }
     let mut url = String::new();
-    file.read_to_string(&mut url).ok()?;
+    file.read_to_string(&mut url)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let url = url.trim().to_string();
-    (!url.is_empty()).then_some(url)
+    let loopback = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|host| host.parse::<std::net::SocketAddr>().ok())
+        .is_some_and(|a| a.ip().is_loopback());
+    if !loopback {
+        return Err(format!(
+            "{} names {url:?}, not a loopback HTTP address: refusing to send commands to it",
+            path.display()
+        ));
+    }
+    Ok(Some(url))
 }
 
 #[cfg(test)]
@@ -80,10 +112,14 @@ mod tests {
     fn a_held_marker_names_the_daemon_and_a_released_one_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("r.sqlite");
-        assert_eq!(running(&store), None);
+        assert_eq!(running(&store), Ok(None));
         let p = Presence::announce(&store, "http://127.0.0.1:1").unwrap();
-        assert_eq!(running(&store).as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(running(&store), Ok(Some("http://127.0.0.1:1".to_string())));
         drop(p);
-        assert_eq!(running(&store), None, "a stale marker is not a daemon");
+        assert_eq!(running(&store), Ok(None), "a stale marker is not a daemon");
+        // A marker naming another host is refused.
+        let p = Presence::announce(&store, "http://192.0.2.1:80").unwrap();
+        assert!(running(&store).is_err());
+        drop(p);
     }
 }

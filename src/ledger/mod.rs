@@ -29,7 +29,6 @@ pub use identity::{Identity, Kind};
 pub use world::{Settings, World, same_observation, steady_digest, steady_effect};
 
 use crate::time::Timestamp;
-use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 
 use serde::Serialize;
@@ -179,11 +178,34 @@ pub struct Ledger {
     seen: i64,
     /// The event of the latest snapshot kept.
     snapshot: i64,
-    /// Refusal events recorded per identity in the last hour.
-    refusals: HashMap<String, VecDeque<Timestamp>>,
     /// The guard's key: signs snapshots, and only snapshots it signed
     /// are loaded (`docs/RULES.md#checkpoints`).
-    key: Option<SigningKey>,
+    key: Option<std::sync::Arc<SigningKey>>,
+}
+
+/// Whether event `e` carries the seal of the guard's key `vkey`: every
+/// event of this format written by a holder of the key does; one appended
+/// by anybody else (who can write the store file but not read the key)
+/// does not (`docs/RULES.md#checkpoints`). Events of the formats before
+/// events were facts are covered by the migration instead.
+pub fn sealed_by(e: &Event, vkey: &str) -> bool {
+    if e.event.payload.get("term").is_none() {
+        return true;
+    }
+    let (hash, seal) = crate::store::unsealed(e.seq, &e.event, &e.prev_hash);
+    seal.is_some_and(|s| crate::store::checkpoint::seal_verifies(vkey, &hash, &s))
+}
+
+/// Refuses an event not sealed by the guard's key `vkey`.
+fn check_seal(e: &Event, vkey: Option<&str>) -> Result<(), LedgerError> {
+    match vkey {
+        Some(v) if !sealed_by(e, v) => Err(LedgerError::Replay {
+            seq: e.seq,
+            kind: e.event.kind.clone(),
+            reason: "it is not sealed by the guard's key: it was written by someone who can write the store but does not hold the key (docs/RULES.md#checkpoints)".into(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// The text the guard signs for a snapshot: the event it reflects, the
@@ -275,11 +297,24 @@ impl std::fmt::Debug for Ledger {
 }
 
 /// The guard's key at `file`, when the file exists.
-fn load_key(file: Option<&Path>) -> Result<Option<SigningKey>, LedgerError> {
+fn load_key(file: Option<&Path>) -> Result<Option<std::sync::Arc<SigningKey>>, LedgerError> {
     match file {
-        Some(f) if f.exists() => Ok(Some(SigningKey::load(f)?)),
+        Some(f) if f.exists() => match SigningKey::load(f) {
+            Ok(k) => Ok(Some(std::sync::Arc::new(k))),
+            Err(e) => {
+                tracing::warn!(
+                    "{e}: snapshots are not trusted; the journal is applied from the start"
+                );
+                Ok(None)
+            }
+        },
         _ => Ok(None),
     }
+}
+
+/// The store's sealer with the guard's key.
+fn sealer(key: std::sync::Arc<SigningKey>) -> crate::store::Sealer {
+    Box::new(move |hash: &str| key.seal(hash).map_err(|e| e.to_string()))
 }
 
 /// Events between snapshots of the derived state.
@@ -352,11 +387,20 @@ impl Ledger {
     /// seeding created it).
     pub fn use_key(&mut self, key: &Path) -> Result<(), LedgerError> {
         self.key = load_key(Some(key))?;
+        if let Some(k) = &self.key {
+            self.store.set_sealer(sealer(k.clone()));
+        }
         Ok(())
     }
 
-    fn from_store(store: Store, key: Option<SigningKey>) -> Result<Ledger, LedgerError> {
+    fn from_store(
+        mut store: Store,
+        key: Option<std::sync::Arc<SigningKey>>,
+    ) -> Result<Ledger, LedgerError> {
         let vkey = key.as_ref().map(|k| k.verifier_key.clone());
+        if let Some(k) = &key {
+            store.set_sealer(sealer(k.clone()));
+        }
         let mut start = (World::default(), 0);
         for s in store.snapshots()? {
             if !vkey.as_deref().is_some_and(|v| snapshot_signed(&s, v)) {
@@ -377,6 +421,7 @@ impl Ledger {
         let (mut world, mut seen) = start;
         let snapshot = seen;
         for e in store.events_after(seen)? {
+            check_seal(&e, vkey.as_deref())?;
             replay(&mut world, &e)?;
             seen = e.seq;
         }
@@ -385,7 +430,6 @@ impl Ledger {
             world,
             seen,
             snapshot,
-            refusals: HashMap::new(),
             key,
         })
     }
@@ -408,8 +452,11 @@ impl Ledger {
                 identity::SECTION,
             )));
         }
-        let (store, migrated) = Store::migrate(path)?;
+        let (mut store, migrated) = Store::migrate(path)?;
         let key = load_key(key)?;
+        if let Some(k) = &key {
+            store.set_sealer(sealer(k.clone()));
+        }
         let Some(m) = migrated else {
             return Ok((Ledger::from_store(store, key)?, None));
         };
@@ -435,7 +482,6 @@ impl Ledger {
             world: state.clone(),
             seen: m.events,
             snapshot: 0,
-            refusals: HashMap::new(),
             key,
         };
         let action = Action::RecordMigrated {
@@ -547,13 +593,15 @@ impl Ledger {
             store,
             world,
             seen,
-            refusals,
+            key,
             ..
         } = self;
         let mut applied: Option<(World, Value)> = None;
         let mut authenticated: Option<String> = None;
+        let vkey = key.as_ref().map(|k| k.verifier_key.clone());
         let appended = store.append_after(*seen, |fresh| {
             for e in &fresh {
+                check_seal(e, vkey.as_deref())?;
                 replay(world, e)?;
                 *seen = e.seq;
             }
@@ -627,12 +675,10 @@ impl Ledger {
                 ) = (authenticated, &who)
                     && action.tld_in(world).is_some()
                 {
-                    let times = refusals.entry(id.clone()).or_default();
-                    while times.front().is_some_and(|t| at.secs_since(*t) >= 3600) {
-                        times.pop_front();
-                    }
-                    if times.len() < REFUSALS_PER_HOUR {
-                        times.push_back(at);
+                    // Counted from the journal: the limit holds across
+                    // processes and restarts.
+                    let since = Timestamp::from_second(at.as_second() - 3600).to_string();
+                    if (store.refusals_since(&id, &since)? as usize) < REFUSALS_PER_HOUR {
                         let role = world
                             .identities
                             .get(&id)
@@ -682,11 +728,17 @@ impl Ledger {
         observations: Vec<(String, SweepFacts)>,
     ) -> Result<Vec<Recorded>, LedgerError> {
         let Ledger {
-            store, world, seen, ..
+            store,
+            world,
+            seen,
+            key,
+            ..
         } = self;
+        let vkey = key.as_ref().map(|k| k.verifier_key.clone());
         let mut applied: Option<(World, Vec<(Action, Value)>)> = None;
         let appended = store.append_batch_after(*seen, |fresh| {
             for e in &fresh {
+                check_seal(e, vkey.as_deref())?;
                 replay(world, e)?;
                 *seen = e.seq;
             }
@@ -1472,9 +1524,9 @@ mod tests {
     /// A sequence of commands applied live: the script's steps (some
     /// left out), sweeps with random findings and threats, an identity
     /// registered and revoked; refused steps are simply refused.
-    fn live(path: &Path, keep: &[bool], sweeps: &[(u8, bool, bool)]) -> World {
+    fn live(path: &Path, key: &Path, keep: &[bool], sweeps: &[(u8, bool, bool)]) -> World {
         use crate::checks::{Family, ThreatKind};
-        let mut l = Ledger::open(path).unwrap();
+        let mut l = Ledger::open_sealed(path, Some(key)).unwrap();
         let mut b = approved();
         b.tld = "xb".into();
         l.submit(
@@ -1572,7 +1624,9 @@ mod tests {
         ) {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("r.sqlite");
-            let world = live(&path, &keep, &sweeps);
+            let key_file = dir.path().join("guard.key");
+            let key = SigningKey::create(&key_file, "rootguard").unwrap();
+            let world = live(&path, &key_file, &keep, &sweeps);
             let replayed = Ledger::open(&path).unwrap();
             prop_assert_eq!(replayed.world(), &world);
             // From a snapshot taken part way, then the tail.
@@ -1585,8 +1639,6 @@ mod tests {
                 replay(&mut partial, e).unwrap();
             }
             let store = Store::open(&path).unwrap();
-            let key_file = dir.path().join("guard.key");
-            let key = SigningKey::create(&key_file, "rootguard").unwrap();
             if cut > 0 {
                 let seq = events[cut - 1].seq;
                 let state = serde_json::to_string(&partial).unwrap();

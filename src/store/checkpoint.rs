@@ -147,7 +147,14 @@ impl SigningKey {
             file: file.clone(),
             reason: format!("cannot keep the last signed checkpoint: {e}"),
         };
-        let mut f = std::fs::File::create(&tmp).map_err(bad)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut f = options.open(&tmp).map_err(bad)?;
         f.write_all(note.as_bytes()).map_err(bad)?;
         f.sync_all().map_err(bad)?;
         std::fs::rename(&tmp, &file).map_err(bad)
@@ -160,6 +167,18 @@ impl SigningKey {
         note.add_sigs(&[&self.signer])
             .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
         String::from_utf8(note.to_bytes()).map_err(|e| CheckpointError::Malformed(e.to_string()))
+    }
+
+    /// The seal of a journal event whose unsealed hash is `hash`: the
+    /// base64 of this key's signed-note signature over it.
+    pub fn seal(&self, hash: &str) -> Result<String, CheckpointError> {
+        let note = self.sign_text(&seal_text(hash))?;
+        note.lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("\u{2014} "))
+            .and_then(|l| l.split_once(' '))
+            .map(|(_, sig)| sig.to_string())
+            .ok_or_else(|| CheckpointError::Malformed("no signature line".into()))
     }
 
     /// Signs the tree head of a log of `size` entries with root `root`.
@@ -186,6 +205,28 @@ fn write_private(file: &Path, data: &[u8]) -> std::io::Result<()> {
     let mut f = options.open(file)?;
     f.write_all(data)?;
     f.sync_all()
+}
+
+fn seal_text(hash: &str) -> String {
+    format!("rootguard-event/v1\n{hash}\n")
+}
+
+/// Whether `seal` is the signature of the key `vkey` over the journal
+/// event whose unsealed hash is `hash`.
+pub fn seal_verifies(vkey: &str, hash: &str, seal: &str) -> bool {
+    let Ok(verifier) = StandardVerifier::new(vkey) else {
+        return false;
+    };
+    let name = signed_note::Verifier::name(&verifier).to_string();
+    if seal.contains(['\n', ' ']) {
+        return false;
+    }
+    let text = format!("{}\n\u{2014} {name} {seal}\n", seal_text(hash));
+    let Ok(note) = Note::from_bytes(text.as_bytes()) else {
+        return false;
+    };
+    note.verify(&VerifierList::new(vec![Box::new(verifier)]))
+        .is_ok()
 }
 
 /// A verified checkpoint: the tree size and root it commits to.

@@ -119,7 +119,8 @@ const MIGRATIONS: &[&str] = &[
     // and what it changed; the journals of versions 1 to 3 stored
     // commands, which `rootguard migrate` turns into one recorded state.
     // Snapshots carry the guard's signature over their state (a note).
-    "ALTER TABLE snapshots ADD COLUMN note TEXT NOT NULL DEFAULT '';",
+    "ALTER TABLE snapshots ADD COLUMN note TEXT NOT NULL DEFAULT '';
+    CREATE INDEX events_refused ON events(actor, at) WHERE kind = 'refused';",
 ];
 
 /// The hash that precedes the first event.
@@ -421,10 +422,30 @@ pub struct StoredSnapshot {
     pub note: String,
 }
 
+/// Seals each event as it is appended: given the hash of the event
+/// without its seal, returns the seal (the guard's signature over it) that
+/// the payload then carries as `seal` (`docs/RULES.md#checkpoints`).
+pub type Sealer = Box<dyn Fn(&str) -> Result<String, String> + Send>;
+
+/// The hash of `e` as it was before its seal was added, and the seal.
+pub fn unsealed(seq: i64, e: &NewEvent, prev_hash: &str) -> (String, Option<String>) {
+    let seal = e
+        .payload
+        .get("seal")
+        .and_then(|s| s.as_str())
+        .map(str::to_string);
+    let mut bare = e.clone();
+    if let Some(map) = bare.payload.as_object_mut() {
+        map.remove("seal");
+    }
+    (event_hash(seq, &bare, prev_hash), seal)
+}
+
 /// The store.
 pub struct Store {
     conn: Connection,
     file: PathBuf,
+    sealer: Option<Sealer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -552,7 +573,11 @@ impl Store {
                 .map_err(err("recording the schema version"))?;
             tx.commit().map_err(err("committing a migration"))?;
         }
-        let store = Store { conn, file };
+        let store = Store {
+            conn,
+            file,
+            sealer: None,
+        };
         store.fill_tree()?;
         Ok((store, migrated))
     }
@@ -565,12 +590,29 @@ impl Store {
         }
     }
 
+    /// How many refusals of `actor` the journal holds at or after `since`
+    /// (`docs/RULES.md#refused-input`).
+    pub fn refusals_since(&self, actor: &str, since: &str) -> Result<i64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM events WHERE kind = 'refused' AND actor = ?1 AND at >= ?2",
+                params![actor, since],
+                |r| r.get(0),
+            )
+            .map_err(self.err("counting refusals"))
+    }
+
     /// Moves the write-ahead log into the main file and empties it (for
     /// measuring the file's size).
     pub fn truncate_wal(&self) -> Result<(), StoreError> {
         self.conn
             .pragma_update(None, "wal_checkpoint", "TRUNCATE")
             .map_err(self.err("checkpointing the write-ahead log"))
+    }
+
+    /// Seals every event appended from now on with `sealer`.
+    pub fn set_sealer(&mut self, sealer: Sealer) {
+        self.sealer = Some(sealer);
     }
 
     /// Appends an event; returns it once durably committed.
@@ -640,8 +682,18 @@ impl Store {
             None => (0, GENESIS.to_string()),
         };
         let mut out = Vec::with_capacity(events.len());
-        for event in events {
+        for mut event in events {
             seq += 1;
+            if let Some(seal) = &self.sealer {
+                let bare = event_hash(seq, &event, &prev_hash);
+                let sealed = seal(&bare).map_err(|reason| StoreError::Tree {
+                    file: self.file.clone(),
+                    reason: format!("sealing event {seq}: {reason}"),
+                })?;
+                if let Some(map) = event.payload.as_object_mut() {
+                    map.insert("seal".into(), serde_json::Value::String(sealed));
+                }
+            }
             let hash = event_hash(seq, &event, &prev_hash);
             let payload = event.payload.to_string();
             tx.execute(
@@ -1032,13 +1084,13 @@ impl Store {
     /// guard's key `vkey`; the journal, re-hashed from its stored bytes
     /// (the stored tree is not trusted), still has the tree the checkpoint
     /// commits to as its prefix; the stored tree and every stored
-    /// checkpoint agree with it; and no event after the latest signed
-    /// checkpoint changes state (`steady` says which events do not).
+    /// checkpoint agree with it; and every event is accepted by `accept`
+    /// (the guard's seal: `ledger::sealed_by`).
     pub fn verify_checkpoint(
         &self,
         note: &str,
         vkey: &str,
-        steady: impl Fn(&Event) -> bool,
+        accept: impl Fn(&Event) -> Result<(), String>,
     ) -> Result<AuditReport, StoreError> {
         let mut report = self.verify()?;
         if report.first_bad.is_some() {
@@ -1139,18 +1191,17 @@ impl Store {
                 }
             }
         }
-        for e in self.query_events(
-            "SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash, hash FROM events WHERE seq > ?1 ORDER BY seq",
-            [latest_signed as i64],
-        )? {
-            if !steady(&e) {
+        // Every event must be the guard's: sealed with its key (an event
+        // appended by someone who can write the store but does not hold
+        // the key is not, wherever it sits, even under a checkpoint the
+        // guard signed later).
+        let _ = latest_signed;
+        for e in self.events()? {
+            if let Err(reason) = accept(&e) {
                 fail(
                     &mut report,
                     e.seq,
-                    format!(
-                        "event {} ({}) changes state but no checkpoint signed by the guard covers it: appended without the guard's key",
-                        e.seq, e.event.kind
-                    ),
+                    format!("event {} ({}): {reason}", e.seq, e.event.kind),
                 );
                 return Ok(report);
             }

@@ -13,6 +13,10 @@ use serde_json::Value;
 
 use crate::support::*;
 
+fn key_pair(dir: &Path, id: &str) -> (PathBuf, String) {
+    crate::support::key(dir, id)
+}
+
 /// Runs the binary on `store`, signing with the operator's key beside it
 /// (`op.key`, made by [`record`]) when there is one.
 fn rg(store: &Path, args: &[&str]) -> Output {
@@ -273,6 +277,91 @@ fn an_event_appended_without_the_key_is_detected() {
     assert_eq!(v["first_bad"]["seq"], 5, "{v}");
 }
 
+/// The attack of the record issue's review: someone who can write the
+/// store file but not read the key appends an event disguised as a steady
+/// sweep whose recorded change makes them an operator and replaces .xa's
+/// delegation, with every hash recomputed. The record refuses to load it,
+/// no command is decided on it, the guard signs nothing over it, and
+/// `audit verify --checkpoint` names it, also against the latest
+/// checkpoint.
+fn a_forged_change_is_never_applied_nor_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, kept) = record(dir.path());
+    let key = dir.path().join("r.sqlite.key");
+    let (_, mallory) = key_pair(dir.path(), "mallory");
+    let conn = Connection::open(&store).unwrap();
+    let at: String = conn
+        .query_row("SELECT at FROM events WHERE seq = 4", [], |r| r.get(0))
+        .unwrap();
+    let payload = serde_json::json!({
+        "term": 1,
+        "action": {"action": "sweep", "tld": "xa", "facts": {"at": at, "impaired": false, "findings": {}, "threat": null, "threat_detail": ""}},
+        "result": {"effects": []},
+        "change": {
+            "identities": {"mallory": {"id": "mallory", "kind": "operator", "person": "Mallory",
+                                       "key": mallory, "attested_by": "op", "registered": at}},
+            "approved": {"xa": {"tld": "xa", "kind": "country-code", "manager": "Evil Corp",
+                                 "ns": ["ns1.evil.example."], "glue": {}, "ds": [],
+                                 "admin_contact": {"name": "", "organisation": "", "country": ""},
+                                 "tech_contact": {"name": "", "organisation": "", "country": ""}}}
+        }
+    });
+    conn.execute(
+        "INSERT INTO events (seq, at, actor, role, kind, subject, section, payload, prev_hash, hash)
+         VALUES (5, ?1, 'rootguard', 'guard', 'sweep', 'tld:xa', 'x', ?2, 'x', 'x')",
+        params![at, payload.to_string()],
+    )
+    .unwrap();
+    recompute_everything(&conn);
+    drop(conn);
+    // Reading and writing refuse the record (exit 4), naming the event.
+    let out = rg(&store, &["show", "tld", "xa"]);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("event 5") && err.contains("not sealed"),
+        "{err}"
+    );
+    let out = rg(
+        &store,
+        &[
+            "act",
+            "complaint-lodge",
+            "--tld",
+            "xb",
+            "--category",
+            "technical",
+            "--text",
+            "x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(4));
+    let checkpoints_before = ok(&rg(&store, &["audit", "checkpoint"]));
+    assert!(
+        checkpoints_before.contains("\n4\n"),
+        "nothing signed over it: {checkpoints_before}"
+    );
+    let latest = dir.path().join("latest.checkpoint");
+    std::fs::write(&latest, &checkpoints_before).unwrap();
+    for checkpoint in [&kept, &latest] {
+        let (code, v) = verify(&store, checkpoint, &key);
+        assert_eq!(code, 1, "{v}");
+        assert_eq!(v["first_bad"]["seq"], 5, "{v}");
+        assert!(
+            v["first_bad"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("not sealed"),
+            "{v}"
+        );
+    }
+}
+
 fn a_backup_taken_while_writing_restores() {
     let dir = tempfile::tempdir().unwrap();
     let (store, kept) = record(dir.path());
@@ -306,6 +395,25 @@ fn a_backup_taken_while_writing_restores() {
     let (code, v) = verify(&copy, &kept, &key);
     assert_eq!(code, 0, "{v}");
     std::fs::copy(&key, dir.path().join("copy.sqlite.key")).unwrap();
+    // The restored copy has no signed head beside its key while it holds
+    // checkpoints of that key: the guard refuses to sign until an operator
+    // adopts the copy's latest checkpoint.
+    let refused = rg(
+        &copy,
+        &[
+            "act",
+            "complaint-lodge",
+            "--tld",
+            "xa",
+            "--category",
+            "non-technical",
+            "--text",
+            "before accepting the restore",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("missing"));
+    ok(&rg(&copy, &["audit", "accept-restore"]));
     ok(&rg(
         &copy,
         &[
@@ -457,6 +565,10 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         crate::support::sync(
             "record::a_record_in_the_previous_format_is_migrated_not_misread",
             a_record_in_the_previous_format_is_migrated_not_misread,
+        ),
+        crate::support::sync(
+            "record::a_forged_change_is_never_applied_nor_signed",
+            a_forged_change_is_never_applied_nor_signed,
         ),
         crate::support::sync(
             "record::a_backup_taken_while_writing_restores",
