@@ -886,7 +886,20 @@ impl Store {
 
     /// The latest kept checkpoint.
     pub fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
-        Ok(self.checkpoints()?.pop())
+        self.conn
+            .query_row(
+                "SELECT size, at, note FROM checkpoints ORDER BY size DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(StoredCheckpoint {
+                        size: r.get::<_, i64>(0)? as u64,
+                        at: r.get(1)?,
+                        note: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(self.err("reading the latest checkpoint"))
     }
 
     /// Keeps a snapshot of the state derived from the first `seq` events
