@@ -511,7 +511,7 @@ impl Store {
             .map_err(err("setting WAL mode"))?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err("setting synchronous=FULL"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
+        conn.busy_timeout(std::time::Duration::from_secs(60))
             .map_err(err("setting the busy timeout"))?;
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))

@@ -550,6 +550,59 @@ fn migrate_fixture(version: u32, head: &str) {
     );
 }
 
+/// The fixture of the current format (4: events are facts, sealed;
+/// `tests/data/records/record-v4.sqlite`, with its test guard key, the
+/// guard's last signed head and an operator key) opens under this code as
+/// it was written: the same state, a verified chain, every seal valid,
+/// nothing to migrate, and it takes new events.
+fn the_current_format_fixture_opens_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/records");
+    let store = dir.path().join("r.sqlite");
+    for (from, to) in [
+        ("record-v4.sqlite", "r.sqlite"),
+        ("record-v4.sqlite.key", "r.sqlite.key"),
+        ("record-v4.sqlite.key.head", "r.sqlite.key.head"),
+        ("record-v4.op.key", "op.key"),
+    ] {
+        std::fs::copy(data.join(from), dir.path().join(to)).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.path().join(to), std::fs::Permissions::from_mode(0o600))
+                .unwrap();
+        }
+    }
+    let now: Value = serde_json::from_str(&ok(&rg(&store, &["show", "all"]))).unwrap();
+    let then: Value = serde_json::from_str(
+        &std::fs::read_to_string(data.join("record-v4.show-all.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(now, then);
+    let report: Value = serde_json::from_str(&ok(&rg(&store, &["migrate"]))).unwrap();
+    assert_eq!(report["migrated"], Value::Null, "{report}");
+    let note = ok(&rg(&store, &["audit", "checkpoint"]));
+    let kept = dir.path().join("kept");
+    std::fs::write(&kept, note).unwrap();
+    let (code, v) = verify(&store, &kept, &dir.path().join("r.sqlite.key"));
+    assert_eq!(code, 0, "{v}");
+    ok(&rg(
+        &store,
+        &[
+            "--now",
+            "2026-01-02T00:00:00Z",
+            "act",
+            "complaint-lodge",
+            "--tld",
+            "xb",
+            "--category",
+            "technical",
+            "--text",
+            "after",
+        ],
+    ));
+}
+
 /// This module's tests.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     vec![
@@ -565,6 +618,10 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         crate::support::sync(
             "record::a_record_in_the_previous_format_is_migrated_not_misread",
             a_record_in_the_previous_format_is_migrated_not_misread,
+        ),
+        crate::support::sync(
+            "record::the_current_format_fixture_opens_as_written",
+            the_current_format_fixture_opens_as_written,
         ),
         crate::support::sync(
             "record::a_forged_change_is_never_applied_nor_signed",
