@@ -21,11 +21,14 @@ mod change;
 pub mod command;
 pub mod identity;
 mod legacy;
+mod seal;
 mod world;
 
 pub use action::{Action, JsonArgError, json_arg};
 pub use change::Change;
 pub use identity::{Identity, Kind};
+pub use seal::{acceptable, sealed_by};
+use seal::{check_seal, load_key, sealer, snapshot_signed, snapshot_text};
 pub use world::{Settings, World, same_observation, steady_digest, steady_effect};
 
 use crate::time::Timestamp;
@@ -183,53 +186,6 @@ pub struct Ledger {
     key: Option<std::sync::Arc<SigningKey>>,
 }
 
-/// Whether event `e` carries the seal of the guard's key `vkey`: every
-/// event of this format written by a holder of the key does; one appended
-/// by anybody else (who can write the store file but not read the key)
-/// does not (`docs/RULES.md#checkpoints`). Events of the formats before
-/// events were facts are covered by the migration instead.
-pub fn sealed_by(e: &Event, vkey: &str) -> bool {
-    if e.event.payload.get("term").is_none() {
-        return true;
-    }
-    let (hash, seal) = crate::store::unsealed(e.seq, &e.event, &e.prev_hash);
-    seal.is_some_and(|s| crate::store::checkpoint::seal_verifies(vkey, &hash, &s))
-}
-
-/// Refuses an event not sealed by the guard's key `vkey`.
-fn check_seal(e: &Event, vkey: Option<&str>) -> Result<(), LedgerError> {
-    match vkey {
-        Some(v) if !sealed_by(e, v) => Err(LedgerError::Replay {
-            seq: e.seq,
-            kind: e.event.kind.clone(),
-            reason: "it is not sealed by the guard's key: it was written by someone who can write the store but does not hold the key (docs/RULES.md#checkpoints)".into(),
-        }),
-        _ => Ok(()),
-    }
-}
-
-/// The text the guard signs for a snapshot: the event it reflects, the
-/// tree root there and the SHA-256 of the state.
-fn snapshot_text(seq: i64, root: &[u8; 32], state: &str) -> String {
-    format!(
-        "rootguard-snapshot/v1\n{seq}\n{}\n{}\n",
-        hex::encode(root),
-        command::sha256_hex(state.as_bytes())
-    )
-}
-
-/// Whether `note` is the guard's (`vkey`) signature over the snapshot.
-fn snapshot_signed(s: &crate::store::StoredSnapshot, vkey: &str) -> bool {
-    let Ok(verifier) = signed_note::StandardVerifier::new(vkey) else {
-        return false;
-    };
-    let Ok(note) = signed_note::Note::from_bytes(s.note.as_bytes()) else {
-        return false;
-    };
-    let list = signed_note::VerifierList::new(vec![Box::new(verifier)]);
-    note.verify(&list).is_ok() && note.text() == snapshot_text(s.seq, &s.root, &s.state).as_bytes()
-}
-
 /// Applies one journal event to `world` as the fact it records: its
 /// change is written back; nothing is decided again. A steady sweep round
 /// advances the counters of the ccTLDs it counts (their observation seen
@@ -294,27 +250,6 @@ impl std::fmt::Debug for Ledger {
             .field("store", &self.store)
             .finish()
     }
-}
-
-/// The guard's key at `file`, when the file exists.
-fn load_key(file: Option<&Path>) -> Result<Option<std::sync::Arc<SigningKey>>, LedgerError> {
-    match file {
-        Some(f) if f.exists() => match SigningKey::load(f) {
-            Ok(k) => Ok(Some(std::sync::Arc::new(k))),
-            Err(e) => {
-                tracing::warn!(
-                    "{e}: snapshots are not trusted; the journal is applied from the start"
-                );
-                Ok(None)
-            }
-        },
-        _ => Ok(None),
-    }
-}
-
-/// The store's sealer with the guard's key.
-fn sealer(key: std::sync::Arc<SigningKey>) -> crate::store::Sealer {
-    Box::new(move |hash: &str| key.seal(hash).map_err(|e| e.to_string()))
 }
 
 /// Events between snapshots of the derived state.
@@ -420,8 +355,18 @@ impl Ledger {
         }
         let (mut world, mut seen) = start;
         let snapshot = seen;
+        let mut facts_seen = snapshot > 0;
         for e in store.events_after(seen)? {
             check_seal(&e, vkey.as_deref())?;
+            let fact = e.event.payload.get("term").is_some();
+            if !fact && facts_seen {
+                return Err(LedgerError::Replay {
+                    seq: e.seq,
+                    kind: e.event.kind.clone(),
+                    reason: "an event of an older format after events of this one: not written by rootguard".into(),
+                });
+            }
+            facts_seen |= fact;
             replay(&mut world, &e)?;
             seen = e.seq;
         }

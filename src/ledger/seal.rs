@@ -1,0 +1,97 @@
+//! The guard's seals (`docs/RULES.md#checkpoints`): every event it
+//! records carries its signature bound to the event's place in the chain,
+//! and every snapshot of the state its signature over that state. What
+//! someone without the key wrote is never applied nor trusted.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{LedgerError, command};
+use crate::store::checkpoint::SigningKey;
+use crate::store::{Event, StoredSnapshot};
+
+/// Whether event `e` carries the seal of the guard's key `vkey`: every
+/// event of this format written by a holder of the key does; one appended
+/// by anybody else (who can write the store file but not read the key)
+/// does not (`docs/RULES.md#checkpoints`). Events of the formats before
+/// events were facts are covered by the migration instead.
+pub fn sealed_by(e: &Event, vkey: &str) -> bool {
+    if e.event.payload.get("term").is_none() {
+        return true;
+    }
+    let (hash, seal) = crate::store::unsealed(e.seq, &e.event, &e.prev_hash);
+    seal.is_some_and(|s| crate::store::checkpoint::seal_verifies(vkey, &hash, &s))
+}
+
+/// Whether `e`, read in journal order, is the guard's: sealed by `vkey`,
+/// or of an older format only before any event of this one
+/// (`facts_seen` tracks that). Says why not.
+pub fn acceptable(e: &Event, vkey: &str, facts_seen: &mut bool) -> Result<(), String> {
+    let fact = e.event.payload.get("term").is_some();
+    if !fact && *facts_seen {
+        return Err(
+            "an event of an older format after events of this one: not written by rootguard".into(),
+        );
+    }
+    *facts_seen |= fact;
+    if sealed_by(e, vkey) {
+        Ok(())
+    } else {
+        Err("not sealed by the guard's key: appended without the guard's key".into())
+    }
+}
+
+/// Refuses an event not sealed by the guard's key `vkey`.
+pub(super) fn check_seal(e: &Event, vkey: Option<&str>) -> Result<(), LedgerError> {
+    match vkey {
+        Some(v) if !sealed_by(e, v) => Err(LedgerError::Replay {
+            seq: e.seq,
+            kind: e.event.kind.clone(),
+            reason: "it is not sealed by the guard's key: it was written by someone who can write the store but does not hold the key (docs/RULES.md#checkpoints)".into(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The text the guard signs for a snapshot: the event it reflects, the
+/// tree root there and the SHA-256 of the state.
+pub(super) fn snapshot_text(seq: i64, root: &[u8; 32], state: &str) -> String {
+    format!(
+        "rootguard-snapshot/v1\n{seq}\n{}\n{}\n",
+        hex::encode(root),
+        command::sha256_hex(state.as_bytes())
+    )
+}
+
+/// Whether `note` is the guard's (`vkey`) signature over the snapshot.
+pub(super) fn snapshot_signed(s: &StoredSnapshot, vkey: &str) -> bool {
+    let Ok(verifier) = signed_note::StandardVerifier::new(vkey) else {
+        return false;
+    };
+    let Ok(note) = signed_note::Note::from_bytes(s.note.as_bytes()) else {
+        return false;
+    };
+    let list = signed_note::VerifierList::new(vec![Box::new(verifier)]);
+    note.verify(&list).is_ok() && note.text() == snapshot_text(s.seq, &s.root, &s.state).as_bytes()
+}
+
+/// The guard's key at `file`, when the file exists.
+pub(super) fn load_key(file: Option<&Path>) -> Result<Option<Arc<SigningKey>>, LedgerError> {
+    match file {
+        Some(f) if f.exists() => match SigningKey::load(f) {
+            Ok(k) => Ok(Some(std::sync::Arc::new(k))),
+            Err(e) => {
+                tracing::warn!(
+                    "{e}: snapshots are not trusted; the journal is applied from the start"
+                );
+                Ok(None)
+            }
+        },
+        _ => Ok(None),
+    }
+}
+
+/// The store's sealer with the guard's key.
+pub(super) fn sealer(key: Arc<SigningKey>) -> crate::store::Sealer {
+    Box::new(move |hash: &str| key.seal(hash).map_err(|e| e.to_string()))
+}
