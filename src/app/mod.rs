@@ -73,7 +73,11 @@ pub struct App {
     snapshot: RwLock<Arc<World>>,
     /// Metrics.
     pub metrics: Metrics,
-    status: RwLock<Status>,
+    status: RwLock<Arc<Status>>,
+    /// Bumped whenever the state or the status readers see changes.
+    version: std::sync::atomic::AtomicU64,
+    /// Responses built from one version, shared by every reader of it.
+    cache: Mutex<std::collections::HashMap<String, (u64, bytes::Bytes)>>,
     key: std::sync::OnceLock<SigningKey>,
     requests: Mutex<std::collections::HashMap<String, std::collections::VecDeque<Timestamp>>>,
 }
@@ -140,7 +144,9 @@ impl App {
             snapshot: RwLock::new(Arc::new(ledger.world().clone())),
             ledger: Mutex::new(ledger),
             metrics,
-            status: RwLock::new(Status::default()),
+            status: RwLock::new(Arc::new(Status::default())),
+            version: std::sync::atomic::AtomicU64::new(0),
+            cache: Mutex::new(std::collections::HashMap::new()),
             key,
             requests: Mutex::new(std::collections::HashMap::new()),
         }))
@@ -161,7 +167,12 @@ impl App {
         let app = self.clone();
         tokio::task::spawn_blocking(move || {
             let mut ledger = app.lock();
+            let before = ledger.head();
             let r = f(&mut ledger, &app);
+            if ledger.head() == before {
+                // A read: nothing changed for readers.
+                return r;
+            }
             if let Err(e) = ledger.snapshot_if_due(crate::ledger::SNAPSHOT_EVERY) {
                 tracing::error!("keeping a snapshot of the record failed: {e}");
             }
@@ -171,6 +182,8 @@ impl App {
                 Ok(mut s) => *s = fresh,
                 Err(p) => *p.into_inner() = fresh,
             }
+            app.version
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             r
         })
         .await?
@@ -205,8 +218,8 @@ impl App {
         }
     }
 
-    /// A copy of the daemon's status.
-    pub fn status(&self) -> Status {
+    /// The daemon's status (shared, not copied).
+    pub fn status(&self) -> Arc<Status> {
         self.status
             .read()
             .map(|s| s.clone())
@@ -216,9 +229,49 @@ impl App {
     /// Changes the daemon's status.
     pub fn set_status(&self, f: impl FnOnce(&mut Status)) {
         match self.status.write() {
-            Ok(mut s) => f(&mut s),
-            Err(p) => f(&mut p.into_inner()),
+            Ok(mut s) => f(Arc::make_mut(&mut s)),
+            Err(p) => f(Arc::make_mut(&mut p.into_inner())),
         }
+        self.version
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The version of the state and status readers see.
+    pub fn version(&self) -> u64 {
+        self.version.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The response `key` built from the current version, if any.
+    pub fn cache_get(&self, key: &str) -> Option<bytes::Bytes> {
+        let version = self.version();
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .get(key)
+            .filter(|(v, _)| *v == version)
+            .map(|(_, b)| b.clone())
+    }
+
+    /// Keeps the response `key` built from `version` (one entry per route
+    /// and ccTLD; bounded).
+    pub fn cache_put(&self, key: &str, version: u64, body: bytes::Bytes) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() > 4096 {
+            cache.clear();
+        }
+        cache.insert(key.to_string(), (version, body));
+    }
+
+    /// The response `key` as built by `build` from the current state and
+    /// status, built once per version and then shared by every reader
+    /// (readers never copy the world).
+    pub fn cached(&self, key: &str, build: impl FnOnce() -> bytes::Bytes) -> bytes::Bytes {
+        if let Some(b) = self.cache_get(key) {
+            return b;
+        }
+        let version = self.version();
+        let built = build();
+        self.cache_put(key, version, built.clone());
+        built
     }
 
     /// The guard's signing key; an error when its file is missing.

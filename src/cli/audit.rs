@@ -104,15 +104,9 @@ impl AuditCommand {
                             .verifier_key
                     }
                 };
-                let mut r = store.verify_checkpoint(&note, &vkey, |e| {
-                    if crate::ledger::sealed_by(e, &vkey) {
-                        Ok(())
-                    } else {
-                        Err(
-                            "not sealed by the guard's key: appended without the guard's key"
-                                .into(),
-                        )
-                    }
+                let mut facts_seen = false;
+                let mut r = store.verify_checkpoint(&note, &vkey, |chunk| {
+                    crate::ledger::accept_chunk(chunk, &vkey, &mut facts_seen)
                 })?;
                 if r.first_bad.is_none() && expect_head.is_some() {
                     r = store.verify_with_head(expect_head.as_deref())?;

@@ -210,38 +210,47 @@ async fn status(State(s): State<Arc<App>>, who: Principal) -> ApiResult {
 /// Public technical status of every watched ccTLD.
 #[utoipa::path(get, path = "/api/v1/tlds", responses((status = 200, body = Vec<openapi::TldSummary>)))]
 async fn tlds(State(s): State<Arc<App>>, _who: Principal) -> ApiResult {
-    let world = s.world();
-    let st = s.status();
-    let reports = st.last_sweep.map(|l| l.reports).unwrap_or_default();
-    let list: Vec<openapi::TldSummary> = world
-        .approved
-        .keys()
-        .map(|tld| {
-            let r = reports.iter().find(|r| r.tld == *tld);
-            let t = world.technical.get(tld);
-            openapi::TldSummary {
-                tld: tld.clone(),
-                verdict: r.map(|r| r.verdict.to_string()),
-                findings: r.map(|r| r.findings.len()).unwrap_or(0),
-                suspension: t.and_then(|t| t.active_measure()).map(|m| {
-                    serde_json::to_value(m)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default()
-                }),
-                open_complaints: t
-                    .map(|t| {
-                        t.tracks
-                            .values()
-                            .filter(|x| matches!(x, crate::policy::technical::Track::Open { .. }))
-                            .count()
-                    })
-                    .unwrap_or(0),
-                drift: st.drift.iter().filter(|d| drift_tld(d) == tld).count(),
-            }
-        })
-        .collect();
-    ok(json!(list))
+    let body = s.cached("/api/v1/tlds", || {
+        let world = s.world();
+        let st = s.status();
+        let reports: std::collections::HashMap<&str, &crate::checks::TldReport> = st
+            .last_sweep
+            .as_ref()
+            .map(|l| l.reports.iter().map(|r| (r.tld.as_str(), r)).collect())
+            .unwrap_or_default();
+        let list: Vec<openapi::TldSummary> = world
+            .approved
+            .keys()
+            .map(|tld| {
+                let r = reports.get(tld.as_str());
+                let t = world.technical.get(tld);
+                openapi::TldSummary {
+                    tld: tld.clone(),
+                    verdict: r.map(|r| r.verdict.to_string()),
+                    findings: r.map(|r| r.findings.len()).unwrap_or(0),
+                    suspension: t.and_then(|t| t.active_measure()).map(|m| {
+                        serde_json::to_value(m)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default()
+                    }),
+                    open_complaints: t
+                        .map(|t| {
+                            t.tracks
+                                .values()
+                                .filter(|x| {
+                                    matches!(x, crate::policy::technical::Track::Open { .. })
+                                })
+                                .count()
+                        })
+                        .unwrap_or(0),
+                    drift: st.drift.iter().filter(|d| drift_tld(d) == tld).count(),
+                }
+            })
+            .collect();
+        bytes::Bytes::from(serde_json::to_vec(&list).unwrap_or_default())
+    });
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 pub(crate) fn drift_tld(d: &crate::policy::registry::Drift) -> &str {
@@ -269,7 +278,8 @@ async fn tld(State(s): State<Arc<App>>, who: Principal, Path(tld): Path<String>)
     let report = s
         .status()
         .last_sweep
-        .and_then(|l| l.reports.into_iter().find(|r| r.tld == tld));
+        .as_ref()
+        .and_then(|l| l.reports.iter().find(|r| r.tld == tld).cloned());
     let complaints = who.sees_tld(&tld).then(|| {
         world
             .complaints

@@ -235,6 +235,35 @@ pub async fn tld(State(s): State<Arc<App>>, Path(tld): Path<String>) -> Response
     let tld = crate::zone::Tld::parse(&tld)
         .map(crate::zone::Tld::into_string)
         .unwrap_or(tld);
+    // Built once per version of the state, then shared by every reader.
+    let key = format!("page:/tld/{tld}");
+    if let Some(html) = s.cache_get(&key) {
+        return html_response(html);
+    }
+    let version = s.version();
+    let response = tld_page(&s, tld).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    match axum::body::to_bytes(body, 16 * 1024 * 1024).await {
+        Ok(html) => {
+            s.cache_put(&key, version, html.clone());
+            Response::from_parts(parts, axum::body::Body::from(html))
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+fn html_response(html: bytes::Bytes) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response()
+}
+
+async fn tld_page(s: &Arc<App>, tld: String) -> Response {
     let world = s.world();
     let Some(a) = world.approved.get(&tld) else {
         return not_found(format!(".{tld} is not a watched ccTLD"));

@@ -27,7 +27,7 @@ mod world;
 pub use action::{Action, JsonArgError, json_arg};
 pub use change::Change;
 pub use identity::{Identity, Kind};
-pub use seal::{acceptable, sealed_by};
+pub use seal::{accept_chunk, acceptable, sealed_by};
 use seal::{check_seal, load_key, sealer, snapshot_signed, snapshot_text};
 pub use world::{Settings, World, same_observation, steady_digest, steady_effect};
 
@@ -468,6 +468,11 @@ impl Ledger {
         self.store.save_snapshot(self.seen, &state, &note)?;
         self.snapshot = self.seen;
         Ok(())
+    }
+
+    /// The last journal event applied to the state.
+    pub fn head(&self) -> i64 {
+        self.seen
     }
 
     /// The current state.

@@ -41,6 +41,35 @@ pub fn acceptable(e: &Event, vkey: &str, facts_seen: &mut bool) -> Result<(), St
     }
 }
 
+/// Checks a chunk of consecutive events with [`acceptable`]: the order of
+/// formats in sequence, the seals in parallel (on every core). Returns the
+/// first event refused and why.
+pub fn accept_chunk(
+    chunk: &[Event],
+    vkey: &str,
+    facts_seen: &mut bool,
+) -> Result<(), (i64, String)> {
+    use rayon::prelude::*;
+    for e in chunk {
+        let fact = e.event.payload.get("term").is_some();
+        if !fact && *facts_seen {
+            return Err((
+                e.seq,
+                "an event of an older format after events of this one: not written by rootguard"
+                    .into(),
+            ));
+        }
+        *facts_seen |= fact;
+    }
+    match chunk.par_iter().find_first(|e| !sealed_by(e, vkey)) {
+        Some(e) => Err((
+            e.seq,
+            "not sealed by the guard's key: appended without the guard's key".into(),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Refuses an event not sealed by the guard's key `vkey`.
 pub(super) fn check_seal(e: &Event, vkey: Option<&str>) -> Result<(), LedgerError> {
     match vkey {

@@ -110,13 +110,14 @@ impl Store {
     /// guard's key `vkey`; the journal, re-hashed from its stored bytes
     /// (the stored tree is not trusted), still has the tree the checkpoint
     /// commits to as its prefix; the stored tree and every stored
-    /// checkpoint agree with it; and every event is accepted by `accept`
+    /// checkpoint agree with it; and every chunk of events (in order) is
+    /// accepted by `accept`
     /// (the guard's seal: `ledger::sealed_by`).
     pub fn verify_checkpoint(
         &self,
         note: &str,
         vkey: &str,
-        mut accept: impl FnMut(&Event) -> Result<(), String>,
+        mut accept: impl FnMut(&[Event]) -> Result<(), (i64, String)>,
     ) -> Result<AuditReport, StoreError> {
         let mut report = self.verify()?;
         if report.first_bad.is_some() {
@@ -221,14 +222,26 @@ impl Store {
         // appended by someone who can write the store but does not hold
         // the key is not, wherever it sits, even under a checkpoint the
         // guard signed later).
+        // Read in chunks (bounded memory); `accept` may check a chunk in
+        // parallel and names the first event it refuses.
         let _ = latest_signed;
-        for e in self.events()? {
-            if let Err(reason) = accept(&e) {
-                fail(
-                    &mut report,
-                    e.seq,
-                    format!("event {} ({}): {reason}", e.seq, e.event.kind),
-                );
+        let mut after = 0i64;
+        loop {
+            let chunk = self.query_events(
+                "SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash, hash FROM events WHERE seq > ?1 ORDER BY seq LIMIT 20000",
+                [after],
+            )?;
+            let Some(last) = chunk.last() else {
+                break;
+            };
+            after = last.seq;
+            if let Err((seq, reason)) = accept(&chunk) {
+                let kind = chunk
+                    .iter()
+                    .find(|e| e.seq == seq)
+                    .map(|e| e.event.kind.clone())
+                    .unwrap_or_default();
+                fail(&mut report, seq, format!("event {seq} ({kind}): {reason}"));
                 return Ok(report);
             }
         }
