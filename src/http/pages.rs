@@ -295,7 +295,7 @@ async fn tld_page(s: &Arc<App>, tld: String) -> Response {
                 .collect()
         })
         .unwrap_or_default();
-    let history = match super::history(&s, &tld).await {
+    let history = match super::history(s, &tld).await {
         Ok(h) => h,
         Err(e) => {
             tracing::error!(error = %e, "reading the history of .{tld} failed");
