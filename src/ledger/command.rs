@@ -155,9 +155,10 @@ pub fn open_command(note: &str, world: &World, now: Timestamp) -> Result<Command
     }
     let action: Action = serde_json::from_str(json.trim_end())
         .map_err(|e| Refusal::new(format!("the command's action: {e}"), SECTION))?;
-    // The digest of what was signed: a note with other signature lines
-    // added is the same command.
-    let digest = sha256_hex(parsed.text());
+    // The digest of who signed what: a note with other signature lines
+    // added is the same command; the same text signed by another identity
+    // is another command.
+    let digest = sha256_hex(format!("{name}\n{text}").as_bytes());
     if world.commands.contains_key(&digest) {
         return refused("this signed command was already accepted: a command counts once");
     }
@@ -221,6 +222,16 @@ mod tests {
         let doubled = format!("{note}{extra_line}\n");
         let e = open_command(&doubled, &w, now).unwrap_err();
         assert!(e.reason.contains("exactly one signature"), "{e:?}");
+        w.commands.clear();
+        // The same text signed by another identity is another command.
+        let bob = SigningKey::create(&dir.path().join("bob.key"), "bob").unwrap();
+        let mut bob_identity = w.identities["alice"].clone();
+        bob_identity.registration.id = "bob".into();
+        bob_identity.registration.key = Some(bob.verifier_key.clone());
+        w.identities.insert("bob".into(), bob_identity);
+        w.commands.insert(c.digest.clone(), now);
+        let by_bob = sign_command(&bob, &record_id(&w), &action, now).unwrap();
+        assert!(open_command(&by_bob, &w, now).is_ok());
         w.commands.clear();
         // Signed for another record: refused.
         let elsewhere = sign_command(&alice, "rootguard+00000000", &action, now).unwrap();
