@@ -353,8 +353,15 @@ impl App {
     /// The journal events about `subject` (e.g. `tld:xa`).
     pub async fn events_for(self: &Arc<Self>, subject: &str) -> Result<Vec<Event>, AppError> {
         let subject = subject.to_string();
-        self.blocking(move |ledger, _| Ok(ledger.store().events_for(&subject)?))
-            .await
+        // Only events this process verified and applied: a row appended
+        // behind its back is not history until it passes replay.
+        self.blocking(move |ledger, _| {
+            let head = ledger.head();
+            let mut events = ledger.store().events_for(&subject)?;
+            events.retain(|e| e.seq <= head);
+            Ok(events)
+        })
+        .await
     }
 
     /// The journal as JSON lines.

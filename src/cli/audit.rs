@@ -136,7 +136,7 @@ impl AuditCommand {
             AuditCommand::AcceptRestore { key } => {
                 let k =
                     SigningKey::load(&key_file(ctx, key)).map_err(crate::app::AppError::from)?;
-                let previous = k.last_head().map_err(crate::app::AppError::from)?;
+                let previous = k.last_head().ok().flatten();
                 let Some(c) = store.latest_checkpoint()? else {
                     eprintln!("rootguard: the record holds no checkpoint to adopt");
                     return Ok(1);

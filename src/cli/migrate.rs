@@ -61,22 +61,29 @@ impl MigrateArgs {
             Ledger::migrate(&ctx.store(), &identities, Some(&config.guard_key_path()))
                 .map_err(crate::app::AppError::from)?;
         drop(ledger);
-        // The migration is signed like every change of state.
-        let app = crate::app::App::open(config.clone())?;
         if migrated.is_some() {
             // Records of the older formats kept no signed head beside the
             // key: the latest checkpoint this key signed in the record is
-            // adopted once, here.
-            let key = app.guard_key()?;
-            if key
-                .last_head()
-                .map_err(crate::app::AppError::from)?
-                .is_none()
-                && let Some(c) = crate::store::Store::open(&ctx.store())?.latest_checkpoint()?
-                && crate::store::checkpoint::verify(&c.note, &key.verifier_key).is_ok()
-            {
-                key.keep_head(&c.note).map_err(crate::app::AppError::from)?;
+            // adopted once, here (or, when it signed none, that is noted).
+            let key =
+                SigningKey::load(&config.guard_key_path()).map_err(crate::app::AppError::from)?;
+            if key.last_head().is_err() {
+                let latest = crate::store::Store::open(&ctx.store())?.latest_checkpoint()?;
+                match latest {
+                    Some(c)
+                        if crate::store::checkpoint::verify(&c.note, &key.verifier_key).is_ok() =>
+                    {
+                        key.keep_head(&c.note).map_err(crate::app::AppError::from)?
+                    }
+                    _ => key
+                        .mark_nothing_signed()
+                        .map_err(crate::app::AppError::from)?,
+                }
             }
+        }
+        // The migration is signed like every change of state.
+        let app = crate::app::App::open(config.clone())?;
+        if migrated.is_some() {
             app.checkpoint(true).await?;
         }
         drop(app);

@@ -143,6 +143,13 @@ pub enum Action {
         /// Where the copy of the old file is kept.
         kept: String,
     },
+    /// The guard's key was rotated (the guard): the new verifier key, in an
+    /// event sealed with the old key (`docs/RULES.md#checkpoints`).
+    #[command(skip)]
+    GuardKeyRotated {
+        /// The new verifier key.
+        key: String,
+    },
     /// Confirm a proposed suspension (needs a current threat, BP §4.3).
     SuspensionConfirm {
         /// The ccTLD.
@@ -495,7 +502,7 @@ impl Action {
             }
             _ => {}
         }
-        if let Action::RecordMigrated { .. } = self {
+        if let Action::RecordMigrated { .. } | Action::GuardKeyRotated { .. } = self {
             return "record".into();
         }
         "registry".into()
@@ -509,6 +516,7 @@ impl Action {
         match self {
             Action::Sweep { .. } | Action::SweepRound { .. } => Some("sweep observations"),
             Action::RecordMigrated { .. } => Some("the record's own history"),
+            Action::GuardKeyRotated { .. } => Some("the guard's own key"),
             Action::Gate {
                 precheck: Some(_), ..
             } => Some("the pre-check of a change request"),
@@ -530,6 +538,7 @@ impl Action {
             | Action::IdentityRotate { .. } => super::identity::SECTION,
             Action::ChangeConfirm { .. } => crate::policy::gate::section::TECHNICAL,
             Action::RecordMigrated { .. } => section::APPEND_ONLY,
+            Action::GuardKeyRotated { .. } => "docs/RULES.md#checkpoints",
             Action::Sweep { .. } | Action::SweepRound { .. } => section::TECHNICAL,
             Action::SuspensionConfirm { .. } | Action::SuspensionImpose { .. } => {
                 section::SUSPENSION
@@ -569,9 +578,10 @@ impl Action {
     /// Roles allowed to take this action.
     pub(super) fn roles(&self) -> &'static [Role] {
         match self {
-            Action::Sweep { .. } | Action::SweepRound { .. } | Action::RecordMigrated { .. } => {
-                &[Role::Guard]
-            }
+            Action::Sweep { .. }
+            | Action::SweepRound { .. }
+            | Action::RecordMigrated { .. }
+            | Action::GuardKeyRotated { .. } => &[Role::Guard],
             Action::ComplaintLodge { .. } => &[
                 Role::Operator,
                 Role::Manager,

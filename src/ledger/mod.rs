@@ -27,8 +27,8 @@ mod world;
 pub use action::{Action, JsonArgError, json_arg};
 pub use change::Change;
 pub use identity::{Identity, Kind};
+use seal::{Admitted, admit, check_head, load_key, sealer, snapshot_signed, snapshot_text};
 pub use seal::{accept_chunk, acceptable, sealed_by};
-use seal::{check_seal, load_key, sealer, snapshot_signed, snapshot_text};
 pub use world::{Settings, World, same_observation, steady_digest, steady_effect};
 
 use crate::time::Timestamp;
@@ -184,6 +184,8 @@ pub struct Ledger {
     /// The guard's key: signs snapshots, and only snapshots it signed
     /// are loaded (`docs/RULES.md#checkpoints`).
     key: Option<std::sync::Arc<SigningKey>>,
+    /// What replay verified so far (the chain's head, the format).
+    admitted: Admitted,
 }
 
 /// Applies one journal event to `world` as the fact it records: its
@@ -336,6 +338,7 @@ impl Ledger {
         if let Some(k) = &key {
             store.set_sealer(sealer(k.clone()));
         }
+        check_head(&store, key.as_deref())?;
         let mut start = (World::default(), 0);
         for s in store.snapshots()? {
             if !vkey.as_deref().is_some_and(|v| snapshot_signed(&s, v)) {
@@ -355,20 +358,27 @@ impl Ledger {
         }
         let (mut world, mut seen) = start;
         let snapshot = seen;
-        let mut facts_seen = snapshot > 0;
+        let mut admitted = Admitted {
+            last_hash: store.hash_at(seen)?,
+            facts_seen: snapshot > 0,
+        };
         for e in store.events_after(seen)? {
-            check_seal(&e, vkey.as_deref())?;
-            let fact = e.event.payload.get("term").is_some();
-            if !fact && facts_seen {
-                return Err(LedgerError::Replay {
-                    seq: e.seq,
-                    kind: e.event.kind.clone(),
-                    reason: "an event of an older format after events of this one: not written by rootguard".into(),
-                });
-            }
-            facts_seen |= fact;
+            admit(&world, &mut admitted, &e, vkey.as_deref())?;
             replay(&mut world, &e)?;
             seen = e.seq;
+        }
+        // The key file must be the record's guard key (after a rotation,
+        // the new one).
+        if let (Some(file), Some(recorded)) = (vkey.as_deref(), world.guard_key())
+            && file != recorded
+        {
+            return Err(LedgerError::Replay {
+                seq: seen,
+                kind: "guard key".into(),
+                reason: format!(
+                    "the guard's key file holds {file}, the record's guard key is {recorded}: restore the record's key (after an interrupted rotation, the new key is KEY.next)"
+                ),
+            });
         }
         Ok(Ledger {
             store,
@@ -376,6 +386,7 @@ impl Ledger {
             seen,
             snapshot,
             key,
+            admitted,
         })
     }
 
@@ -428,6 +439,10 @@ impl Ledger {
             seen: m.events,
             snapshot: 0,
             key,
+            admitted: Admitted {
+                last_hash: m.head.clone(),
+                facts_seen: false,
+            },
         };
         let action = Action::RecordMigrated {
             from: m.from,
@@ -444,6 +459,10 @@ impl Ledger {
         let appended = ledger.store.append(event)?;
         ledger.world.last_at = at;
         ledger.seen = appended.seq;
+        ledger.admitted = Admitted {
+            last_hash: appended.hash.clone(),
+            facts_seen: true,
+        };
         ledger.snapshot_if_due(1)?;
         Ok((ledger, Some(m)))
     }
@@ -468,6 +487,27 @@ impl Ledger {
         self.store.save_snapshot(self.seen, &state, &note)?;
         self.snapshot = self.seen;
         Ok(())
+    }
+
+    /// Rotates the guard's key (`rootguard audit rotate-key`): records the
+    /// new verifier key in an event sealed with the current key, then
+    /// seals with the key in `next` (which the caller moves into the key
+    /// file's place) and keeps a snapshot signed by it.
+    pub fn rotate_key(&mut self, next: &Path, at: Timestamp) -> Result<Recorded, LedgerError> {
+        let new = SigningKey::load(next)?;
+        let recorded = self.submit(
+            "rootguard",
+            Role::Guard,
+            at,
+            Action::GuardKeyRotated {
+                key: new.verifier_key.clone(),
+            },
+        )?;
+        let new = std::sync::Arc::new(new);
+        self.store.set_sealer(sealer(new.clone()));
+        self.key = Some(new);
+        self.snapshot_if_due(1)?;
+        Ok(recorded)
     }
 
     /// The last journal event applied to the state.
@@ -539,11 +579,13 @@ impl Ledger {
             }
             other => other,
         };
+        check_head(&self.store, self.key.as_deref())?;
         let Ledger {
             store,
             world,
             seen,
             key,
+            admitted,
             ..
         } = self;
         let mut applied: Option<(World, Value)> = None;
@@ -551,7 +593,7 @@ impl Ledger {
         let vkey = key.as_ref().map(|k| k.verifier_key.clone());
         let appended = store.append_after(*seen, |fresh| {
             for e in &fresh {
-                check_seal(e, vkey.as_deref())?;
+                admit(world, admitted, e, vkey.as_deref())?;
                 replay(world, e)?;
                 *seen = e.seq;
             }
@@ -611,6 +653,8 @@ impl Ledger {
                 *world = next;
                 world.note_decision(event.seq, &action, &result);
                 *seen = event.seq;
+                admitted.last_hash = event.hash.clone();
+                admitted.facts_seen = true;
                 Ok(Recorded { event, result })
             }
             Err(LedgerError::Refused(refusal)) => {
@@ -650,12 +694,16 @@ impl Ledger {
                         };
                         let appended = store.append_after(*seen, |fresh| {
                             for e in &fresh {
+                                admit(world, admitted, e, vkey.as_deref())?;
                                 replay(world, e)?;
                                 *seen = e.seq;
                             }
                             Ok::<NewEvent, LedgerError>(record)
                         })?;
-                        *seen = appended?.seq;
+                        let appended = appended?;
+                        *seen = appended.seq;
+                        admitted.last_hash = appended.hash;
+                        admitted.facts_seen = true;
                     }
                 }
                 Err(LedgerError::Refused(refusal))
@@ -677,18 +725,20 @@ impl Ledger {
         impaired: bool,
         observations: Vec<(String, SweepFacts)>,
     ) -> Result<Vec<Recorded>, LedgerError> {
+        check_head(&self.store, self.key.as_deref())?;
         let Ledger {
             store,
             world,
             seen,
             key,
+            admitted,
             ..
         } = self;
         let vkey = key.as_ref().map(|k| k.verifier_key.clone());
         let mut applied: Option<(World, Vec<(Action, Value)>)> = None;
         let appended = store.append_batch_after(*seen, |fresh| {
             for e in &fresh {
-                check_seal(e, vkey.as_deref())?;
+                admit(world, admitted, e, vkey.as_deref())?;
                 replay(world, e)?;
                 *seen = e.seq;
             }
@@ -770,6 +820,8 @@ impl Ledger {
         *world = next;
         if let Some(last) = events.last() {
             *seen = last.seq;
+            admitted.last_hash = last.hash.clone();
+            admitted.facts_seen = true;
         }
         Ok(events
             .into_iter()

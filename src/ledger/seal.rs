@@ -70,6 +70,104 @@ pub fn accept_chunk(
     }
 }
 
+/// The key that must have sealed `e`, given the state before it: the
+/// guard key the state records; before there is one, the guard key the
+/// event itself registers (the import, a migration), which the key file
+/// then anchors; otherwise the key file's (`file`).
+pub(super) fn expected_key(world: &super::World, e: &Event, file: Option<&str>) -> Option<String> {
+    if let Some(k) = world.guard_key() {
+        return Some(k.to_string());
+    }
+    let change = &e.event.payload["change"];
+    for identities in [&change["identities"], &change["reset"]["identities"]] {
+        if let Some(map) = identities.as_object() {
+            for i in map.values() {
+                if i["kind"] == "guard"
+                    && let Some(k) = i["key"].as_str()
+                {
+                    return Some(k.to_string());
+                }
+            }
+        }
+    }
+    file.map(str::to_string)
+}
+
+/// What the reader has verified so far: the hash of the last event
+/// admitted, and whether events of this format were seen.
+#[derive(Clone, Debug)]
+pub(super) struct Admitted {
+    /// Hash of the last event admitted.
+    pub last_hash: String,
+    /// Whether an event of this format was admitted.
+    pub facts_seen: bool,
+}
+
+/// Admits the next journal event before it is applied: it links to the
+/// last one admitted (its `prev_hash`, its own hash recomputed), it is
+/// sealed by the guard key in force (`expected_key`; the key file, when
+/// read, only anchors the first), and no older-format event follows this
+/// format's. Refuses anything else: the record is not the guard's.
+pub(super) fn admit(
+    world: &super::World,
+    seen: &mut Admitted,
+    e: &Event,
+    file: Option<&str>,
+) -> Result<(), LedgerError> {
+    let fail = |reason: String| LedgerError::Replay {
+        seq: e.seq,
+        kind: e.event.kind.clone(),
+        reason,
+    };
+    if e.prev_hash != seen.last_hash
+        || crate::store::event_hash(e.seq, &e.event, &e.prev_hash) != e.hash
+    {
+        return Err(fail(
+            "it does not link to the event before it: the journal was edited or spliced (docs/RULES.md#append-only)".into(),
+        ));
+    }
+    let fact = e.event.payload.get("term").is_some();
+    if !fact && seen.facts_seen {
+        return Err(fail(
+            "an event of an older format after events of this one: not written by rootguard".into(),
+        ));
+    }
+    check_seal(e, expected_key(world, e, file).as_deref())?;
+    seen.facts_seen |= fact;
+    seen.last_hash = e.hash.clone();
+    Ok(())
+}
+
+/// Refuses a journal that does not extend the last checkpoint the guard's
+/// key signed (kept beside the key): a cut or rolled-back journal is
+/// neither read nor written (`docs/RULES.md#checkpoints`).
+pub(super) fn check_head(
+    store: &crate::store::Store,
+    key: Option<&SigningKey>,
+) -> Result<(), LedgerError> {
+    let Some(key) = key else {
+        return Ok(());
+    };
+    let Some(head) = key.last_head()? else {
+        return Ok(());
+    };
+    let size = store.size()?;
+    let root = (head.size <= size)
+        .then(|| store.root(head.size))
+        .transpose()?;
+    if root != Some(head.root) {
+        return Err(LedgerError::Replay {
+            seq: size as i64,
+            kind: "journal".into(),
+            reason: format!(
+                "the journal ({size} events) does not extend the last checkpoint the guard signed ({} events): it was cut or rewritten; nothing is read or written (docs/RULES.md#checkpoints)",
+                head.size
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Refuses an event not sealed by the guard's key `vkey`.
 pub(super) fn check_seal(e: &Event, vkey: Option<&str>) -> Result<(), LedgerError> {
     match vkey {

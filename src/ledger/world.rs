@@ -135,6 +135,14 @@ pub fn steady_digest<'a>(items: impl Iterator<Item = (&'a str, &'a SweepFacts)>)
 }
 
 impl World {
+    /// The guard's verifier key recorded in the state, if any.
+    pub fn guard_key(&self) -> Option<&str> {
+        self.identities
+            .values()
+            .find(|i| i.registration.kind == Kind::Guard)
+            .and_then(|i| i.registration.key.as_deref())
+    }
+
     /// The active identity holding bearer token hash `sha256`.
     pub fn identity_by_token(&self, sha256: &str) -> Option<&Identity> {
         super::identity::by_token(&self.identities, sha256)
@@ -259,6 +267,32 @@ impl World {
                     );
                 }
                 json!({"seeded": delegations.len(), "identities": identities.len(), "simulation": simulation})
+            }
+            Action::GuardKeyRotated { key } => {
+                let Some(guard) = self
+                    .identities
+                    .values()
+                    .find(|i| i.registration.kind == Kind::Guard)
+                    .cloned()
+                else {
+                    return refused("the record has no guard identity", super::identity::SECTION);
+                };
+                if signed_note::StandardVerifier::new(key).is_err()
+                    || key.split('+').next() != Some(guard.registration.id.as_str())
+                    || guard.registration.key.as_deref() == Some(key.as_str())
+                {
+                    return refused(
+                        format!(
+                            "{key:?} is not a new verifier key named {:?}",
+                            guard.registration.id
+                        ),
+                        super::identity::SECTION,
+                    );
+                }
+                let mut next = guard.clone();
+                next.registration.key = Some(key.clone());
+                w.identities.insert(guard.registration.id.clone(), next);
+                json!({"guard_key": key})
             }
             Action::IdentityRegister { registration } => {
                 super::identity::check_registration(

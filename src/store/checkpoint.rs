@@ -74,7 +74,15 @@ impl SigningKey {
         let (skey, vkey) = signed_note::generate_key(&mut rand_core::OsRng, name);
         write_private(file, format!("{skey}\n{vkey}\n").as_bytes())
             .map_err(|e| bad(format!("cannot create: {e}")))?;
-        SigningKey::load(file)
+        let key = SigningKey::load(file)?;
+        key.mark_nothing_signed()?;
+        Ok(key)
+    }
+
+    /// Keeps, beside the key, the signed statement that it has signed no
+    /// checkpoint yet (a new key; a migrated record without checkpoints).
+    pub fn mark_nothing_signed(&self) -> Result<(), CheckpointError> {
+        self.keep_head(&self.sign_text(NOTHING_SIGNED)?)
     }
 
     /// Reads the key at `file`; refuses a file others may read.
@@ -122,17 +130,28 @@ impl SigningKey {
         PathBuf::from(f)
     }
 
-    /// The last checkpoint this key signed, as kept beside it.
+    /// The last checkpoint this key signed, as kept beside it; `None`
+    /// when it has signed none yet. A missing file is an error: the guard
+    /// never signs blind.
     pub fn last_head(&self) -> Result<Option<SignedHead>, CheckpointError> {
         let file = self.head_file();
-        match std::fs::read_to_string(&file) {
-            Ok(note) => verify(&note, &self.verifier_key).map(Some),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(CheckpointError::Key {
-                file,
-                reason: format!("cannot read the last signed checkpoint: {e}"),
-            }),
+        let note = std::fs::read_to_string(&file).map_err(|e| CheckpointError::Key {
+            file: file.clone(),
+            reason: format!(
+                "the last checkpoint this key signed cannot be read ({e}); the guard signs nothing until it is restored or an operator runs `rootguard audit accept-restore`"
+            ),
+        })?;
+        if let Ok(n) = Note::from_bytes(note.as_bytes())
+            && n.text() == NOTHING_SIGNED.as_bytes()
+            && n.verify(&VerifierList::new(vec![Box::new(
+                StandardVerifier::new(&self.verifier_key)
+                    .map_err(|e| CheckpointError::Malformed(e.to_string()))?,
+            )]))
+            .is_ok()
+        {
+            return Ok(None);
         }
+        verify(&note, &self.verifier_key).map(Some)
     }
 
     /// Keeps `note` as the last checkpoint signed (written to a new file,
@@ -206,6 +225,9 @@ fn write_private(file: &Path, data: &[u8]) -> std::io::Result<()> {
     f.write_all(data)?;
     f.sync_all()
 }
+
+/// The text of the statement that a key has signed no checkpoint yet.
+const NOTHING_SIGNED: &str = "rootguard-head/v1\nnothing signed yet\n";
 
 fn seal_text(hash: &str) -> String {
     format!("rootguard-event/v1\n{hash}\n")

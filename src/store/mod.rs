@@ -603,6 +603,18 @@ impl Store {
             .map_err(self.err("counting refusals"))
     }
 
+    /// The hash of event `seq` ([`GENESIS`] for 0).
+    pub fn hash_at(&self, seq: i64) -> Result<String, StoreError> {
+        if seq == 0 {
+            return Ok(GENESIS.to_string());
+        }
+        self.conn
+            .query_row("SELECT hash FROM events WHERE seq = ?1", [seq], |r| {
+                r.get(0)
+            })
+            .map_err(self.err("reading an event's hash"))
+    }
+
     /// Moves the write-ahead log into the main file and empties it (for
     /// measuring the file's size).
     pub fn truncate_wal(&self) -> Result<(), StoreError> {

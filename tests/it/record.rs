@@ -244,6 +244,66 @@ fn a_cut_tail_is_detected() {
             .contains("removed from the end"),
         "{v}"
     );
+    // The guard neither reads nor writes a journal that does not extend
+    // what it signed: nothing is appended to the cut journal.
+    let events = |store: &Path| {
+        let c = Connection::open(store).unwrap();
+        c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+    let before = events(&store);
+    for args in [
+        &["show", "all"][..],
+        &[
+            "act",
+            "complaint-lodge",
+            "--tld",
+            "xb",
+            "--category",
+            "technical",
+            "--text",
+            "x",
+        ][..],
+    ] {
+        let out = rg(&store, args);
+        assert_eq!(out.status.code(), Some(4), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("does not extend"));
+    }
+    assert_eq!(events(&store), before, "nothing appended to a cut journal");
+    // Deleting the head kept beside the key does not let it sign blind.
+    std::fs::remove_file(dir.path().join("r.sqlite.key.head")).unwrap();
+    let out = rg(
+        &store,
+        &[
+            "act",
+            "complaint-lodge",
+            "--tld",
+            "xb",
+            "--category",
+            "technical",
+            "--text",
+            "x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(events(&store), before, "nothing appended without the head");
+}
+
+/// Events of two histories, each sealed by the guard, spliced into one
+/// journal do not link: the record refuses it.
+fn a_spliced_journal_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = record(dir.path());
+    let conn = Connection::open(&store).unwrap();
+    // Event 3's hash no longer is what event 4 links to.
+    conn.execute_batch(
+        "DROP TRIGGER events_no_update; UPDATE events SET prev_hash = hash WHERE seq = 4;",
+    )
+    .unwrap();
+    drop(conn);
+    let out = rg(&store, &["show", "all"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not link"));
 }
 
 fn an_event_appended_without_the_key_is_detected() {
@@ -341,6 +401,17 @@ fn a_forged_change_is_never_applied_nor_signed() {
         ],
     );
     assert_eq!(out.status.code(), Some(4));
+    // A reader who cannot read the key checks the seals all the same,
+    // with the guard key the record holds.
+    std::fs::rename(&key, dir.path().join("moved.key")).unwrap();
+    let out = rg(&store, &["show", "tld", "xa"]);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    std::fs::rename(dir.path().join("moved.key"), &key).unwrap();
     let checkpoints_before = ok(&rg(&store, &["audit", "checkpoint"]));
     assert!(
         checkpoints_before.contains("\n4\n"),
@@ -412,7 +483,7 @@ fn a_backup_taken_while_writing_restores() {
         ],
     );
     assert_eq!(refused.status.code(), Some(4));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("missing"));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("accept-restore"));
     ok(&rg(&copy, &["audit", "accept-restore"]));
     ok(&rg(
         &copy,
@@ -618,6 +689,10 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         crate::support::sync(
             "record::a_record_in_the_previous_format_is_migrated_not_misread",
             a_record_in_the_previous_format_is_migrated_not_misread,
+        ),
+        crate::support::sync(
+            "record::a_spliced_journal_is_refused",
+            a_spliced_journal_is_refused,
         ),
         crate::support::sync(
             "record::the_current_format_fixture_opens_as_written",
