@@ -53,6 +53,15 @@ pub enum AuditCommand {
         #[arg(long = "guard-key", id = "guard_key")]
         key: Option<PathBuf>,
     },
+    /// Rotate the guard's key: a new key; an event recording it, sealed
+    /// and checkpointed with the old key; from then on the new key seals
+    /// and signs. The old key file is kept as KEY.retired-UNIXTIME. Stop
+    /// the daemon first.
+    RotateKey {
+        /// The guard's key file (default: the store's path with `.key`).
+        #[arg(long = "guard-key", id = "guard_key")]
+        key: Option<PathBuf>,
+    },
     /// Print the guard's verifier key (public).
     Key {
         /// The guard's key file (default: the store's path with `.key`).
@@ -104,9 +113,21 @@ impl AuditCommand {
                             .verifier_key
                     }
                 };
+                // The record's guard keys (rotations included); the
+                // checkpoint's key must be one of them.
+                let chain =
+                    crate::ledger::guard_keys(&store).map_err(crate::app::AppError::from)?;
+                let others: Vec<String> = chain.iter().map(|(_, k)| k.clone()).collect();
+                if !chain.is_empty() && !others.contains(&vkey) {
+                    eprintln!(
+                        "rootguard: {vkey} is not a guard key of this record (its keys: {})",
+                        others.join(", ")
+                    );
+                    return Ok(1);
+                }
                 let mut facts_seen = false;
-                let mut r = store.verify_checkpoint(&note, &vkey, |chunk| {
-                    crate::ledger::accept_chunk(chunk, &vkey, &mut facts_seen)
+                let mut r = store.verify_checkpoint(&note, &vkey, &others, |chunk| {
+                    crate::ledger::accept_chunk(chunk, &chain, &mut facts_seen)
                 })?;
                 if r.first_bad.is_none() && expect_head.is_some() {
                     r = store.verify_with_head(expect_head.as_deref())?;
@@ -157,6 +178,56 @@ impl AuditCommand {
                 print_json(&serde_json::json!({
                     "adopted": head.size,
                     "previous": previous.map(|p| p.size),
+                }))?;
+                Ok(0)
+            }
+            AuditCommand::RotateKey { key } => {
+                let file = key_file(ctx, key);
+                if let Ok(Some(url)) = crate::daemon::presence::running(&ctx.store()) {
+                    return Err(CliError::Remote {
+                        url,
+                        status: 409,
+                        message: "stop the daemon before rotating the guard's key".into(),
+                    });
+                }
+                let beside = |suffix: &str| {
+                    let mut p = file.clone().into_os_string();
+                    p.push(suffix);
+                    PathBuf::from(p)
+                };
+                let old = SigningKey::load(&file).map_err(crate::app::AppError::from)?;
+                let next = beside(".next");
+                let new =
+                    SigningKey::create(&next, &old.name).map_err(crate::app::AppError::from)?;
+                drop(store);
+                let mut ledger = crate::ledger::Ledger::open_sealed(&ctx.store(), Some(&file))
+                    .map_err(crate::app::AppError::from)?;
+                let at = crate::time::Timestamp::now().max(ledger.world().last_at);
+                let r = ledger
+                    .rotate_key(&next, at)
+                    .map_err(crate::app::AppError::from)?;
+                // The rotation is committed to by the old key's checkpoint.
+                crate::app::sign_checkpoint(ledger.store(), &old, true, at)?;
+                drop(ledger);
+                let retired = beside(&format!(".retired-{}", at.as_second()));
+                let rename = |from: &PathBuf, to: &PathBuf| {
+                    std::fs::rename(from, to).map_err(|source| CliError::Io {
+                        what: "moving the guard's key files",
+                        source,
+                    })
+                };
+                rename(&file, &retired)?;
+                rename(
+                    &old.head_file(),
+                    &PathBuf::from(format!("{}.head", retired.display())),
+                )?;
+                rename(&next, &file)?;
+                rename(&new.head_file(), &beside(".head"))?;
+                print_json(&serde_json::json!({
+                    "event": r.event.seq,
+                    "old": old.verifier_key,
+                    "new": new.verifier_key,
+                    "retired": retired,
                 }))?;
                 Ok(0)
             }

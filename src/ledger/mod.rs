@@ -28,7 +28,7 @@ pub use action::{Action, JsonArgError, json_arg};
 pub use change::Change;
 pub use identity::{Identity, Kind};
 use seal::{Admitted, admit, check_head, load_key, sealer, snapshot_signed, snapshot_text};
-pub use seal::{accept_chunk, acceptable, sealed_by};
+pub use seal::{accept_chunk, acceptable, guard_keys, sealed_by};
 pub use world::{Settings, World, same_observation, steady_digest, steady_effect};
 
 use crate::time::Timestamp;

@@ -41,12 +41,40 @@ pub fn acceptable(e: &Event, vkey: &str, facts_seen: &mut bool) -> Result<(), St
     }
 }
 
-/// Checks a chunk of consecutive events with [`acceptable`]: the order of
-/// formats in sequence, the seals in parallel (on every core). Returns the
-/// first event refused and why.
+/// The guard's keys of a record and the first event each seals: the key
+/// the import (or a migration) registered, then each rotation's new key
+/// from the event after the rotation (the rotation itself is sealed by the
+/// old key).
+pub fn guard_keys(store: &crate::store::Store) -> Result<Vec<(i64, String)>, LedgerError> {
+    let mut chain = Vec::new();
+    for e in store.events_of_kinds(&["import", "record-migrated", "guard-key-rotated"])? {
+        if e.event.kind == "guard-key-rotated" {
+            if let Some(k) = e.event.payload["action"]["key"].as_str() {
+                chain.push((e.seq + 1, k.to_string()));
+            }
+        } else if let Some(k) = expected_key(&super::World::default(), &e, None) {
+            chain.push((e.seq, k));
+        }
+    }
+    Ok(chain)
+}
+
+/// The key of `chain` in force at event `seq`.
+fn key_at(chain: &[(i64, String)], seq: i64) -> Option<&str> {
+    chain
+        .iter()
+        .rev()
+        .find(|(from, _)| *from <= seq)
+        .map(|(_, k)| k.as_str())
+}
+
+/// Checks a chunk of consecutive events: the order of formats in
+/// sequence, each event's seal by the guard key in force (`chain`, from
+/// [`guard_keys`]) in parallel on every core. Returns the first event
+/// refused and why.
 pub fn accept_chunk(
     chunk: &[Event],
-    vkey: &str,
+    chain: &[(i64, String)],
     facts_seen: &mut bool,
 ) -> Result<(), (i64, String)> {
     use rayon::prelude::*;
@@ -61,7 +89,11 @@ pub fn accept_chunk(
         }
         *facts_seen |= fact;
     }
-    match chunk.par_iter().find_first(|e| !sealed_by(e, vkey)) {
+    let bad = |e: &&Event| {
+        e.event.payload.get("term").is_some()
+            && !key_at(chain, e.seq).is_some_and(|k| sealed_by(e, k))
+    };
+    match chunk.par_iter().find_first(bad) {
         Some(e) => Err((
             e.seq,
             "not sealed by the guard's key: appended without the guard's key".into(),

@@ -9,6 +9,14 @@ use super::{
     AuditReport, BadEvent, Event, GENESIS, MemoryHashes, NewEvent, Store, StoreError, event_hash,
 };
 
+/// The head `note` commits to when `vkey` or one of `others` (the
+/// record's other guard keys, before or after a rotation) signed it.
+fn verify_any(note: &str, vkey: &str, others: &[String]) -> Option<checkpoint::SignedHead> {
+    std::iter::once(vkey)
+        .chain(others.iter().map(String::as_str))
+        .find_map(|k| checkpoint::verify(note, k).ok())
+}
+
 impl Store {
     /// Checks the whole chain: contiguous sequence numbers, each event's
     /// link to its predecessor, each event's own hash.
@@ -117,6 +125,7 @@ impl Store {
         &self,
         note: &str,
         vkey: &str,
+        others: &[String],
         mut accept: impl FnMut(&[Event]) -> Result<(), (i64, String)>,
     ) -> Result<AuditReport, StoreError> {
         let mut report = self.verify()?;
@@ -157,7 +166,7 @@ impl Store {
             // verify and match.
             let mut good = 0;
             for c in self.checkpoints()? {
-                if let Ok(h) = checkpoint::verify(&c.note, vkey)
+                if let Some(h) = verify_any(&c.note, vkey, others)
                     && h.size <= head.size
                     && root(h.size).ok() == Some(h.root)
                 {
@@ -188,7 +197,12 @@ impl Store {
         }
         let mut latest_signed = head.size;
         for c in self.checkpoints()? {
-            match checkpoint::verify(&c.note, vkey) {
+            match verify_any(&c.note, vkey, others).ok_or_else(|| {
+                checkpoint::verify(&c.note, vkey)
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default()
+            }) {
                 Ok(h)
                     if h.size == c.size && h.size <= size && root(h.size).ok() == Some(h.root) =>
                 {

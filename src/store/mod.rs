@@ -603,6 +603,21 @@ impl Store {
             .map_err(self.err("counting refusals"))
     }
 
+    /// The events of the kinds `kinds`, in sequence order.
+    pub fn events_of_kinds(&self, kinds: &[&str]) -> Result<Vec<Event>, StoreError> {
+        let list = kinds
+            .iter()
+            .map(|k| format!("'{}'", k.replace('\'', "")))
+            .collect::<Vec<_>>()
+            .join(",");
+        self.query_events(
+            &format!(
+                "SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash, hash FROM events WHERE kind IN ({list}) ORDER BY seq"
+            ),
+            [],
+        )
+    }
+
     /// The hash of event `seq` ([`GENESIS`] for 0).
     pub fn hash_at(&self, seq: i64) -> Result<String, StoreError> {
         if seq == 0 {

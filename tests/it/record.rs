@@ -289,6 +289,76 @@ fn a_cut_tail_is_detected() {
     assert_eq!(events(&store), before, "nothing appended without the head");
 }
 
+/// The guard's key is rotated by an event sealed with the old key; the
+/// record then opens with the new key, the new key seals and signs, and a
+/// checkpoint published before the rotation still verifies the journal
+/// (with the old verifier key) as does one after it.
+fn the_guard_key_rotates_by_an_event_sealed_with_the_old_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, kept) = record(dir.path());
+    let key = dir.path().join("r.sqlite.key");
+    let old = ok(&rg(&store, &["audit", "key"])).trim().to_string();
+    let out: Value = serde_json::from_str(&ok(&rg(&store, &["audit", "rotate-key"]))).unwrap();
+    assert_eq!(out["old"], old.as_str());
+    let new = ok(&rg(&store, &["audit", "key"])).trim().to_string();
+    assert_ne!(old, new);
+    assert_eq!(out["new"], new.as_str());
+    let export = ok(&rg(&store, &["audit", "export"]));
+    assert!(export.contains("guard-key-rotated"));
+    ok(&rg(
+        &store,
+        &[
+            "act",
+            "complaint-lodge",
+            "--tld",
+            "xb",
+            "--category",
+            "technical",
+            "--text",
+            "after",
+        ],
+    ));
+    let all: Value = serde_json::from_str(&ok(&rg(&store, &["show", "all"]))).unwrap();
+    assert_eq!(all["identities"]["rootguard"]["key"], new.as_str());
+    // The checkpoint kept before the rotation, with the old key.
+    let out = rg(
+        &store,
+        &[
+            "audit",
+            "verify",
+            "--checkpoint",
+            kept.to_str().unwrap(),
+            "--verifier-key",
+            &old,
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The latest, with the new key.
+    let latest = dir.path().join("latest.checkpoint");
+    std::fs::write(&latest, ok(&rg(&store, &["audit", "checkpoint"]))).unwrap();
+    let (code, v) = verify(&store, &latest, &key);
+    assert_eq!(code, 0, "{v}");
+    // A key that is not the record's is refused.
+    let (_, stranger) = key_pair(dir.path(), "rootguard-x");
+    let out = rg(
+        &store,
+        &[
+            "audit",
+            "verify",
+            "--checkpoint",
+            latest.to_str().unwrap(),
+            "--verifier-key",
+            &stranger,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
 /// Events of two histories, each sealed by the guard, spliced into one
 /// journal do not link: the record refuses it.
 fn a_spliced_journal_is_refused() {
@@ -689,6 +759,10 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         crate::support::sync(
             "record::a_record_in_the_previous_format_is_migrated_not_misread",
             a_record_in_the_previous_format_is_migrated_not_misread,
+        ),
+        crate::support::sync(
+            "record::the_guard_key_rotates_by_an_event_sealed_with_the_old_key",
+            the_guard_key_rotates_by_an_event_sealed_with_the_old_key,
         ),
         crate::support::sync(
             "record::a_spliced_journal_is_refused",
