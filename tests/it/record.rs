@@ -589,6 +589,13 @@ fn a_record_in_the_previous_format_is_migrated_not_misread() {
         1,
         "66616e13dd0376b2d6aca038d447d0eeffda127480ba2258e361be0a0e80a7e6",
     );
+    // Format 2 (the Merkle tree, no snapshots yet): the format-3 fixture's
+    // journal and tree with the snapshot table of format 3 removed, which
+    // is what format 2 stored.
+    migrate_fixture(
+        2,
+        "c67e451029603c896660b9b129d8907e130a8a24c322c60eab6166dfc990289e",
+    );
     migrate_fixture(
         3,
         "c67e451029603c896660b9b129d8907e130a8a24c322c60eab6166dfc990289e",
