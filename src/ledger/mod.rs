@@ -836,14 +836,26 @@ mod tests {
     /// The first operator ("op") and its key, for an import.
     pub(crate) fn ops() -> Vec<identity::Registration> {
         let (_, vkey) = signed_note::generate_key(&mut rand_core::OsRng, "op");
-        vec![identity::Registration {
+        let mut v = vec![identity::Registration {
             id: "op".into(),
             kind: Kind::Operator,
             tlds: Vec::new(),
             person: "Operator One".into(),
             key: Some(vkey),
             token_sha256: None,
-        }]
+        }];
+        // The panel members the script appoints (p0..p6).
+        for i in 0..7 {
+            v.push(identity::Registration {
+                id: format!("p{i}"),
+                kind: Kind::PanelMember,
+                tlds: Vec::new(),
+                person: format!("Panel member {i}"),
+                key: None,
+                token_sha256: Some(command::sha256_hex(format!("p{i}").as_bytes())),
+            });
+        }
+        v
     }
 
     use super::*;

@@ -135,6 +135,21 @@ pub fn steady_digest<'a>(items: impl Iterator<Item = (&'a str, &'a SweepFacts)>)
 }
 
 impl World {
+    /// Refuses a seat for anyone but an active identity of `kind`: panel
+    /// and tribunal members vote with their own credentials
+    /// (`docs/RULES.md#identities`).
+    fn seated(&self, id: &str, kind: Kind) -> Result<(), Refusal> {
+        match self.identities.get(id) {
+            Some(i) if i.active() && i.registration.kind == kind => Ok(()),
+            _ => refused(
+                format!(
+                    "{id:?} is not a registered, active {kind}: register the member's identity first"
+                ),
+                super::identity::SECTION,
+            ),
+        }
+    }
+
     /// The guard's verifier key recorded in the state, if any.
     pub fn guard_key(&self) -> Option<&str> {
         self.identities
@@ -553,7 +568,9 @@ impl World {
                 json!({"case": id, "territory": territory})
             }
             Action::CaseAppoint { id, seat, member } => {
-                w.update_case(*id, |c| c.appoint(*seat, member.clone()))?
+                let r = w.update_case(*id, |c| c.appoint(*seat, member.clone()))?;
+                self.seated(&member.id, Kind::PanelMember)?;
+                r
             }
             Action::CasePriorRecord { id, document } => {
                 w.update_case(*id, |c| c.attach_prior_record(document))?
@@ -584,7 +601,9 @@ impl World {
                 w.update_case(*id, |c| c.appeal(*party, at, window))?
             }
             Action::CaseTribunalSeat { id, group, member } => {
-                w.update_case(*id, |c| c.seat_tribunal(*group, member.clone()))?
+                let r = w.update_case(*id, |c| c.seat_tribunal(*group, member.clone()))?;
+                self.seated(&member.id, Kind::TribunalMember)?;
+                r
             }
             Action::CaseTribunalVote { id, uphold } => {
                 w.update_case(*id, |c| c.tribunal_vote(actor, *uphold, at))?

@@ -88,6 +88,7 @@ invalid "not a ccTLD" --now 2026-01-12T00:00:00Z act case-open --tld zz --path '
 rg --now 2026-01-12T00:00:00Z act case-open --tld xa --path '{"path":"proceedings","complaint":1}' >/dev/null
 refused "ITU Resolution 102" --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat government --member "$(member g0 'Otherland' ',"government_of":"Otherland"')"
 refused "no involvement" --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat trusted-third-party --member "$(member t0 IANA)"
+refused "is not a registered, active panel-member" --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat local-internet-community --member "$(member nobody 'Examplia ISOC')"
 rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat local-internet-community --member "$(member p1 'Examplia ISOC')" >/dev/null
 rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat government --member "$(member p2 'Examplia' ',"government_of":"Examplia"')" >/dev/null
 rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat cctld-constituency --member "$(member p3 ccNSO)" >/dev/null
