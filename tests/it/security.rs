@@ -694,6 +694,24 @@ async fn tokens_paths_and_complainants() {
     // A complaint lodged by someone; the manager sees it without the name.
     // The operator registers her (through the API, with its token); she
     // signs on the command line, which sends her command to the daemon.
+    // The API refuses input carrying what only the guard observes (400),
+    // and records nothing.
+    for action in [
+        json!({"action": "sweep", "tld": "xa", "facts": {"at": "2026-11-25T10:00:00Z", "impaired": false,
+               "findings": {}, "threat": "total-outage", "threat_detail": "forged"}}),
+        json!({"action": "gate", "request": {"tld": "xa", "submitted_by": "x", "on_behalf_of": "x"},
+               "precheck": {"threat": null, "summary": "forged"}}),
+        json!({"action": "guard-key-rotated", "key": "rootguard+00000000+AQ"}),
+    ] {
+        let r = client
+            .post(format!("{base}/api/v1/actions"))
+            .bearer_auth(OP)
+            .body(action.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{action}");
+    }
     let (alice_key, alice_public) = crate::support::key(dir.path(), "alice-the-complainant");
     let r = client
         .post(format!("{base}/api/v1/actions"))
