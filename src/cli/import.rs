@@ -32,6 +32,16 @@ pub struct ImportArgs {
     /// Appeal window in days (docs/RULES.md#appeal; the source sets none).
     #[arg(long, default_value_t = 30)]
     appeal_window_days: i64,
+    /// The least time a cure instruction gives the manager, in days
+    /// (docs/RULES.md#durations).
+    #[arg(long, default_value_t = 30)]
+    min_cure_days: i64,
+    /// The shortest public comment period, in days (docs/RULES.md#durations).
+    #[arg(long, default_value_t = 30)]
+    min_comment_days: i64,
+    /// The shortest appeal window, in days (docs/RULES.md#durations).
+    #[arg(long, default_value_t = 14)]
+    min_appeal_window_days: i64,
     /// Trust anchor file with DS or DNSKEY records for '.' (default: the built-in IANA root KSKs).
     #[arg(long)]
     trust_anchor: Option<PathBuf>,
@@ -63,6 +73,9 @@ impl ImportArgs {
                 persist_sweeps: self.persist_sweeps,
                 clear_sweeps: self.clear_sweeps,
                 auto_suspend: !self.propose_suspensions,
+                min_cure_days: self.min_cure_days,
+                min_comment_days: self.min_comment_days,
+                min_appeal_window_days: self.min_appeal_window_days,
             },
             appeal_window_days: self.appeal_window_days,
             simulation: self.simulation,

@@ -216,6 +216,15 @@ pub enum Action {
         #[arg(long)]
         request: String,
     },
+    /// The manager gives its explanation, recorded as a step (BP §4.4).
+    ComplaintExplanation {
+        /// Complaint number.
+        #[arg(long)]
+        id: u64,
+        /// The explanation.
+        #[arg(long)]
+        text: String,
+    },
     /// Write a cure instruction with a course and deadline (BP §4.4.1).
     ComplaintCureInstruction {
         /// Complaint number.
@@ -547,7 +556,8 @@ impl Action {
             Action::ComplaintLodge { .. } | Action::ComplaintClose { .. } => ps::LODGE,
             Action::ComplaintAssess { .. }
             | Action::ComplaintInform { .. }
-            | Action::ComplaintExplain { .. } => ps::HANDLING,
+            | Action::ComplaintExplain { .. }
+            | Action::ComplaintExplanation { .. } => ps::HANDLING,
             Action::ComplaintCureInstruction { .. }
             | Action::ComplaintCure { .. }
             | Action::ComplaintNoMerit { .. } => ps::CURE,
@@ -589,9 +599,12 @@ impl Action {
                 Role::PanelMember,
                 Role::Guard,
             ],
+            // Only the ccTLD's own manager cures, answers or explains
+            // (docs/RULES.md#cure).
             Action::ComplaintCure { .. }
             | Action::ComplaintNoMerit { .. }
-            | Action::Gate { .. } => &[Role::Operator, Role::Manager],
+            | Action::ComplaintExplanation { .. } => &[Role::Manager],
+            Action::Gate { .. } => &[Role::Operator, Role::Manager],
             Action::ChangeConfirm { .. } => &[Role::Manager],
             Action::CaseVote { .. } | Action::CaseTribunalVote { .. } => &[Role::PanelMember],
             _ => &[Role::Operator],

@@ -150,6 +150,20 @@ impl World {
         }
     }
 
+    /// Refuses anyone but a registered manager (the identity's scope to
+    /// the complaint's ccTLD is checked before the rules are applied):
+    /// only the ccTLD's own manager cures, answers "no merit" or explains
+    /// (`docs/RULES.md#cure`).
+    fn own_manager(&self, actor: &str) -> Result<(), Refusal> {
+        match self.identities.get(actor) {
+            Some(i) if i.active() && i.registration.kind == Kind::Manager => Ok(()),
+            _ => refused(
+                format!("{actor:?} is not the ccTLD's registered manager: only the manager itself cures, answers or explains"),
+                crate::policy::complaint::section::CURE,
+            ),
+        }
+    }
+
     /// The guard's verifier key recorded in the state, if any.
     pub fn guard_key(&self) -> Option<&str> {
         self.identities
@@ -243,6 +257,17 @@ impl World {
                 identities,
                 simulation,
             } => {
+                PolicyConfig::duration(
+                    "the appeal window",
+                    *appeal_window_days,
+                    policy.min_appeal_window_days,
+                )?;
+                for (what, days) in [
+                    ("the minimum cure time", policy.min_cure_days),
+                    ("the minimum comment period", policy.min_comment_days),
+                ] {
+                    PolicyConfig::duration(what, days, 1)?;
+                }
                 w.seeded = true;
                 w.seed_authenticity = authenticity.clone();
                 w.settings = Settings {
@@ -461,9 +486,13 @@ impl World {
                     json!({"steady": steady})
                 }
             }
-            Action::SuspensionConfirm { tld } => w.update_technical(tld, |t| t.confirm(at))?,
+            Action::SuspensionConfirm { tld } => {
+                let policy = &self.settings.policy;
+                w.update_technical(tld, |t| t.confirm(at, policy))?
+            }
             Action::SuspensionImpose { tld, measure } => {
-                w.update_technical(tld, |t| t.impose(*measure, at))?
+                let policy = &self.settings.policy;
+                w.update_technical(tld, |t| t.impose(*measure, at, policy))?
             }
             Action::SuspensionLift { tld, reason } => {
                 w.update_technical(tld, |t| t.lift(reason))?
@@ -494,11 +523,20 @@ impl World {
                 id,
                 course,
                 deadline,
-            } => w.update_complaint(*id, |c| c.instruct_cure(course, *deadline))?,
+            } => {
+                let min = self.settings.policy.min_cure_days;
+                w.update_complaint(*id, |c| c.instruct_cure(course, *deadline, at, min))?
+            }
+            Action::ComplaintExplanation { id, text } => {
+                self.own_manager(actor)?;
+                w.update_complaint(*id, |c| c.explain(text))?
+            }
             Action::ComplaintCure { id, statement } => {
+                self.own_manager(actor)?;
                 w.update_complaint(*id, |c| c.cure(statement))?
             }
             Action::ComplaintNoMerit { id, answer } => {
+                self.own_manager(actor)?;
                 w.update_complaint(*id, |c| c.answer_no_merit(answer))?
             }
             Action::ComplaintFailureNotice { id, notice } => {
@@ -613,6 +651,11 @@ impl World {
                 w.update_case(*id, |c| c.apply(application.clone()))?
             }
             Action::CaseComment { id, days } => {
+                PolicyConfig::duration(
+                    "the public comment period",
+                    *days,
+                    self.settings.policy.min_comment_days,
+                )?;
                 w.update_case(*id, |c| c.open_comment(at, *days))?
             }
             Action::CaseSelect { id, applicant } => {

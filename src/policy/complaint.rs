@@ -76,6 +76,8 @@ pub enum Stage {
     Informed,
     /// The manager was asked for an explanation.
     ExplanationRequested,
+    /// The manager gave its explanation.
+    Explained,
     /// A cure instruction was written.
     CureInstructed {
         /// The suggested course of action.
@@ -216,9 +218,30 @@ impl Complaint {
     }
 
     /// Writes a cure instruction with a suggested course and a deadline (§4.4.1).
-    pub fn instruct_cure(&self, course: &str, deadline: Timestamp) -> Result<Complaint, Refusal> {
-        if !matches!(self.stage, Stage::Informed | Stage::ExplanationRequested) {
+    /// The deadline lies at least `min_days` after `at`, so that the
+    /// opportunity to cure is real (`docs/RULES.md#durations`).
+    pub fn instruct_cure(
+        &self,
+        course: &str,
+        deadline: Timestamp,
+        at: Timestamp,
+        min_days: i64,
+    ) -> Result<Complaint, Refusal> {
+        if !matches!(
+            self.stage,
+            Stage::Informed | Stage::ExplanationRequested | Stage::Explained
+        ) {
             return Err(self.wrong("instruct a cure", section::CURE));
+        }
+        let earliest = at.plus_days(min_days.max(1));
+        if deadline < earliest {
+            return refuse(
+                format!(
+                    "the cure deadline {deadline} is less than {} days away (earliest {earliest}): the manager must have a real opportunity to cure",
+                    min_days.max(1)
+                ),
+                super::section::DURATIONS,
+            );
         }
         if course.trim().is_empty() {
             return refuse(
@@ -236,6 +259,20 @@ impl Complaint {
                 "cure instruction: {course} (deadline {})",
                 deadline
             )),
+        ))
+    }
+
+    /// The manager's explanation, recorded as a step (§4.4).
+    pub fn explain(&self, explanation: &str) -> Result<Complaint, Refusal> {
+        if self.stage != Stage::ExplanationRequested {
+            return Err(self.wrong("receive the manager's explanation", section::HANDLING));
+        }
+        if explanation.trim().is_empty() {
+            return refuse("the manager's explanation must not be empty", section::HANDLING);
+        }
+        Ok(self.next(
+            Stage::Explained,
+            Some(format!("manager's explanation: {explanation}")),
         ))
     }
 
@@ -366,6 +403,12 @@ impl Complaint {
 mod tests {
     use super::*;
 
+    /// Forty days, in seconds: a deadline beyond the 30-day minimum.
+    const D: i64 = 40 * 86_400;
+    fn ts(s: i64) -> crate::time::Timestamp {
+        crate::time::Timestamp::from_second(s)
+    }
+
     pub(crate) fn to_failed_mediation() -> Complaint {
         let c = Complaint::lodge(
             7,
@@ -379,10 +422,7 @@ mod tests {
         let c = c.inform_constituency("letter 1").unwrap();
         let c = c.request_explanation("please explain").unwrap();
         let c = c
-            .instruct_cure(
-                "publish a registration policy",
-                crate::time::Timestamp::from_second(1000),
-            )
+            .instruct_cure("publish a registration policy", ts(D), ts(0), 30)
             .unwrap();
         let c = c.answer_no_merit("we disagree").unwrap();
         let c = c
@@ -408,8 +448,7 @@ mod tests {
     fn steps_cannot_be_skipped() {
         let c = Complaint::lodge(1, "xa", Category::NonTechnical, "a", "x").unwrap();
         assert!(
-            c.instruct_cure("c", crate::time::Timestamp::from_second(1))
-                .is_err()
+            c.instruct_cure("c", ts(D), ts(0), 30).is_err()
         );
         assert!(c.open_mediation().is_err());
         let c = c
@@ -418,7 +457,7 @@ mod tests {
             .inform_constituency("n")
             .unwrap();
         let c = c
-            .instruct_cure("course", crate::time::Timestamp::from_second(1000))
+            .instruct_cure("course", ts(D), ts(0), 30)
             .unwrap();
         // Before the deadline and without refusal, no failure notice.
         let e = c
@@ -426,7 +465,7 @@ mod tests {
             .unwrap_err();
         assert!(e.section.contains("§4.4.2"), "{e}");
         let f = c
-            .notice_failure_to_cure("n", crate::time::Timestamp::from_second(2000))
+            .notice_failure_to_cure("n", ts(D + 1))
             .unwrap();
         let m = f.open_mediation().unwrap();
         let e = m.fail_mediation().unwrap_err();
@@ -480,14 +519,13 @@ mod tests {
         );
         let i = a.inform_constituency("n").unwrap();
         assert!(
-            i.instruct_cure(" ", crate::time::Timestamp::from_second(1))
-                .is_err(),
+            i.instruct_cure(" ", ts(D), ts(0), 30).is_err(),
             "a course must be suggested"
         );
         let m = i
-            .instruct_cure("c", crate::time::Timestamp::from_second(0))
+            .instruct_cure("c", ts(D), ts(0), 30)
             .unwrap()
-            .notice_failure_to_cure("n", crate::time::Timestamp::from_second(1))
+            .notice_failure_to_cure("n", ts(D + 1))
             .unwrap()
             .open_mediation()
             .unwrap();
@@ -500,5 +538,34 @@ mod tests {
             .is_err()
         );
         assert_eq!(m.resolve("agreed").unwrap().stage, Stage::Resolved);
+    }
+
+    #[test]
+    fn the_opportunity_to_cure_is_real() {
+        let i = Complaint::lodge(1, "xa", Category::NonTechnical, "a", "x")
+            .unwrap()
+            .assess(true, "r")
+            .unwrap()
+            .inform_constituency("n")
+            .unwrap();
+        let now = ts(1_800_000_000);
+        // A deadline in the past, or sooner than the minimum: refused.
+        for deadline in [ts(0), now, now.plus_days(29)] {
+            let e = i.instruct_cure("c", deadline, now, 30).unwrap_err();
+            assert!(e.section.contains("#durations"), "{e}");
+        }
+        let c = i.instruct_cure("c", now.plus_days(30), now, 30).unwrap();
+        // A failure-to-cure notice one second later: refused.
+        assert!(
+            c.notice_failure_to_cure("n", ts(now.as_second() + 1))
+                .is_err()
+        );
+        // The explanation is a step of its own, and never empty.
+        let e = i.request_explanation("why?").unwrap();
+        assert!(e.explain(" ").is_err());
+        let x = e.explain("we lacked staff").unwrap();
+        assert_eq!(x.stage, Stage::Explained);
+        assert!(x.record.last().unwrap().contains("we lacked staff"));
+        assert!(x.instruct_cure("c", now.plus_days(31), now, 30).is_ok());
     }
 }

@@ -40,6 +40,11 @@ pub mod section {
     pub const NOT_REDELEGATION: &str = "docs/RULES.md#suspension-not-redelegation; BP §4.3";
     /// Nobody imposes, confirms or extends a suspension without a current threat.
     pub const NEEDS_THREAT: &str = "docs/RULES.md#suspension-needs-threat; BP §4.3";
+    /// Durations: positive and at least their configured minimum.
+    pub const DURATIONS: &str = "docs/RULES.md#durations; BP §4.4.1, §6.4, §7";
+    /// An imposition needs a threat persisting for K sweeps up to now and
+    /// an open technical complaint; K new sweeps after an early lift.
+    pub const PERSISTS: &str = "docs/RULES.md#suspension-persists; BP §4.3";
     /// The approved delegation record.
     pub const RECORD: &str = "docs/RULES.md#record";
     /// Nothing recorded is lost or rewritten.
@@ -83,6 +88,16 @@ pub struct PolicyConfig {
     /// Whether the guard imposes a justified suspension itself (true) or
     /// proposes it to an operator (false).
     pub auto_suspend: bool,
+    /// The least time, in days, a cure instruction gives the manager: its
+    /// deadline lies at least this far in the future
+    /// (`docs/RULES.md#durations`). Default 30.
+    pub min_cure_days: i64,
+    /// The shortest public comment period in days (`docs/RULES.md#durations`).
+    /// Default 30.
+    pub min_comment_days: i64,
+    /// The shortest appeal window in days (`docs/RULES.md#durations`).
+    /// Default 14.
+    pub min_appeal_window_days: i64,
 }
 
 impl Default for PolicyConfig {
@@ -91,6 +106,24 @@ impl Default for PolicyConfig {
             persist_sweeps: 3,
             clear_sweeps: 3,
             auto_suspend: true,
+            min_cure_days: 30,
+            min_comment_days: 30,
+            min_appeal_window_days: 14,
         }
+    }
+}
+
+impl PolicyConfig {
+    /// Refuses a duration of `days` below `min` (and any duration that is
+    /// not positive) for `what` (`docs/RULES.md#durations`).
+    pub fn duration(what: &str, days: i64, min: i64) -> Result<(), Refusal> {
+        let min = min.max(1);
+        if days < min {
+            return Err(Refusal::new(
+                format!("{what} of {days} days is shorter than the configured minimum of {min} days"),
+                section::DURATIONS,
+            ));
+        }
+        Ok(())
     }
 }

@@ -187,6 +187,11 @@ pub struct TldTechnical {
     pub suspension: Suspension,
     /// The threat of the latest sweep that was not impaired.
     pub current_threat: Option<ThreatKind>,
+    /// Consecutive sweeps (not impaired) that showed a threat of any kind,
+    /// up to now; reset by a clear sweep and by an early lift
+    /// (`docs/RULES.md#suspension-persists`).
+    #[serde(default)]
+    pub threat_sweeps: u32,
 }
 
 /// What a transition did; each is recorded as one event.
@@ -247,6 +252,18 @@ pub enum Effect {
         /// Evidence.
         evidence: String,
     },
+    /// The threat changed kind: the measure in force switched to the least
+    /// one for the threat seen now.
+    SuspensionSwitched {
+        /// The measure before.
+        from: Measure,
+        /// The threat now.
+        kind: ThreatKind,
+        /// The measure now.
+        measure: Measure,
+        /// Evidence.
+        evidence: String,
+    },
     /// The suspension was lifted; the approved delegation is restored.
     SuspensionLifted {
         /// The measure lifted.
@@ -272,6 +289,7 @@ impl Effect {
             Effect::SuspensionProposed { .. } => "suspension.proposed",
             Effect::SuspensionImposed { .. } => "suspension.imposed",
             Effect::SuspensionReassessed { .. } => "suspension.reassessed",
+            Effect::SuspensionSwitched { .. } => "suspension.switched",
             Effect::SuspensionLifted { .. } => "suspension.lifted",
             Effect::ProposalWithdrawn { .. } => "suspension.withdrawn",
         }
@@ -284,9 +302,9 @@ impl Effect {
             Effect::ComplaintOpened { .. }
             | Effect::EvidenceAppended { .. }
             | Effect::ComplaintClosed { .. } => section::TECHNICAL,
-            Effect::SuspensionProposed { .. } | Effect::SuspensionImposed { .. } => {
-                section::SUSPENSION
-            }
+            Effect::SuspensionProposed { .. }
+            | Effect::SuspensionImposed { .. }
+            | Effect::SuspensionSwitched { .. } => section::SUSPENSION,
             Effect::SuspensionReassessed { .. }
             | Effect::SuspensionLifted { .. }
             | Effect::ProposalWithdrawn { .. } => section::SUSPENSION_LIFT,
@@ -313,6 +331,11 @@ impl TldTechnical {
         let mut next = self.clone();
         let mut effects = Vec::new();
         next.current_threat = facts.threat;
+        next.threat_sweeps = if facts.threat.is_some() {
+            self.threat_sweeps.saturating_add(1)
+        } else {
+            0
+        };
 
         let families: BTreeSet<Family> = self
             .tracks
@@ -415,17 +438,11 @@ impl TldTechnical {
                 }
             }
             (Suspension::Pending { .. }, None) | (Suspension::None, None) => Suspension::None,
-            (
-                Suspension::Proposed {
-                    kind,
-                    measure,
-                    since,
-                    ..
-                },
-                Some(_),
-            ) => Suspension::Proposed {
-                kind: *kind,
-                measure: *measure,
+            (Suspension::Proposed { since, .. }, Some(now)) => Suspension::Proposed {
+                // The least measure for the threat seen now
+                // (`docs/RULES.md#suspension-least-current`).
+                kind: now,
+                measure: Measure::for_threat(now),
                 since: *since,
                 clear_sweeps: 0,
             },
@@ -457,16 +474,29 @@ impl TldTechnical {
                     since,
                     ..
                 },
-                Some(_),
+                Some(now),
             ) => {
-                effects.push(Effect::SuspensionReassessed {
-                    threat_present: true,
-                    clear_sweeps: 0,
-                    evidence,
-                });
+                let least = Measure::for_threat(now);
+                if least != *measure || now != *kind {
+                    // The threat changed kind: the measure switches at once
+                    // to the least one for the threat seen now
+                    // (`docs/RULES.md#suspension-least-current`).
+                    effects.push(Effect::SuspensionSwitched {
+                        from: *measure,
+                        kind: now,
+                        measure: least,
+                        evidence,
+                    });
+                } else {
+                    effects.push(Effect::SuspensionReassessed {
+                        threat_present: true,
+                        clear_sweeps: 0,
+                        evidence,
+                    });
+                }
                 Suspension::Active {
-                    kind: *kind,
-                    measure: *measure,
+                    kind: now,
+                    measure: least,
                     since: *since,
                     clear_sweeps: 0,
                 }
@@ -507,26 +537,31 @@ impl TldTechnical {
 
     /// An operator confirms a proposed suspension; refused unless the
     /// latest sweep still shows the threat.
-    pub fn confirm(&self, at: Timestamp) -> Result<(TldTechnical, Effect), Refusal> {
-        let Suspension::Proposed { kind, measure, .. } = &self.suspension else {
+    pub fn confirm(
+        &self,
+        at: Timestamp,
+        cfg: &PolicyConfig,
+    ) -> Result<(TldTechnical, Effect), Refusal> {
+        let Suspension::Proposed { .. } = &self.suspension else {
             return Err(Refusal::new(
                 "no suspension is proposed for this TLD",
                 section::SUSPENSION,
             ));
         };
-        self.require_threat("confirm")?;
+        let kind = self.require_persisting_threat("confirm", cfg)?;
+        let measure = Measure::for_threat(kind);
         let mut next = self.clone();
         next.suspension = Suspension::Active {
-            kind: *kind,
-            measure: *measure,
+            kind,
+            measure,
             since: at,
             clear_sweeps: 0,
         };
         Ok((
             next,
             Effect::SuspensionImposed {
-                kind: *kind,
-                measure: *measure,
+                kind,
+                measure,
                 by_guard: false,
                 evidence: "confirmed by an operator".into(),
             },
@@ -540,6 +575,7 @@ impl TldTechnical {
         &self,
         measure: Measure,
         at: Timestamp,
+        cfg: &PolicyConfig,
     ) -> Result<(TldTechnical, Effect), Refusal> {
         if let Suspension::Active { .. } = self.suspension {
             return Err(Refusal::new(
@@ -547,7 +583,7 @@ impl TldTechnical {
                 section::NEEDS_THREAT,
             ));
         }
-        let kind = self.require_threat("impose")?;
+        let kind = self.require_persisting_threat("impose", cfg)?;
         let least = Measure::for_threat(kind);
         if measure != least {
             return Err(Refusal::new(
@@ -585,6 +621,9 @@ impl TldTechnical {
         };
         let mut next = self.clone();
         next.suspension = Suspension::None;
+        // A new suspension needs K new threat sweeps
+        // (`docs/RULES.md#suspension-persists`).
+        next.threat_sweeps = 0;
         Ok((
             next,
             Effect::SuspensionLifted {
@@ -602,6 +641,34 @@ impl TldTechnical {
             )
         })
     }
+
+    /// The current threat, when it has persisted for K sweeps up to now
+    /// and a technical complaint about the ccTLD is open
+    /// (`docs/RULES.md#suspension-persists`).
+    fn require_persisting_threat(
+        &self,
+        what: &str,
+        cfg: &PolicyConfig,
+    ) -> Result<ThreatKind, Refusal> {
+        let kind = self.require_threat(what)?;
+        let k = cfg.persist_sweeps.max(1);
+        if self.threat_sweeps < k {
+            return Err(Refusal::new(
+                format!(
+                    "cannot {what} a suspension: the threat has persisted for {} of the {k} consecutive sweeps required (counted anew after an early lift)",
+                    self.threat_sweeps
+                ),
+                section::PERSISTS,
+            ));
+        }
+        if !self.tracks.values().any(|t| matches!(t, Track::Open { .. })) {
+            return Err(Refusal::new(
+                format!("cannot {what} a suspension: no technical complaint about this ccTLD is open"),
+                section::PERSISTS,
+            ));
+        }
+        Ok(kind)
+    }
 }
 
 #[cfg(test)]
@@ -614,6 +681,7 @@ mod tests {
             persist_sweeps: 3,
             clear_sweeps: 3,
             auto_suspend: auto,
+            ..PolicyConfig::default()
         }
     }
 
@@ -758,11 +826,11 @@ mod tests {
         // Threat gone: confirmation refused, citing §4.3.
         let (cleared, _) = run(&s, &[(None, false, false)], &cfg(false));
         let err = cleared
-            .confirm(crate::time::Timestamp::from_second(0))
+            .confirm(crate::time::Timestamp::from_second(0), &cfg(false))
             .unwrap_err();
         assert!(err.section.contains("§4.3"), "{err}");
         // Threat present: confirmed.
-        let (active, eff) = s.confirm(crate::time::Timestamp::from_second(0)).unwrap();
+        let (active, eff) = s.confirm(crate::time::Timestamp::from_second(0), &cfg(false)).unwrap();
         assert_eq!(active.active_measure(), Some(Measure::HoldDelegation));
         assert!(matches!(
             eff,
@@ -782,34 +850,27 @@ mod tests {
 
     #[test]
     fn operator_impositions_are_refused_without_threat_or_with_a_larger_measure() {
+        let t0 = crate::time::Timestamp::from_second(0);
+        let c = cfg(false);
         let s = TldTechnical::default();
         assert!(
-            s.impose(
-                Measure::HoldDelegation,
-                crate::time::Timestamp::from_second(0)
-            )
-            .unwrap_err()
-            .section
-            .contains("§4.3")
+            s.impose(Measure::HoldDelegation, t0, &c)
+                .unwrap_err()
+                .section
+                .contains("§4.3")
         );
-        let (s, _) = run(
-            &s,
-            &[(Some(ThreatKind::DnssecBogus), false, false)],
-            &cfg(false),
-        );
-        let err = s
-            .impose(
-                Measure::HoldDelegation,
-                crate::time::Timestamp::from_second(0),
-            )
-            .unwrap_err();
+        let bogus = (Some(ThreatKind::DnssecBogus), false, false);
+        // One threat sweep is not a threat that persists: refused.
+        let (one, _) = run(&s, &[bogus], &c);
+        let err = one.impose(Measure::WithholdDs, t0, &c).unwrap_err();
+        assert!(err.section.contains("#suspension-persists"), "{err}");
+        let (s, _) = run(&s, &[bogus; 3], &c);
+        let err = s.impose(Measure::HoldDelegation, t0, &c).unwrap_err();
         assert!(err.reason.contains("least"), "{err}");
-        let (active, _) = s
-            .impose(Measure::WithholdDs, crate::time::Timestamp::from_second(0))
-            .unwrap();
+        let (active, _) = s.impose(Measure::WithholdDs, t0, &c).unwrap();
         assert!(
             active
-                .impose(Measure::WithholdDs, crate::time::Timestamp::from_second(0))
+                .impose(Measure::WithholdDs, t0, &c)
                 .unwrap_err()
                 .reason
                 .contains("cannot be extended")
@@ -818,6 +879,61 @@ mod tests {
         assert_eq!(lifted.suspension, Suspension::None);
         assert!(matches!(e, Effect::SuspensionLifted { .. }));
         assert!(lifted.lift("again").is_err());
+        // Re-imposing right after an early lift needs K new threat sweeps.
+        let err = lifted.impose(Measure::WithholdDs, t0, &c).unwrap_err();
+        assert!(err.section.contains("#suspension-persists"), "{err}");
+        let (again, _) = run(&lifted, &[bogus; 2], &c);
+        assert!(again.impose(Measure::WithholdDs, t0, &c).is_err());
+        let (again, _) = run(&again, &[bogus], &c);
+        assert!(again.impose(Measure::WithholdDs, t0, &c).is_ok());
+    }
+
+    #[test]
+    fn a_threat_without_an_open_complaint_justifies_no_imposition() {
+        let t0 = crate::time::Timestamp::from_second(0);
+        let c = cfg(false);
+        let mut s = TldTechnical::default();
+        // Threat sweeps whose findings the complaint track never saw.
+        for i in 0..3 {
+            let mut f = facts(i, Some(ThreatKind::DnssecBogus), false, false);
+            f.findings.clear();
+            s = s.sweep(&f, &c).0;
+        }
+        let err = s.impose(Measure::WithholdDs, t0, &c).unwrap_err();
+        assert!(err.reason.contains("no technical complaint"), "{err}");
+    }
+
+    #[test]
+    fn the_measure_follows_the_current_threat_at_once() {
+        let (s, _) = run(&TldTechnical::default(), &[(OUT, true, false); 3], &cfg(true));
+        assert_eq!(s.active_measure(), Some(Measure::HoldDelegation));
+        let (s, e) = run(&s, &[(Some(ThreatKind::DnssecBogus), true, false)], &cfg(true));
+        assert_eq!(s.active_measure(), Some(Measure::WithholdDs));
+        assert!(e[0].iter().any(|e| matches!(
+            e,
+            Effect::SuspensionSwitched {
+                from: Measure::HoldDelegation,
+                measure: Measure::WithholdDs,
+                ..
+            }
+        )));
+        // R clear sweeps means R sweeps with no threat of any kind.
+        let (s, _) = run(
+            &s,
+            &[(None, false, false), (None, false, false), (OUT, true, false)],
+            &cfg(true),
+        );
+        assert_eq!(s.active_measure(), Some(Measure::HoldDelegation));
+        // A proposal follows the current threat too.
+        let (p, _) = run(&TldTechnical::default(), &[(OUT, true, false); 3], &cfg(false));
+        let (p, _) = run(&p, &[(Some(ThreatKind::DnssecBogus), true, false)], &cfg(false));
+        assert!(matches!(
+            p.suspension,
+            Suspension::Proposed {
+                measure: Measure::WithholdDs,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -886,14 +1002,16 @@ mod tests {
                         }
                         Some((n, *t, *imp))
                     }
-                    Step::Confirm => s.confirm(crate::time::Timestamp::from_second(0)).ok().map(|(n, _)| (n, s.current_threat, false)),
-                    Step::Impose(m) => s.impose(*m, crate::time::Timestamp::from_second(0)).ok().map(|(n, _)| (n, s.current_threat, false)),
+                    Step::Confirm => s.confirm(crate::time::Timestamp::from_second(0), &c).ok().map(|(n, _)| (n, s.current_threat, false)),
+                    Step::Impose(m) => s.impose(*m, crate::time::Timestamp::from_second(0), &c).ok().map(|(n, _)| (n, s.current_threat, false)),
                     Step::Lift => s.lift("op").ok().map(|(n, _)| (n, s.current_threat, false)),
                 };
                 if let Some((n, threat, impaired)) = result {
                     // A suspension comes into force only with a current threat.
                     if !was_active && n.active_measure().is_some() {
                         prop_assert!(n.current_threat.is_some() && !impaired);
+                        // ... persisting for K sweeps up to now.
+                        prop_assert!(n.threat_sweeps >= c.persist_sweeps);
                         prop_assert!(threat.is_some() || matches!(st, Step::Confirm | Step::Impose(_)));
                     }
                     if let Suspension::Active { kind, measure, .. } = &n.suspension {
