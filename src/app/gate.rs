@@ -86,7 +86,9 @@ impl App {
         let request = validate(&request, approved.as_ref())?;
         let approved = self.world().approved.get(request.tld.as_str()).cloned();
         let precheck = match &approved {
-            Some(a) if request.changes_delegation(a) => {
+            // A redelegation is pre-checked too, whether or not it
+            // changes NS, glue or DS (docs/RULES.md#gate-bound).
+            Some(a) if request.changes_delegation(a) || request.changes_manager(a) => {
                 precheck(
                     request.applied_to(a).delegation(),
                     self.config.probe.clone(),

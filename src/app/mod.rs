@@ -326,7 +326,7 @@ impl App {
     /// than [`CHECKPOINT_INTERVAL_SECS`] (`docs/RULES.md#checkpoints`).
     pub async fn checkpoint(self: &Arc<Self>, changed: bool) -> Result<(), AppError> {
         self.blocking(move |ledger, app| {
-            sign_checkpoint(ledger.store(), app.guard_key()?, changed, Timestamp::now())
+            sign_checkpoint(ledger, app.guard_key()?, changed, Timestamp::now())
         })
         .await
     }
@@ -390,17 +390,20 @@ impl App {
     }
 }
 
-/// Signs a checkpoint of `store` with the guard's `key` at `now` when it
+/// Signs a checkpoint of the events `ledger` admitted with the guard's `key` at `now` when it
 /// grew and `changed` is set or the latest is older than
 /// [`CHECKPOINT_INTERVAL_SECS`] (`docs/RULES.md#checkpoints`); never a tree
 /// that does not extend the last one this key signed (kept beside it).
 pub fn sign_checkpoint(
-    store: &crate::store::Store,
+    ledger: &crate::ledger::Ledger,
     key: &SigningKey,
     changed: bool,
     now: Timestamp,
 ) -> Result<(), AppError> {
-    let size = store.size()?;
+    let store = ledger.store();
+    // Only what the ledger admitted (linked and sealed): events another
+    // hand appended to the table are never signed over.
+    let size = store.size()?.min(ledger.head().max(0) as u64);
     let latest = store.latest_checkpoint()?;
     let due = match &latest {
         None => true,

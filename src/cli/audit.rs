@@ -207,7 +207,7 @@ impl AuditCommand {
                     .rotate_key(&next, at)
                     .map_err(crate::app::AppError::from)?;
                 // The rotation is committed to by the old key's checkpoint.
-                crate::app::sign_checkpoint(ledger.store(), &old, true, at)?;
+                crate::app::sign_checkpoint(&ledger, &old, true, at)?;
                 drop(ledger);
                 let retired = beside(&format!(".retired-{}", at.as_second()));
                 let rename = |from: &PathBuf, to: &PathBuf| {

@@ -225,7 +225,7 @@ pub fn simulate(
             simulation: true,
         },
     )?;
-    sign_checkpoint(ledger.store(), &guard, true, t0)?;
+    sign_checkpoint(&ledger, &guard, true, t0)?;
     let sweeps = days * 24 * 60;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut state: BTreeMap<String, Condition> = BTreeMap::new();
@@ -284,7 +284,7 @@ pub fn simulate(
             .iter()
             .filter(|r| r.result.to_string().contains("suspension-imposed"))
             .count() as u64;
-        sign_checkpoint(ledger.store(), &guard, changed, at)?;
+        sign_checkpoint(&ledger, &guard, changed, at)?;
         record_ms.push(timer.elapsed().as_secs_f64() * 1000.0);
         if recorded.len() == 1 && i % 97 == 0 {
             steady_growth.push((size(store) + size(&wal)).saturating_sub(before));
@@ -341,7 +341,7 @@ pub fn simulate(
                     .is_ok()
                 {
                     gate_decisions += 1;
-                    sign_checkpoint(ledger.store(), &guard, true, at.plus_secs(1))?;
+                    sign_checkpoint(&ledger, &guard, true, at.plus_secs(1))?;
                 }
             }
         }

@@ -417,7 +417,18 @@ impl Ledger {
             return Ok((Ledger::from_store(store, key)?, None));
         };
         let mut state = legacy::derive(&store)?;
-        let at = Timestamp::now().max(state.last_at);
+        // The record's clock is the system clock: old events dated after it
+        // (older formats let any caller set the time) are flagged in the
+        // migration event and the clock is brought back to now, or every
+        // real-time writer would be locked out (docs/RULES.md#migration).
+        let at = Timestamp::now();
+        let future = (state.last_at > at).then_some(state.last_at);
+        if let Some(t) = future {
+            tracing::warn!(
+                "the old record's latest event is dated {t}, after the system clock ({at}): its clock was set by hand; the migrated record's clock is the system clock"
+            );
+            state.last_at = at;
+        }
         for r in identities {
             if r.kind != Kind::Guard {
                 identity::check_registration(&state.identities, &state.approved, r, None)
@@ -454,7 +465,10 @@ impl Ledger {
             reset: Some(Box::new(state)),
             ..Change::default()
         };
-        let result = json!({"migrated": {"from": m.from, "to": m.to, "head": m.head}});
+        let mut result = json!({"migrated": {"from": m.from, "to": m.to, "head": m.head}});
+        if let Some(t) = future {
+            result["clock"] = json!({"latest_old_event": t, "set_back_to": at});
+        }
         let event = new_event("rootguard", Role::Guard, at, &action, &result, &change);
         let appended = ledger.store.append(event)?;
         ledger.world.last_at = at;
@@ -844,6 +858,15 @@ mod tests {
             key: Some(vkey),
             token_sha256: None,
         }];
+        // The manager of .xa, who answers its complaint.
+        v.push(identity::Registration {
+            id: "old".into(),
+            kind: Kind::Manager,
+            tlds: vec![crate::zone::Tld::parse("xa").unwrap()],
+            person: "Old NIC's manager".into(),
+            key: None,
+            token_sha256: Some(command::sha256_hex(b"old")),
+        });
         // The panel members the script appoints (p0..p6).
         for i in 0..7 {
             v.push(identity::Registration {
@@ -890,14 +913,25 @@ mod tests {
                 submitted_by: "x".into(),
                 on_behalf_of: to.into(),
                 manager: Some(to.into()),
-                ns: None,
+                ns: Some(vec![crate::zone::host::HostName::parse("ns1.xa").unwrap()]),
                 glue: None,
                 ds: None,
-                admin_contact: None,
-                tech_contact: None,
+                admin_contact: Some(crate::policy::registry::ContactRecord {
+                    name: "admin".into(),
+                    organisation: to.into(),
+                    country: "Examplia".into(),
+                }),
+                tech_contact: Some(crate::policy::registry::ContactRecord {
+                    name: "tech".into(),
+                    organisation: to.into(),
+                    country: "Examplia".into(),
+                }),
                 confirmations: Confirmations::default(),
             }),
-            precheck: None,
+            precheck: Some(crate::policy::gate::Precheck {
+                threat: None,
+                summary: "verdict pass".into(),
+            }),
         }
     }
 
@@ -1026,7 +1060,7 @@ mod tests {
                 capacity: true,
             },
         }));
-        s.push(op(CaseComment { id: 1, days: 3 }));
+        s.push(op(CaseComment { id: 1, days: 30 }));
         s.push(op(CaseSelect {
             id: 1,
             applicant: "New NIC".into(),

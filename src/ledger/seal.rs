@@ -52,7 +52,13 @@ pub fn guard_keys(store: &crate::store::Store) -> Result<Vec<(i64, String)>, Led
             if let Some(k) = e.event.payload["action"]["key"].as_str() {
                 chain.push((e.seq + 1, k.to_string()));
             }
-        } else if let Some(k) = expected_key(&super::World::default(), &e, None) {
+        } else if chain.is_empty()
+            && let Some(k) = expected_key(&super::World::default(), &e, None)
+        {
+            // Only the first import or migration anchors the chain: a later
+            // one naming another key is sealed by the key then in force, or
+            // it is not the guard's (a forged "migration" cannot bring its
+            // own key).
             chain.push((e.seq, k));
         }
     }

@@ -158,7 +158,9 @@ impl World {
         match self.identities.get(actor) {
             Some(i) if i.active() && i.registration.kind == Kind::Manager => Ok(()),
             _ => refused(
-                format!("{actor:?} is not the ccTLD's registered manager: only the manager itself cures, answers or explains"),
+                format!(
+                    "{actor:?} is not the ccTLD's registered manager: only the manager itself cures, answers or explains"
+                ),
                 crate::policy::complaint::section::CURE,
             ),
         }
@@ -707,6 +709,19 @@ impl World {
                     .collect();
                 let decision = decide(request, a, precheck.as_ref(), &cases);
                 if decision.allowed {
+                    if request.changes_manager(a) {
+                        // The case that authorised it is used up
+                        // (docs/RULES.md#gate-bound).
+                        let new_manager = request.applied_to(a).manager;
+                        if let Some(c) = w.cases.values_mut().find(|c| {
+                            *c.tld == *request.tld.as_str()
+                                && !c.implemented
+                                && c.incumbent == a.manager
+                                && c.completed() == Some(Some(new_manager.as_str()))
+                        }) {
+                            c.implemented = true;
+                        }
+                    }
                     w.approved
                         .insert(request.tld.to_string(), request.applied_to(a));
                     // A confirmation authorises one change.

@@ -308,6 +308,16 @@ pub struct Case {
     pub record_open_to_parties: bool,
     /// Whether the tribunal's record is public.
     pub tribunal_record_public: bool,
+    /// Whether the redelegation the case authorised has been allowed by
+    /// the gate: a case authorises one redelegation
+    /// (`docs/RULES.md#gate-bound`).
+    #[serde(default)]
+    pub implemented: bool,
+    /// Whether the territory has no government or residents of its own, so
+    /// that the government seat stays vacant and the administrative
+    /// contact need not reside there (`docs/RULES.md#territories`).
+    #[serde(default)]
+    pub territory_waived: bool,
 }
 
 fn refuse<T>(reason: impl Into<String>, section: &str) -> Result<T, Refusal> {
@@ -349,6 +359,8 @@ impl Case {
             comment_closes: None,
             record_open_to_parties: false,
             tribunal_record_public: false,
+            implemented: false,
+            territory_waived: false,
         }
     }
 

@@ -268,7 +268,10 @@ impl Complaint {
             return Err(self.wrong("receive the manager's explanation", section::HANDLING));
         }
         if explanation.trim().is_empty() {
-            return refuse("the manager's explanation must not be empty", section::HANDLING);
+            return refuse(
+                "the manager's explanation must not be empty",
+                section::HANDLING,
+            );
         }
         Ok(self.next(
             Stage::Explained,
@@ -447,26 +450,20 @@ mod tests {
     #[test]
     fn steps_cannot_be_skipped() {
         let c = Complaint::lodge(1, "xa", Category::NonTechnical, "a", "x").unwrap();
-        assert!(
-            c.instruct_cure("c", ts(D), ts(0), 30).is_err()
-        );
+        assert!(c.instruct_cure("c", ts(D), ts(0), 30).is_err());
         assert!(c.open_mediation().is_err());
         let c = c
             .assess(true, "r")
             .unwrap()
             .inform_constituency("n")
             .unwrap();
-        let c = c
-            .instruct_cure("course", ts(D), ts(0), 30)
-            .unwrap();
+        let c = c.instruct_cure("course", ts(D), ts(0), 30).unwrap();
         // Before the deadline and without refusal, no failure notice.
         let e = c
             .notice_failure_to_cure("n", crate::time::Timestamp::from_second(10))
             .unwrap_err();
         assert!(e.section.contains("§4.4.2"), "{e}");
-        let f = c
-            .notice_failure_to_cure("n", ts(D + 1))
-            .unwrap();
+        let f = c.notice_failure_to_cure("n", ts(D + 1)).unwrap();
         let m = f.open_mediation().unwrap();
         let e = m.fail_mediation().unwrap_err();
         assert!(e.reason.contains("good-faith"), "{e}");

@@ -32,6 +32,8 @@ pub mod section {
     pub const TECHNICAL: &str = "docs/RULES.md#gate-technical; BP §4.3";
     /// Redelegations.
     pub const REDELEGATION: &str = "docs/RULES.md#gate-redelegation; BP §2, §6, §7";
+    /// A redelegation is bound to the one case that authorises it.
+    pub const BOUND: &str = "docs/RULES.md#gate-bound; BP §6, §7";
     /// Anything else.
     pub const OTHER: &str = "docs/RULES.md#gate-other";
 }
@@ -471,47 +473,46 @@ pub fn decide(
                     section::REDELEGATION,
                 ));
             }
-            let selecting = cases
-                .iter()
-                .find(|c| c.completed() == Some(Some(new_manager.as_str())));
-            match selecting {
-                Some(c) if req.changes_manager(a) => {
+            if !req.changes_manager(a) {
+                reasons.push(reason(
+                    format!(
+                        "no redelegation case authorises a change that keeps the manager {}",
+                        a.manager
+                    ),
+                    section::REDELEGATION,
+                ));
+                if cases.is_empty() {
                     reasons.push(reason(
-                        format!("case {} is completed and selected {new_manager}", c.id),
+                        format!("no redelegation case exists for .{}", a.tld),
                         section::REDELEGATION,
                     ));
-                    true
                 }
-                _ => {
-                    if cases.is_empty() {
+                false
+            } else {
+                match authorising_case(req, a, cases) {
+                    Ok(c) => {
                         reasons.push(reason(
-                            format!("no redelegation case exists for .{}", a.tld),
+                            format!("case {} is completed, selected {new_manager}, named the current manager {} as incumbent and has not been implemented", c.id, a.manager),
                             section::REDELEGATION,
                         ));
-                    }
-                    for c in cases {
-                        let steps = c.remaining_steps();
-                        if steps.is_empty() {
+                        let problems = redelegation_problems(req, a, c, precheck);
+                        let ok = problems.is_empty();
+                        reasons.extend(problems);
+                        if ok {
                             reasons.push(reason(
                                 format!(
-                                    "case {} is completed but did not select {new_manager}",
-                                    c.id
+                                    "the pre-check of the proposed delegation finds no threat: {}",
+                                    precheck.map(|p| p.summary.as_str()).unwrap_or_default()
                                 ),
-                                section::REDELEGATION,
-                            ));
-                        } else {
-                            reasons.push(reason(
-                                format!(
-                                    "case {} is {}; missing: {}",
-                                    c.id,
-                                    c.stage_name(),
-                                    steps.join("; ")
-                                ),
-                                section::REDELEGATION,
+                                section::BOUND,
                             ));
                         }
+                        ok
                     }
-                    false
+                    Err(why) => {
+                        reasons.extend(why);
+                        false
+                    }
                 }
             }
         }
@@ -533,6 +534,146 @@ pub fn decide(
         allowed,
         reasons,
     }
+}
+
+/// The completed case that authorises moving `a` to the request's new
+/// manager (`docs/RULES.md#gate-bound`): it selected exactly that manager,
+/// its incumbent is the current manager, and it has not been implemented.
+/// Otherwise every reason why none does.
+fn authorising_case<'c>(
+    req: &ChangeRequest,
+    a: &Approved,
+    cases: &[&'c Case],
+) -> Result<&'c Case, Vec<Reason>> {
+    let new_manager = req.manager.clone().unwrap_or_else(|| a.manager.clone());
+    let mut why = Vec::new();
+    if cases.is_empty() {
+        why.push(reason(
+            format!("no redelegation case exists for .{}", a.tld),
+            section::REDELEGATION,
+        ));
+    }
+    for c in cases {
+        match c.completed() {
+            Some(Some(m)) if m == new_manager => {
+                if c.incumbent != a.manager {
+                    why.push(reason(
+                        format!(
+                            "case {} was about the incumbent {}, not the current manager {}",
+                            c.id, c.incumbent, a.manager
+                        ),
+                        section::BOUND,
+                    ));
+                } else if c.implemented {
+                    why.push(reason(
+                        format!(
+                            "case {} has already been implemented: a case authorises one redelegation",
+                            c.id
+                        ),
+                        section::BOUND,
+                    ));
+                } else {
+                    return Ok(c);
+                }
+            }
+            Some(_) => why.push(reason(
+                format!(
+                    "case {} is completed but did not select {new_manager}",
+                    c.id
+                ),
+                section::REDELEGATION,
+            )),
+            None => why.push(reason(
+                format!(
+                    "case {} is {}; missing: {}",
+                    c.id,
+                    c.stage_name(),
+                    c.remaining_steps().join("; ")
+                ),
+                section::REDELEGATION,
+            )),
+        }
+    }
+    Err(why)
+}
+
+/// What keeps an otherwise authorised redelegation from being allowed
+/// (`docs/RULES.md#gate-bound`): the guard's own pre-check of the proposed
+/// NS, glue and DS must find no threat; the delegation must be the one the
+/// selected applicant proposed; the contacts must be the applicant's, the
+/// administrative contact in the territory (unless the territory has no
+/// residents, `docs/RULES.md#territories`).
+fn redelegation_problems(
+    req: &ChangeRequest,
+    a: &Approved,
+    c: &Case,
+    precheck: Option<&Precheck>,
+) -> Vec<Reason> {
+    let mut out = Vec::new();
+    let after = req.applied_to(a);
+    match precheck {
+        None => out.push(reason(
+            "the proposed delegation has not been pre-checked by the guard",
+            section::BOUND,
+        )),
+        Some(p) => {
+            if let Some(t) = p.threat {
+                out.push(reason(
+                    format!(
+                        "the pre-check of the proposed delegation finds a threat ({t:?}): {}",
+                        p.summary
+                    ),
+                    section::BOUND,
+                ));
+            }
+        }
+    }
+    let Some(app) = c.applications.get(&after.manager) else {
+        out.push(reason(
+            format!("case {} holds no application by {}", c.id, after.manager),
+            section::BOUND,
+        ));
+        return out;
+    };
+    if let Some(p) = &app.proposed {
+        let mut ns = normal(&p.ns);
+        ns.dedup();
+        if ns != after.ns {
+            out.push(reason(
+                format!(
+                    "the NS set {:?} is not the one {} proposed in case {} ({:?})",
+                    after.ns, app.applicant, c.id, ns
+                ),
+                section::BOUND,
+            ));
+        }
+    }
+    if req.admin_contact.is_none() || req.tech_contact.is_none() {
+        out.push(reason(
+            "a redelegation names the new manager's administrative and technical contacts",
+            section::BOUND,
+        ));
+    }
+    let country = after.admin_contact.country.trim();
+    if !country.eq_ignore_ascii_case(app.admin_contact_country.trim()) {
+        out.push(reason(
+            format!(
+                "the administrative contact's country {country:?} is not that of {}'s application ({:?})",
+                app.applicant, app.admin_contact_country
+            ),
+            section::BOUND,
+        ));
+    }
+    if !c.territory_waived && !country.eq_ignore_ascii_case(&c.territory) {
+        out.push(reason(
+            format!(
+                "the administrative contact is in {country:?}, not in the territory {}",
+                c.territory
+            ),
+            section::BOUND,
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -621,11 +762,70 @@ pub(crate) mod tests {
         );
     }
 
+    /// A case for .xa, completed by selecting "New NIC" (its application
+    /// proposing ns1.xa and ns3.xa, administrative contact in Examplia).
+    fn completed_case() -> Case {
+        Case::open(
+            1,
+            "xa",
+            "Examplia",
+            "Old NIC",
+            EntryPath::Relinquishment {
+                consent: "letter".into(),
+            },
+            false,
+        )
+        .unwrap()
+        .apply(crate::policy::case::Application {
+            applicant: "New NIC".into(),
+            admin_contact_country: "Examplia".into(),
+            proposed: Some(crate::policy::case::ProposedDelegation {
+                ns: vec!["ns1.xa.".into(), "ns3.xa.".into()],
+                glue: BTreeMap::new(),
+                ds: vec![],
+            }),
+            technically_qualified: true,
+            precheck: None,
+            financial_backing: true,
+            capacity: true,
+        })
+        .unwrap()
+        .open_comment(crate::time::Timestamp::from_second(0), 1)
+        .unwrap()
+        .select("New NIC", crate::time::Timestamp::from_second(2 * 86_400))
+        .unwrap()
+    }
+
+    /// The redelegation "New NIC" would submit: its NS, its contacts.
+    fn redelegation() -> ChangeRequest {
+        let mut m = request();
+        m.manager = Some("New NIC".into());
+        m.confirmations = Confirmations::default();
+        m.admin_contact = Some(ContactRecord {
+            name: "New admin".into(),
+            organisation: "New NIC".into(),
+            country: "Examplia".into(),
+        });
+        m.tech_contact = Some(ContactRecord {
+            name: "New tech".into(),
+            organisation: "New NIC".into(),
+            country: "Elsewhere".into(),
+        });
+        m
+    }
+
+    fn blocked_for(d: &GateDecision, text: &str) {
+        assert!(!d.allowed, "{d:?}");
+        assert!(
+            d.reasons.iter().any(|x| x.text.contains(text)),
+            "{text:?} not in {d:?}"
+        );
+    }
+
     #[test]
     fn redelegation_allowed_only_by_a_completed_case_selecting_that_manager() {
         let a = approved();
-        let mut m = request();
-        m.manager = Some("New NIC".into());
+        let m = redelegation();
         let open = Case::open(
             1,
             "xa",
@@ -637,34 +837,73 @@ pub(crate) mod tests {
             false,
         )
         .unwrap();
-        let d = decide(&m, &a, None, &[&open]);
-        assert!(!d.allowed);
-        assert!(
-            d.reasons
-                .iter()
-                .any(|x| x.text.contains("missing: public comment solicited")),
-            "{d:?}"
-        );
-        let done = open
-            .apply(crate::policy::case::Application {
-                applicant: "New NIC".into(),
-                admin_contact_country: "Examplia".into(),
-                proposed: None,
-                technically_qualified: true,
-                precheck: None,
-                financial_backing: true,
-                capacity: true,
-            })
-            .unwrap()
-            .open_comment(crate::time::Timestamp::from_second(0), 1)
-            .unwrap()
-            .select("New NIC", crate::time::Timestamp::from_second(2 * 86_400))
-            .unwrap();
-        assert!(decide(&m, &a, None, &[&done]).allowed);
+        let d = decide(&m, &a, Some(&clean()), &[&open]);
+        blocked_for(&d, "missing: public comment solicited");
+        let done = completed_case();
+        assert!(decide(&m, &a, Some(&clean()), &[&done]).allowed);
         let mut other = m.clone();
         other.manager = Some("Third NIC".into());
-        assert!(!decide(&other, &a, None, &[&done]).allowed);
+        blocked_for(
+            &decide(&other, &a, Some(&clean()), &[&done]),
+            "did not select",
+        );
         let _ = Outcome::Retain;
+    }
+
+    /// Each of the gate-bound conditions (a)-(e), tried alone.
+    #[test]
+    fn a_redelegation_is_bound_to_its_case() {
+        let a = approved();
+        let m = redelegation();
+        let done = completed_case();
+        // (b) the case's incumbent is no longer the manager.
+        let mut moved = a.clone();
+        moved.manager = "Interim NIC".into();
+        let mut m2 = m.clone();
+        m2.on_behalf_of = "Interim NIC".into();
+        blocked_for(
+            &decide(&m2, &moved, Some(&clean()), &[&done]),
+            "not the current manager",
+        );
+        // (c) a case authorises one redelegation.
+        let mut used = done.clone();
+        used.implemented = true;
+        blocked_for(
+            &decide(&m, &a, Some(&clean()), &[&used]),
+            "already been implemented",
+        );
+        // (d) no pre-check, or a threat found.
+        blocked_for(&decide(&m, &a, None, &[&done]), "not been pre-checked");
+        let bad = Precheck {
+            threat: Some(ThreatKind::TotalOutage),
+            summary: "nothing answers".into(),
+        };
+        blocked_for(&decide(&m, &a, Some(&bad), &[&done]), "finds a threat");
+        // ... or other name servers than the application proposed.
+        let mut ns = m.clone();
+        ns.ns = Some(vec![HostName::parse("ns.elsewhere.example").unwrap()]);
+        blocked_for(&decide(&ns, &a, Some(&clean()), &[&done]), "is not the one");
+        // (e) the contacts: named, the administrative one in the territory.
+        let mut none = m.clone();
+        none.admin_contact = None;
+        blocked_for(
+            &decide(&none, &a, Some(&clean()), &[&done]),
+            "names the new manager's",
+        );
+        let mut abroad = m.clone();
+        abroad.admin_contact.as_mut().unwrap().country = "Otherland".into();
+        blocked_for(
+            &decide(&abroad, &a, Some(&clean()), &[&done]),
+            "not in the territory",
+        );
+        // A waived territory (no residents) needs no resident contact, but
+        // still the applicant's.
+        let mut waived = done.clone();
+        waived.territory_waived = true;
+        blocked_for(
+            &decide(&abroad, &a, Some(&clean()), &[&waived]),
+            "application",
+        );
     }
 
     #[test]

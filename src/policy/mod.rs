@@ -120,7 +120,9 @@ impl PolicyConfig {
         let min = min.max(1);
         if days < min {
             return Err(Refusal::new(
-                format!("{what} of {days} days is shorter than the configured minimum of {min} days"),
+                format!(
+                    "{what} of {days} days is shorter than the configured minimum of {min} days"
+                ),
                 section::DURATIONS,
             ));
         }

@@ -661,9 +661,15 @@ impl TldTechnical {
                 section::PERSISTS,
             ));
         }
-        if !self.tracks.values().any(|t| matches!(t, Track::Open { .. })) {
+        if !self
+            .tracks
+            .values()
+            .any(|t| matches!(t, Track::Open { .. }))
+        {
             return Err(Refusal::new(
-                format!("cannot {what} a suspension: no technical complaint about this ccTLD is open"),
+                format!(
+                    "cannot {what} a suspension: no technical complaint about this ccTLD is open"
+                ),
                 section::PERSISTS,
             ));
         }
@@ -830,7 +836,9 @@ mod tests {
             .unwrap_err();
         assert!(err.section.contains("§4.3"), "{err}");
         // Threat present: confirmed.
-        let (active, eff) = s.confirm(crate::time::Timestamp::from_second(0), &cfg(false)).unwrap();
+        let (active, eff) = s
+            .confirm(crate::time::Timestamp::from_second(0), &cfg(false))
+            .unwrap();
         assert_eq!(active.active_measure(), Some(Measure::HoldDelegation));
         assert!(matches!(
             eff,
@@ -905,9 +913,17 @@ mod tests {
 
     #[test]
     fn the_measure_follows_the_current_threat_at_once() {
-        let (s, _) = run(&TldTechnical::default(), &[(OUT, true, false); 3], &cfg(true));
+        let (s, _) = run(
+            &TldTechnical::default(),
+            &[(OUT, true, false); 3],
+            &cfg(true),
+        );
         assert_eq!(s.active_measure(), Some(Measure::HoldDelegation));
-        let (s, e) = run(&s, &[(Some(ThreatKind::DnssecBogus), true, false)], &cfg(true));
+        let (s, e) = run(
+            &s,
+            &[(Some(ThreatKind::DnssecBogus), true, false)],
+            &cfg(true),
+        );
         assert_eq!(s.active_measure(), Some(Measure::WithholdDs));
         assert!(e[0].iter().any(|e| matches!(
             e,
@@ -920,13 +936,25 @@ mod tests {
         // R clear sweeps means R sweeps with no threat of any kind.
         let (s, _) = run(
             &s,
-            &[(None, false, false), (None, false, false), (OUT, true, false)],
+            &[
+                (None, false, false),
+                (None, false, false),
+                (OUT, true, false),
+            ],
             &cfg(true),
         );
         assert_eq!(s.active_measure(), Some(Measure::HoldDelegation));
         // A proposal follows the current threat too.
-        let (p, _) = run(&TldTechnical::default(), &[(OUT, true, false); 3], &cfg(false));
-        let (p, _) = run(&p, &[(Some(ThreatKind::DnssecBogus), true, false)], &cfg(false));
+        let (p, _) = run(
+            &TldTechnical::default(),
+            &[(OUT, true, false); 3],
+            &cfg(false),
+        );
+        let (p, _) = run(
+            &p,
+            &[(Some(ThreatKind::DnssecBogus), true, false)],
+            &cfg(false),
+        );
         assert!(matches!(
             p.suspension,
             Suspension::Proposed {
