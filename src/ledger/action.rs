@@ -369,6 +369,19 @@ pub enum Action {
         #[arg(long)]
         answer: String,
     },
+    /// Record the panel's written finding on a §6.2 answer that raises a
+    /// concern (docs/RULES.md#decision-weighs).
+    CaseFinding {
+        /// Case number.
+        #[arg(long)]
+        id: u64,
+        /// a, b, c or d.
+        #[arg(long)]
+        question: String,
+        /// Why the decision stands despite the concern.
+        #[arg(long)]
+        finding: String,
+    },
     /// Record a §6.3.2 criterion as considered (a-e, e.1-e.4).
     CaseCriterion {
         /// Case number.
@@ -572,6 +585,7 @@ impl Action {
             | Action::CaseCommunication { .. }
             | Action::CaseEvidence { .. } => cs::DELIBERATION,
             Action::CasePrinciple { .. } => cs::PRINCIPLES,
+            Action::CaseFinding { .. } => cs::WEIGHS,
             Action::CaseCriterion { .. } => cs::CRITERIA,
             Action::CaseVote { .. } | Action::CaseDecide { .. } => cs::DECISION,
             Action::CaseAppeal { .. }
@@ -605,6 +619,9 @@ impl Action {
             | Action::ComplaintNoMerit { .. }
             | Action::ComplaintExplanation { .. } => &[Role::Manager],
             Action::Gate { .. } => &[Role::Operator, Role::Manager],
+            // A voluntary relinquishment is opened by the incumbent manager
+            // itself; every other case by an operator (docs/RULES.md#case-entry).
+            Action::CaseOpen { .. } => &[Role::Operator, Role::Manager],
             Action::ChangeConfirm { .. } => &[Role::Manager],
             Action::CaseVote { .. } | Action::CaseTribunalVote { .. } => &[Role::PanelMember],
             _ => &[Role::Operator],

@@ -565,6 +565,21 @@ impl World {
             }
             Action::CaseOpen { tld, path } => {
                 let a = self.approved(tld)?;
+                match path {
+                    EntryPath::Relinquishment { .. } => self.own_manager(actor).map_err(|_| {
+                        Refusal::new(
+                            format!("a voluntary relinquishment of .{tld} is the incumbent manager's own signed consent: {actor:?} is not its registered manager"),
+                            crate::policy::case::section::IMPLEMENTATION,
+                        )
+                    })?,
+                    _ if role != Role::Operator => {
+                        return refused(
+                            "only an operator opens proceedings or a case upon death or dissolution",
+                            section::ACTORS,
+                        );
+                    }
+                    _ => {}
+                }
                 let mediation_failed = match path {
                     EntryPath::Proceedings { complaint } => {
                         let c = self.complaint(*complaint)?;
@@ -626,6 +641,11 @@ impl World {
                 question,
                 answer,
             } => w.update_case(*id, |c| c.answer_principle(question, answer))?,
+            Action::CaseFinding {
+                id,
+                question,
+                finding,
+            } => w.update_case(*id, |c| c.record_finding(question, finding))?,
             Action::CaseCriterion {
                 id,
                 criterion,

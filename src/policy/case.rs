@@ -51,6 +51,8 @@ pub mod section {
     pub const DECISION: &str = "docs/RULES.md#decision; BP §6.3.3";
     /// Records.
     pub const RECORDS: &str = "docs/RULES.md#records-private; BP §6.3.4";
+    /// Decisions weigh what they record.
+    pub const WEIGHS: &str = "docs/RULES.md#decision-weighs; BP §6.2, §6.3.2, §6.3.3, §7";
     /// Appeals.
     pub const APPEAL: &str = "docs/RULES.md#appeal; BP §6.4";
     /// Implementation.
@@ -313,6 +315,10 @@ pub struct Case {
     /// (`docs/RULES.md#gate-bound`).
     #[serde(default)]
     pub implemented: bool,
+    /// Written findings on §6.2 answers that raise a concern, by question:
+    /// why the decision stands despite it (`docs/RULES.md#decision-weighs`).
+    #[serde(default)]
+    pub findings: BTreeMap<String, String>,
     /// Whether the territory has no government or residents of its own, so
     /// that the government seat stays vacant and the administrative
     /// contact need not reside there (`docs/RULES.md#territories`).
@@ -327,6 +333,24 @@ fn refuse<T>(reason: impl Into<String>, section: &str) -> Result<T, Refusal> {
 const PRINCIPLES: [&str; 4] = ["a", "b", "c", "d"];
 const CRITERIA: [&str; 5] = ["a", "b", "c", "d", "e"];
 const ALTERNATIVE_CRITERIA: [&str; 4] = ["e.1", "e.2", "e.3", "e.4"];
+
+/// Whether a §6.2 answer raises a concern: `Some(true)` when it begins
+/// with "yes" (the decision would cause an injustice, disadvantage the
+/// community, breach the law or threaten the DNS), `Some(false)` with
+/// "no", `None` otherwise.
+pub fn concern(answer: &str) -> Option<bool> {
+    let first: String = answer
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_alphabetic())
+        .collect::<String>()
+        .to_lowercase();
+    match first.as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    }
+}
 
 impl Case {
     fn new(
@@ -360,6 +384,7 @@ impl Case {
             record_open_to_parties: false,
             tribunal_record_public: false,
             implemented: false,
+            findings: BTreeMap::new(),
             territory_waived: false,
         }
     }
@@ -530,13 +555,16 @@ impl Case {
             section::PRINCIPLES,
         )?;
         if !PRINCIPLES.contains(&question) {
-            return refuse(
-                format!("§6.2 has questions a-d, not {question:?}"),
-                section::PRINCIPLES,
-            );
+            return refuse("§6.2 has questions a-d, nothing else", section::PRINCIPLES);
         }
         if answer.trim().is_empty() {
             return refuse("an answer must not be empty", section::PRINCIPLES);
+        }
+        if concern(answer).is_none() {
+            return refuse(
+                "a §6.2 answer begins with \"yes\" or \"no\" (yes: the decision would cause an injustice, disadvantage the community, breach the law or threaten the DNS)",
+                section::WEIGHS,
+            );
         }
         let mut next = self.clone();
         next.principles
@@ -553,13 +581,47 @@ impl Case {
         )?;
         if !CRITERIA.contains(&criterion) && !ALTERNATIVE_CRITERIA.contains(&criterion) {
             return refuse(
-                format!("§6.3.2 has criteria a-e and e.1-e.4, not {criterion:?}"),
+                "§6.3.2 has criteria a-e and e.1-e.4, nothing else",
+                section::CRITERIA,
+            );
+        }
+        if note.trim().is_empty() {
+            return refuse(
+                "a criterion is recorded with a note of how it was considered",
                 section::CRITERIA,
             );
         }
         let mut next = self.clone();
         next.criteria
             .insert(criterion.to_string(), note.to_string());
+        Ok(next)
+    }
+
+    /// Records the panel's written finding on a §6.2 answer that raises a
+    /// concern: why a decision that redelegates stands despite it
+    /// (`docs/RULES.md#decision-weighs`).
+    pub fn record_finding(&self, question: &str, finding: &str) -> Result<Case, Refusal> {
+        self.expect(
+            self.stage == Stage::Deliberating,
+            "record a finding on a §6.2 answer",
+            section::WEIGHS,
+        )?;
+        if !self
+            .principles
+            .get(question)
+            .is_some_and(|a| concern(a) == Some(true))
+        {
+            return refuse(
+                "a finding answers a §6.2 answer that raises a concern; that question has none",
+                section::WEIGHS,
+            );
+        }
+        if finding.trim().is_empty() {
+            return refuse("a finding must be written", section::WEIGHS);
+        }
+        let mut next = self.clone();
+        next.findings
+            .insert(question.to_string(), finding.to_string());
         Ok(next)
     }
 
@@ -619,6 +681,18 @@ impl Case {
                     "§6.3.2 criterion {c}) not recorded as considered ({})",
                     section::CRITERIA
                 ));
+            }
+        }
+        if outcome.redelegates() {
+            for (q, a) in &self.principles {
+                if concern(a) == Some(true)
+                    && !self.findings.get(q).is_some_and(|f| !f.trim().is_empty())
+                {
+                    missing.push(format!(
+                        "the §6.2 answer to {q}) says the redelegation would cause harm and no written finding says why it stands ({})",
+                        section::WEIGHS
+                    ));
+                }
             }
         }
         let votes = self.votes.values().filter(|o| *o == outcome).count();
@@ -881,6 +955,16 @@ impl Case {
             return refuse(
                 format!("{applicant} does not qualify: {}", problems.join("; ")),
                 section::IMPLEMENTATION,
+            );
+        }
+        if let Some(Outcome::Redelegate { to }) = &self.final_outcome
+            && to != applicant
+        {
+            return refuse(
+                format!(
+                    "the decision redelegates to {to}: {applicant} is not the alternative it named"
+                ),
+                section::WEIGHS,
             );
         }
         let mut next = self.clone();
@@ -1417,5 +1501,81 @@ mod tests {
         .unwrap();
         assert_eq!(done.stage, Stage::Implementation);
         assert!(done.enter_communication("x").is_err());
+    }
+
+    fn voted(c: &Case, outcome: &Outcome) -> Case {
+        let mut c = c.clone();
+        for m in ["p0", "p1", "p2", "p3", "p4"] {
+            c = c.vote(m, outcome.clone()).unwrap();
+        }
+        c
+    }
+
+    #[test]
+    fn a_redelegation_is_refused_while_a_6_2_answer_says_it_harms_unless_a_finding_says_why() {
+        let t = crate::time::Timestamp::from_second(0);
+        let mut c = full_panel(&open())
+            .attach_prior_record("IANA file 1")
+            .unwrap();
+        c = c.present_evidence(Party::Incumbent, "e").unwrap();
+        c = c.present_evidence(Party::Complainant, "e").unwrap();
+        // An answer that is neither yes nor no is refused.
+        assert!(c.answer_principle("a", "perhaps").is_err());
+        for q in PRINCIPLES {
+            c = c.answer_principle(q, "Yes: it would").unwrap();
+        }
+        // Empty criterion notes are refused.
+        assert!(c.consider_criterion("a", " ").is_err());
+        for k in CRITERIA.iter().chain(ALTERNATIVE_CRITERIA.iter()) {
+            c = c.consider_criterion(k, "considered").unwrap();
+        }
+        let c = voted(&c, &redelegate());
+        let e = c.release_decision(redelegate(), t).unwrap_err();
+        assert!(e.reason.contains("no written finding"), "{e}");
+        // A finding answers only a concern, and must be written.
+        assert!(c.record_finding("a", " ").is_err());
+        let mut f = c.clone();
+        for q in ["a", "b", "c"] {
+            f = f
+                .record_finding(q, "the incumbent's harm outweighs it")
+                .unwrap();
+        }
+        assert!(
+            f.release_decision(redelegate(), t).is_err(),
+            "d) still unanswered"
+        );
+        let f = f.record_finding("d", "the new servers pass").unwrap();
+        assert!(f.release_decision(redelegate(), t).is_ok());
+        let ok = ready(&open());
+        assert!(ok.record_finding("a", "x").is_err(), "no concern to answer");
+    }
+
+    #[test]
+    fn the_selection_is_the_alternative_the_outcome_named() {
+        let t = crate::time::Timestamp::from_second(0);
+        let c = voted(&ready(&open()), &redelegate())
+            .release_decision(redelegate(), t)
+            .unwrap()
+            .finalize(t.plus_days(31), 30)
+            .unwrap();
+        let app = |who: &str| Application {
+            applicant: who.into(),
+            admin_contact_country: "Examplia".into(),
+            proposed: None,
+            technically_qualified: true,
+            precheck: None,
+            financial_backing: true,
+            capacity: true,
+        };
+        let c = c
+            .apply(app("New NIC"))
+            .unwrap()
+            .apply(app("Third NIC"))
+            .unwrap()
+            .open_comment(t, 30)
+            .unwrap();
+        let e = c.select("Third NIC", t.plus_days(31)).unwrap_err();
+        assert!(e.reason.contains("not the alternative"), "{e}");
+        assert!(c.select("New NIC", t.plus_days(31)).is_ok());
     }
 }

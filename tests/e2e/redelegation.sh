@@ -72,10 +72,16 @@ as citizen --now $T0 act complaint-lodge --tld xa --category non-technical --tex
 rg --now 2026-01-02T00:00:00Z act complaint-assess --id 1 --serious true --reason "affects the local community" >/dev/null
 rg --now 2026-01-03T00:00:00Z act complaint-inform --id 1 --notice "letter to the ccTLD constituency" >/dev/null
 rg --now 2026-01-04T00:00:00Z act complaint-explain --id 1 --request "please explain the registration policy" >/dev/null
+refused "may not take the complaint-explanation action" --now 2026-01-04T12:00:00Z act complaint-explanation --id 1 --text "the operator answers for the manager"
+as old-nic --now 2026-01-04T12:00:00Z act complaint-explanation --id 1 --text "our policy follows the law of Examplia" >/dev/null
+rg show complaint 1 | grep -q "manager's explanation: our policy" || fail "explanation not recorded"
+refused "less than 30 days away" --now 2026-01-05T00:00:00Z act complaint-cure-instruction --id 1 --course "publish a policy" --deadline 2026-01-01T00:00:00Z
+refused "less than 30 days away" --now 2026-01-05T00:00:00Z act complaint-cure-instruction --id 1 --course "publish a policy" --deadline 2026-01-20T00:00:00Z
 rg --now 2026-01-05T00:00:00Z act complaint-cure-instruction --id 1 --course "publish a non-discriminatory policy" --deadline 2026-02-05T00:00:00Z >/dev/null
 refused "until 2026-02-05" --now 2026-01-06T00:00:00Z act complaint-failure-notice --id 1 --notice "too early"
 refused "not for .xa" --now 2026-01-06T00:00:00Z --key "$keys/other-nic.key" act complaint-no-merit --id 1 --answer "another manager answers"
 refused "may not take the complaint-no-merit action" --now 2026-01-06T00:00:00Z --key "$keys/p1.key" act complaint-no-merit --id 1 --answer "a panel member answers"
+refused "may not take the complaint-no-merit action" --now 2026-01-06T00:00:00Z act complaint-no-merit --id 1 --answer "the operator answers"
 as old-nic --now 2026-01-06T00:00:00Z act complaint-no-merit --id 1 --answer "the complaint has no merit" >/dev/null
 rg --now 2026-01-07T00:00:00Z act complaint-failure-notice --id 1 --notice "written failure-to-cure notice" >/dev/null
 rg --now 2026-01-08T00:00:00Z act mediation-open --id 1 >/dev/null
@@ -98,7 +104,7 @@ rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat iana2 --member "$(m
 rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat trusted-third-party --member "$(member p7 IANA ',"declares_no_involvement":true')" >/dev/null
 
 echo "== the redelegation request before completion is blocked, missing steps listed"
-set +e; out=$(rg --now 2026-01-14T00:00:00Z gate "$here/tests/data/request-redelegate-xa.json"); code=$?; set -e
+set +e; out=$(rg --now 2026-01-14T00:00:00Z gate --dns-port 9 --udp-timeout-ms 200 --tcp-timeout-ms 200 "$here/tests/data/request-redelegate-xa.json"); code=$?; set -e
 [ "$code" -eq 1 ] || fail "gate before completion: exit $code: $out"
 grep -q "BLOCKED (Redelegation)" <<<"$out" || fail "not blocked: $out"
 grep -q "missing: .*prior record.*§6.2 question a).*selection\|missing: .*IANA's prior record" <<<"$out" || fail "missing steps not listed: $out"
@@ -109,7 +115,7 @@ T=2026-01-15T00:00:00Z
 rg --now $T act case-prior-record --id 1 --document "IANA file on .xa" >/dev/null
 rg --now $T act case-evidence --id 1 --party incumbent --summary "registration statistics" >/dev/null
 rg --now $T act case-evidence --id 1 --party complainant --summary "refused applications" >/dev/null
-for q in a b c d; do rg --now $T act case-principle --id 1 --question $q --answer "considered: no" >/dev/null; done
+for q in a b c d; do rg --now $T act case-principle --id 1 --question $q --answer "no: considered" >/dev/null; done
 for c in a b c d e e.1 e.2 e.3 e.4; do rg --now $T act case-criterion --id 1 --criterion $c --note "considered" >/dev/null; done
 
 echo "== votes and decision (§6.3.3)"
@@ -147,31 +153,41 @@ invalid "come only from rootguard's own probes" --now 2026-02-17T00:00:00Z act -
 apply '{"applicant":"Lame NIC","admin_contact_country":"Examplia","proposed":{"ns":["ns1.xa.","ns2.xa."],"glue":{"ns1.xa.":["127.1.2.1"],"ns2.xa.":["127.2.2.1"]}},"financial_backing":true,"capacity":true}'
 apply '{"applicant":"Far NIC","admin_contact_country":"Otherland","proposed":{"ns":["ns1.xa.","ns2.xa."],"glue":{"ns1.xa.":["127.1.1.1"],"ns2.xa.":["127.2.1.1"]}},"financial_backing":true,"capacity":true}'
 rg show case 1 | grep -q '"technically_qualified": true' || fail "New NIC not qualified"
-rg --now 2026-02-18T00:00:00Z act case-comment --id 1 --days 14 >/dev/null
+refused "shorter than the configured minimum of 30 days" --now 2026-02-18T00:00:00Z act case-comment --id 1 --days 14
+refused "shorter than the configured minimum" --now 2026-02-18T00:00:00Z act case-comment --id 1 --days -5
+rg --now 2026-02-18T00:00:00Z act case-comment --id 1 --days 30 >/dev/null
 refused "public comment period runs until" --now 2026-02-20T00:00:00Z act case-select --id 1 --applicant "New NIC"
-refused "not in Examplia" --now 2026-03-05T00:00:00Z act case-select --id 1 --applicant "Far NIC"
-refused "have not passed the guard's checks" --now 2026-03-05T00:00:00Z act case-select --id 1 --applicant "Lame NIC"
-rg --now 2026-03-05T00:00:00Z act case-select --id 1 --applicant "New NIC" >/dev/null
+refused "not in Examplia" --now 2026-03-21T00:00:00Z act case-select --id 1 --applicant "Far NIC"
+refused "have not passed the guard's checks" --now 2026-03-21T00:00:00Z act case-select --id 1 --applicant "Lame NIC"
+rg --now 2026-03-21T00:00:00Z act case-select --id 1 --applicant "New NIC" >/dev/null
 rg show case 1 | grep -q '"new_manager": "New NIC"' || fail "case not completed"
 
 echo "== the redelegation request is now allowed and applied"
-out=$(rg --now 2026-03-06T00:00:00Z gate "$here/tests/data/request-redelegate-xa.json") || fail "gate after completion: $out"
+gate_lab() { rg "$@" --dns-port $port --udp-timeout-ms 500 --tcp-timeout-ms 700 --profile "$here/zones/lab/profile.toml"; }
+# The request names other contacts than the applicant's country: blocked.
+sed 's/"country": "Examplia"}/"country": "Otherland"}/' "$here/tests/data/request-redelegate-xa.json" > "$work/abroad.json"
+set +e; out=$(gate_lab --now 2026-03-22T00:00:00Z gate "$work/abroad.json"); code=$?; set -e
+[ "$code" -eq 1 ] && grep -q "not in the territory" <<<"$out" || fail "contact abroad: $code $out"
+out=$(gate_lab --now 2026-03-22T00:00:00Z gate "$here/tests/data/request-redelegate-xa.json") || fail "gate after completion: $out"
 grep -q "ALLOWED (Redelegation)" <<<"$out" || fail "not allowed: $out"
 rg show tld xa | grep -q '"manager": "New NIC"' || fail "registry not updated"
+# The case authorised one redelegation: citing it again is blocked.
+set +e; out=$(gate_lab --now 2026-03-22T00:00:00Z gate "$here/tests/data/request-redelegate-xa.json"); code=$?; set -e
+[ "$code" -ne 0 ] || fail "a second redelegation on one case was allowed: $out"
 
 echo "== bad requests"
-invalid "request-malformed.json:6:1" --now 2026-03-07T00:00:00Z gate "$here/tests/data/request-malformed.json"
+invalid "request-malformed.json:6:1" --now 2026-03-23T00:00:00Z gate "$here/tests/data/request-malformed.json"
 before=$(events)
-set +e; out=$(rg --now 2026-03-07T00:00:00Z gate "$here/tests/data/request-unknown-tld.json" 2>&1); code=$?; set -e
+set +e; out=$(rg --now 2026-03-23T00:00:00Z gate "$here/tests/data/request-unknown-tld.json" 2>&1); code=$?; set -e
 [ "$code" -eq 3 ] && grep -q "zz is not a ccTLD" <<<"$out" || fail "unknown TLD: $code $out"
 [ "$(events)" -eq "$before" ] || fail "unknown TLD wrote to the record"
 refused "time must not run backwards" --now 2026-01-01T00:00:00Z act complaint-lodge --tld xa --category technical --text late
 
 echo "== credentials: an unregistered key, a replayed command, a set clock on a real record"
 rg key new --identity mallory --out "$keys/mallory.key" >/dev/null
-invalid "not signed by a registered identity" --now 2026-03-07T00:00:00Z --key "$keys/mallory.key" act complaint-lodge --tld xa --category technical --text forged
-rg --now 2026-03-07T00:00:00Z act identity-revoke --identity citizen --reason "lost key" >/dev/null
-invalid "is revoked" --now 2026-03-07T00:00:00Z --key "$keys/citizen.key" act complaint-lodge --tld xa --category technical --text revoked
+invalid "not signed by a registered identity" --now 2026-03-23T00:00:00Z --key "$keys/mallory.key" act complaint-lodge --tld xa --category technical --text forged
+rg --now 2026-03-23T00:00:00Z act identity-revoke --identity citizen --reason "lost key" >/dev/null
+invalid "is revoked" --now 2026-03-23T00:00:00Z --key "$keys/citizen.key" act complaint-lodge --tld xa --category technical --text revoked
 real=$work/real.sqlite
 rg --store "$real" import --no-verify --root-zone "$here/zones/lab/root.zone" --operator op2 --operator-key "$(key op2)" >/dev/null
 set +e; out=$(rg --store "$real" --key "$keys/op2.key" --now 2099-01-01T00:00:00Z act complaint-lodge --tld xa --category technical --text future 2>&1); code=$?; set -e
