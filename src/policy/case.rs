@@ -606,10 +606,10 @@ impl Case {
             "record a finding on a §6.2 answer",
             section::WEIGHS,
         )?;
-        if !self
+        if self
             .principles
             .get(question)
-            .is_some_and(|a| concern(a) == Some(true))
+            .is_none_or(|a| concern(a) != Some(true))
         {
             return refuse(
                 "a finding answers a §6.2 answer that raises a concern; that question has none",
@@ -686,7 +686,7 @@ impl Case {
         if outcome.redelegates() {
             for (q, a) in &self.principles {
                 if concern(a) == Some(true)
-                    && !self.findings.get(q).is_some_and(|f| !f.trim().is_empty())
+                    && self.findings.get(q).is_none_or(|f| f.trim().is_empty())
                 {
                     missing.push(format!(
                         "the §6.2 answer to {q}) says the redelegation would cause harm and no written finding says why it stands ({})",

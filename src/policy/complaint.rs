@@ -237,7 +237,7 @@ impl Complaint {
         if deadline < earliest {
             return refuse(
                 format!(
-                    "the cure deadline {deadline} is less than {} days away (earliest {earliest}): the manager must have a real opportunity to cure",
+                    "the cure deadline is less than {} days away (earliest {earliest}): the manager must have a real opportunity to cure",
                     min_days.max(1)
                 ),
                 super::section::DURATIONS,

@@ -647,6 +647,18 @@ fn redelegation_problems(
                 section::BOUND,
             ));
         }
+        if p.ds != after.ds {
+            out.push(reason(
+                format!(
+                    "the DS set is not the one {} proposed in case {} ({} DS record(s) proposed, {} requested)",
+                    app.applicant,
+                    c.id,
+                    p.ds.len(),
+                    after.ds.len()
+                ),
+                section::BOUND,
+            ));
+        }
     }
     if req.admin_contact.is_none() || req.tech_contact.is_none() {
         out.push(reason(
@@ -883,6 +895,15 @@ pub(crate) mod tests {
         let mut ns = m.clone();
         ns.ns = Some(vec![HostName::parse("ns.elsewhere.example").unwrap()]);
         blocked_for(&decide(&ns, &a, Some(&clean()), &[&done]), "is not the one");
+        // ... or another DS set.
+        let mut ds = m.clone();
+        ds.ds = Some(vec![crate::zone::DsRecord {
+            key_tag: 1,
+            algorithm: 13,
+            digest_type: 2,
+            digest: "AB".repeat(32),
+        }]);
+        blocked_for(&decide(&ds, &a, Some(&clean()), &[&done]), "DS set is not");
         // (e) the contacts: named, the administrative one in the territory.
         let mut none = m.clone();
         none.admin_contact = None;

@@ -154,7 +154,7 @@ apply '{"applicant":"Lame NIC","admin_contact_country":"Examplia","proposed":{"n
 apply '{"applicant":"Far NIC","admin_contact_country":"Otherland","proposed":{"ns":["ns1.xa.","ns2.xa."],"glue":{"ns1.xa.":["127.1.1.1"],"ns2.xa.":["127.2.1.1"]}},"financial_backing":true,"capacity":true}'
 rg show case 1 | grep -q '"technically_qualified": true' || fail "New NIC not qualified"
 refused "shorter than the configured minimum of 30 days" --now 2026-02-18T00:00:00Z act case-comment --id 1 --days 14
-refused "shorter than the configured minimum" --now 2026-02-18T00:00:00Z act case-comment --id 1 --days -5
+refused "shorter than the configured minimum" --now 2026-02-18T00:00:00Z act case-comment --id 1 --days=-5
 rg --now 2026-02-18T00:00:00Z act case-comment --id 1 --days 30 >/dev/null
 refused "public comment period runs until" --now 2026-02-20T00:00:00Z act case-select --id 1 --applicant "New NIC"
 refused "not in Examplia" --now 2026-03-21T00:00:00Z act case-select --id 1 --applicant "Far NIC"
@@ -168,12 +168,13 @@ gate_lab() { rg "$@" --dns-port $port --udp-timeout-ms 500 --tcp-timeout-ms 700 
 sed 's/"country": "Examplia"}/"country": "Otherland"}/' "$here/tests/data/request-redelegate-xa.json" > "$work/abroad.json"
 set +e; out=$(gate_lab --now 2026-03-22T00:00:00Z gate "$work/abroad.json"); code=$?; set -e
 [ "$code" -eq 1 ] && grep -q "not in the territory" <<<"$out" || fail "contact abroad: $code $out"
-out=$(gate_lab --now 2026-03-22T00:00:00Z gate "$here/tests/data/request-redelegate-xa.json") || fail "gate after completion: $out"
+out=$(gate_lab --now 2026-03-22T00:00:00Z gate "$here/tests/data/request-redelegate-xa.json" 2>&1) || fail "gate after completion: $out $(rg show decisions | tail -40)"
 grep -q "ALLOWED (Redelegation)" <<<"$out" || fail "not allowed: $out"
 rg show tld xa | grep -q '"manager": "New NIC"' || fail "registry not updated"
 # The case authorised one redelegation: citing it again is blocked.
-set +e; out=$(gate_lab --now 2026-03-22T00:00:00Z gate "$here/tests/data/request-redelegate-xa.json"); code=$?; set -e
-[ "$code" -ne 0 ] || fail "a second redelegation on one case was allowed: $out"
+set +e; out=$(gate_lab --now 2026-03-22T01:00:00Z gate "$here/tests/data/request-redelegate-xa.json" 2>&1); code=$?; set -e
+[ "$code" -eq 1 ] || fail "a second redelegation on one case: exit $code: $out"
+rg show case 1 | grep -q '"implemented": true' || fail "the case is not marked implemented"
 
 echo "== bad requests"
 invalid "request-malformed.json:6:1" --now 2026-03-23T00:00:00Z gate "$here/tests/data/request-malformed.json"

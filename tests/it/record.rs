@@ -749,6 +749,221 @@ fn the_current_format_fixture_opens_as_written() {
 }
 
 /// This module's tests.
+/// Appends `payload` as event `seq` after the journal's last event, sealed
+/// by `sealer` (not the guard's key), with the chain and the tree
+/// recomputed: what someone who can write the store, but not read the
+/// guard's key, can do.
+#[allow(clippy::too_many_arguments)]
+fn append_sealed(
+    conn: &Connection,
+    sealer: &rootguard::store::checkpoint::SigningKey,
+    kind: &str,
+    subject: &str,
+    actor: &str,
+    role: &str,
+    payload: Value,
+) {
+    let (seq, prev, at): (i64, String, String) = conn
+        .query_row(
+            "SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let mut e = rootguard::store::NewEvent {
+        at,
+        actor: actor.into(),
+        role: role.into(),
+        kind: kind.into(),
+        subject: subject.into(),
+        section: "docs/RULES.md#append-only".into(),
+        payload,
+    };
+    let seq = seq + 1;
+    let bare = rootguard::store::event_hash(seq, &e, &prev);
+    let seal = sealer.seal(&bare).unwrap();
+    e.payload
+        .as_object_mut()
+        .unwrap()
+        .insert("seal".into(), Value::String(seal));
+    let hash = rootguard::store::event_hash(seq, &e, &prev);
+    conn.execute(
+        "INSERT INTO events (seq, at, actor, role, kind, subject, section, payload, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![seq, e.at, e.actor, e.role, e.kind, e.subject, e.section, e.payload.to_string(), prev, hash],
+    )
+    .unwrap();
+}
+
+/// The attack helper's finding on the record issue: a forged
+/// "migration" that names its own guard key, sealed by that key, then an
+/// operator registered under it. Only the first import or migration
+/// names the guard's key: `audit verify --checkpoint` names the forged
+/// migration.
+fn a_forged_migration_cannot_bring_its_own_guard_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, kept) = record(dir.path());
+    let key = dir.path().join("r.sqlite.key");
+    let evil =
+        rootguard::store::checkpoint::SigningKey::create(&dir.path().join("evil.key"), "rootguard")
+            .unwrap();
+    let (_, mallory) = key_pair(dir.path(), "mallory");
+    let conn = Connection::open(&store).unwrap();
+    let at: String = conn
+        .query_row("SELECT at FROM events WHERE seq = 4", [], |r| r.get(0))
+        .unwrap();
+    let head: String = conn
+        .query_row("SELECT hash FROM events WHERE seq = 4", [], |r| r.get(0))
+        .unwrap();
+    append_sealed(
+        &conn,
+        &evil,
+        "record-migrated",
+        "record",
+        "rootguard",
+        "guard",
+        serde_json::json!({"term": 1,
+            "action": {"action": "record-migrated", "from": 4, "to": 5, "head": head, "kept": "old"},
+            "result": {},
+            "change": {"identities": {"rootguard": {"id": "rootguard", "kind": "guard",
+                "person": "rootguard", "key": evil.verifier_key, "attested_by": "rootguard", "registered": at}}}}),
+    );
+    append_sealed(
+        &conn,
+        &evil,
+        "identity-register",
+        "identity:mallory",
+        "op",
+        "operator",
+        serde_json::json!({"term": 1,
+            "action": {"action": "identity-register", "id": "mallory", "kind": "operator", "person": "Mallory", "key": mallory},
+            "result": {"identity": "mallory", "kind": "operator"},
+            "change": {"identities": {"mallory": {"id": "mallory", "kind": "operator", "person": "Mallory",
+                "key": mallory, "attested_by": "op", "registered": at}}}}),
+    );
+    recompute_everything(&conn);
+    drop(conn);
+    let (code, v) = verify(&store, &kept, &key);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["first_bad"]["seq"], 5, "{v}");
+    assert!(
+        v["first_bad"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not sealed"),
+        "{v}"
+    );
+}
+
+/// The attack helper's finding: a writer that holds the record open (the
+/// daemon) signed a checkpoint over rows another hand appended after it
+/// had loaded the journal. The guard signs only what its ledger admitted.
+fn the_guard_never_signs_over_rows_it_did_not_admit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = record(dir.path());
+    let keyfile = dir.path().join("r.sqlite.key");
+    let key = rootguard::store::checkpoint::SigningKey::load(&keyfile).unwrap();
+    let ledger = rootguard::ledger::Ledger::open_sealed(&store, Some(&keyfile)).unwrap();
+    let before = ledger.store().latest_checkpoint().unwrap().unwrap().size;
+    assert_eq!(before, 4);
+    let evil = rootguard::store::checkpoint::SigningKey::create(&dir.path().join("evil.key"), "x")
+        .unwrap();
+    let conn = Connection::open(&store).unwrap();
+    append_sealed(
+        &conn,
+        &evil,
+        "complaint-lodge",
+        "tld:xa",
+        "op",
+        "operator",
+        serde_json::json!({"term": 1, "action": {"action": "complaint-lodge", "tld": "xa",
+            "category": "technical", "text": "forged"}, "result": {}, "change": {}}),
+    );
+    recompute_everything(&conn);
+    drop(conn);
+    let later = rootguard::time::Timestamp::now().plus_days(1);
+    rootguard::app::sign_checkpoint(&ledger, &key, true, later).unwrap();
+    let after = ledger.store().latest_checkpoint().unwrap().unwrap().size;
+    assert_eq!(after, 4, "a checkpoint was signed over the forged row");
+}
+
+/// The attack helper's finding: an old record whose clock had been set
+/// into the future (older formats let any caller set it) locked every
+/// real-time writer out once migrated. The migrated record's clock is the
+/// system clock; the set clock is flagged in the migration event.
+fn a_migrated_record_keeps_the_system_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/records");
+    let store = dir.path().join("old.sqlite");
+    std::fs::copy(data.join("record-v3.sqlite"), &store).unwrap();
+    {
+        let conn = Connection::open(&store).unwrap();
+        let (seq, prev): (i64, String) = conn
+            .query_row(
+                "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let e = rootguard::store::NewEvent {
+            at: "2099-01-01T00:00:00Z".into(),
+            actor: "anyone".into(),
+            role: "public".into(),
+            kind: "complaint-lodge".into(),
+            subject: "tld:xa".into(),
+            section: "docs/RULES.md#complaint".into(),
+            payload: serde_json::json!({"action": {"action": "complaint-lodge", "tld": "xa",
+                "category": "non-technical", "text": "from the future"}, "result": {}}),
+        };
+        let hash = rootguard::store::event_hash(seq + 1, &e, &prev);
+        conn.execute(
+            "INSERT INTO events (seq, at, actor, role, kind, subject, section, payload, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![seq + 1, e.at, e.actor, e.role, e.kind, e.subject, e.section, e.payload.to_string(), prev, hash],
+        )
+        .unwrap();
+        let tree: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'tree'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        if tree > 0 {
+            recompute_everything(&conn);
+        }
+    }
+    let op = operator_args(dir.path());
+    let mut args = vec!["migrate"];
+    args.extend(op.iter().map(String::as_str));
+    let report: Value = serde_json::from_str(&ok(&rg(&store, &args))).unwrap();
+    assert!(report["migrated"].is_object(), "{report}");
+    let export = ok(&rg(&store, &["audit", "export"]));
+    let migrated = export
+        .lines()
+        .rev()
+        .find(|l| l.contains("record-migrated"))
+        .unwrap();
+    assert!(
+        migrated.contains("2099-01-01T00:00:00Z") && migrated.contains("set_back_to"),
+        "{migrated}"
+    );
+    // A real-time writer is not locked out.
+    ok(&rg(
+        &store,
+        &[
+            "act",
+            "complaint-lodge",
+            "--tld",
+            "xb",
+            "--category",
+            "technical",
+            "--text",
+            "now",
+        ],
+    ));
+}
+
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     vec![
         crate::support::sync(
@@ -779,6 +994,18 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         crate::support::sync(
             "record::a_forged_change_is_never_applied_nor_signed",
             a_forged_change_is_never_applied_nor_signed,
+        ),
+        crate::support::sync(
+            "record::a_forged_migration_cannot_bring_its_own_guard_key",
+            a_forged_migration_cannot_bring_its_own_guard_key,
+        ),
+        crate::support::sync(
+            "record::the_guard_never_signs_over_rows_it_did_not_admit",
+            the_guard_never_signs_over_rows_it_did_not_admit,
+        ),
+        crate::support::sync(
+            "record::a_migrated_record_keeps_the_system_clock",
+            a_migrated_record_keeps_the_system_clock,
         ),
         crate::support::sync(
             "record::a_backup_taken_while_writing_restores",
