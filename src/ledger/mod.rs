@@ -1298,18 +1298,30 @@ mod tests {
                 consent: "letter".into(),
             },
         };
-        let (w2, _) = w
-            .apply(
+        // A relinquishment is the incumbent's own consent, never an operator's.
+        assert!(
+            w.apply(
                 "op",
                 Role::Operator,
+                &case,
+                crate::time::Timestamp::from_second(12)
+            )
+            .unwrap_err()
+            .reason
+            .contains("incumbent manager's own signed consent")
+        );
+        let (w2, _) = w
+            .apply(
+                "old",
+                Role::Manager,
                 &case,
                 crate::time::Timestamp::from_second(12),
             )
             .unwrap();
         assert!(
             w2.apply(
-                "op",
-                Role::Operator,
+                "old",
+                Role::Manager,
                 &case,
                 crate::time::Timestamp::from_second(13)
             )

@@ -604,22 +604,25 @@ impl World {
                     );
                 }
                 let id = self.cases.len() as u64 + 1;
-                let territory = if a.admin_contact.country.is_empty() {
-                    tld.to_uppercase()
-                } else {
-                    a.admin_contact.country.clone()
+                // The territory is the ccTLD's own, never the contacts'
+                // (docs/RULES.md#territories).
+                let Some(t) = crate::policy::territory::of(tld) else {
+                    return refused(
+                        format!("no territory is known for .{tld} (zones/territories.tsv)"),
+                        crate::policy::case::section::TERRITORIES,
+                    );
                 };
-                w.cases.insert(
+                let territory = t.name.clone();
+                let mut case = Case::open(
                     id,
-                    Case::open(
-                        id,
-                        tld,
-                        &territory,
-                        &a.manager,
-                        path.clone(),
-                        mediation_failed,
-                    )?,
-                );
+                    tld,
+                    &territory,
+                    &a.manager,
+                    path.clone(),
+                    mediation_failed,
+                )?;
+                case.territory_waived = t.waived();
+                w.cases.insert(id, case);
                 json!({"case": id, "territory": territory})
             }
             Action::CaseAppoint { id, seat, member } => {

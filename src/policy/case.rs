@@ -53,6 +53,8 @@ pub mod section {
     pub const RECORDS: &str = "docs/RULES.md#records-private; BP §6.3.4";
     /// Decisions weigh what they record.
     pub const WEIGHS: &str = "docs/RULES.md#decision-weighs; BP §6.2, §6.3.2, §6.3.3, §7";
+    /// The territory comes from the ccTLD.
+    pub const TERRITORIES: &str = "docs/RULES.md#territories; BP §6.1.1, §7; ITU Resolution 102";
     /// Appeals.
     pub const APPEAL: &str = "docs/RULES.md#appeal; BP §6.4";
     /// Implementation.
@@ -447,6 +449,38 @@ impl Case {
         }
     }
 
+    /// The territory of the case's ccTLD (`docs/RULES.md#territories`).
+    pub fn territory_of(&self) -> Option<&'static super::territory::Territory> {
+        super::territory::of(&self.tld)
+    }
+
+    /// Whether `country` is the case's territory.
+    pub fn in_territory(&self, country: &str) -> bool {
+        match self.territory_of() {
+            Some(t) => t.is(country),
+            None => country.trim().eq_ignore_ascii_case(self.territory.trim()),
+        }
+    }
+
+    /// Whether `country`'s government is another country's than the
+    /// territory's (ITU Resolution 102).
+    fn foreign_government(&self, country: &str) -> bool {
+        match self.territory_of() {
+            Some(t) => t.foreign(country),
+            None => !country.trim().eq_ignore_ascii_case(self.territory.trim()),
+        }
+    }
+
+    /// The seats this case fills: all seven, or six when the government
+    /// seat stays vacant (`docs/RULES.md#territories`).
+    fn seats_to_fill(&self) -> usize {
+        if self.territory_waived {
+            SEATS.len() - 1
+        } else {
+            SEATS.len()
+        }
+    }
+
     /// A short name of the stage.
     pub fn stage_name(&self) -> &'static str {
         match self.stage {
@@ -475,19 +509,42 @@ impl Case {
                 section::PANEL,
             );
         }
+        if let Some(country) = member.government_of.as_deref()
+            && seat != Seat::Government
+            && self.foreign_government(country)
+        {
+            return refuse(
+                format!(
+                    "no seat is filled by an appointee of another country's government than {}'s",
+                    self.territory
+                ),
+                section::GOVERNMENT,
+            );
+        }
         match seat {
+            Seat::Government if self.territory_waived => {
+                return refuse(
+                    format!(
+                        "{} has no government or no residents of its own: the government seat stays vacant",
+                        self.territory
+                    ),
+                    section::TERRITORIES,
+                );
+            }
             Seat::Government => {
                 let country = member.government_of.as_deref().unwrap_or("");
-                if !country.eq_ignore_ascii_case(&self.territory) {
+                let allowed = match self.territory_of() {
+                    Some(t) => t
+                        .seat_government()
+                        .and_then(super::territory::by_code)
+                        .is_some_and(|g| g.is(country)),
+                    None => country.eq_ignore_ascii_case(&self.territory),
+                };
+                if !allowed {
                     return refuse(
                         format!(
-                            "the government seat can only be filled by the government of {} (appointee's government: {})",
+                            "the government seat can only be filled by the public authority of {} (or its administering state where it has none of its own)",
                             self.territory,
-                            if country.is_empty() {
-                                "none given"
-                            } else {
-                                country
-                            }
                         ),
                         section::GOVERNMENT,
                     );
@@ -503,7 +560,7 @@ impl Case {
         }
         let mut next = self.clone();
         next.panel.insert(seat, member);
-        if next.panel.len() == SEATS.len() {
+        if next.panel.len() == next.seats_to_fill() {
             next.stage = Stage::Deliberating;
         }
         Ok(next)
@@ -771,6 +828,26 @@ impl Case {
                 section::APPEAL,
             );
         }
+        if self.panel.values().any(|m| m.id == member.id) {
+            return refuse(
+                format!(
+                    "{} sat on the panel of case {}: never on its tribunal",
+                    member.id, self.id
+                ),
+                section::APPEAL,
+            );
+        }
+        if let Some(country) = member.government_of.as_deref()
+            && self.foreign_government(country)
+        {
+            return refuse(
+                format!(
+                    "no tribunal seat is filled by an appointee of another country's government than {}'s",
+                    self.territory
+                ),
+                section::GOVERNMENT,
+            );
+        }
         let mut next = self.clone();
         next.tribunal.insert(member.id.clone(), (group, member));
         Ok(next)
@@ -904,10 +981,7 @@ impl Case {
             return vec![format!("{applicant} has not applied")];
         };
         let mut out = Vec::new();
-        if !a
-            .admin_contact_country
-            .eq_ignore_ascii_case(&self.territory)
-        {
+        if !self.territory_waived && !self.in_territory(&a.admin_contact_country) {
             out.push(format!(
                 "administrative contact in {}, not in {}",
                 a.admin_contact_country, self.territory
@@ -1577,5 +1651,80 @@ mod tests {
         let e = c.select("Third NIC", t.plus_days(31)).unwrap_err();
         assert!(e.reason.contains("not the alternative"), "{e}");
         assert!(c.select("New NIC", t.plus_days(31)).is_ok());
+    }
+
+    #[test]
+    fn seats_follow_the_territory_of_the_cctld() {
+        // Another country's government appoints no seat (ITU Res. 102).
+        let c = open();
+        let mut foreign = member("f1");
+        foreign.government_of = Some("Otherland".into());
+        let e = c
+            .appoint(Seat::LocalInternetCommunity, foreign.clone())
+            .unwrap_err();
+        assert!(e.section.contains("ITU Resolution 102"), "{e}");
+        let e = c.appoint(Seat::Government, foreign).unwrap_err();
+        assert!(e.section.contains("ITU Resolution 102"), "{e}");
+        // A territory without a government: the seat stays vacant, the
+        // panel is complete with six, five votes still decide.
+        let mut aq = Case::open(
+            2,
+            "aq",
+            "Antarctica",
+            "Antarctica Network Information Centre",
+            EntryPath::Proceedings { complaint: 7 },
+            true,
+        )
+        .unwrap();
+        aq.territory_waived = crate::policy::territory::of("aq").unwrap().waived();
+        let mut gov = member("g");
+        gov.government_of = Some("New Zealand".into());
+        let e = aq.appoint(Seat::Government, gov).unwrap_err();
+        assert!(e.reason.contains("stays vacant"), "{e}");
+        let mut p = aq.clone();
+        for (i, seat) in SEATS.iter().enumerate() {
+            if *seat == Seat::Government {
+                continue;
+            }
+            let mut m = member(&format!("a{i}"));
+            m.declares_no_involvement = *seat == Seat::TrustedThirdParty;
+            p = p.appoint(*seat, m).unwrap();
+        }
+        assert_eq!(p.stage, Stage::Deliberating);
+        // A dependent territory: its own authority, not the administering
+        // state, fills the government seat.
+        let pr = Case::open(
+            3,
+            "pr",
+            "Puerto Rico",
+            "Gauss Research Laboratory",
+            EntryPath::Proceedings { complaint: 7 },
+            true,
+        )
+        .unwrap();
+        let mut us = member("u");
+        us.government_of = Some("United States of America (the)".into());
+        assert!(pr.appoint(Seat::Government, us).is_err());
+        let mut own = member("o");
+        own.government_of = Some("Puerto Rico".into());
+        assert!(pr.appoint(Seat::Government, own).is_ok());
+    }
+
+    #[test]
+    fn a_panel_member_never_sits_on_the_tribunal_of_its_case() {
+        let t = crate::time::Timestamp::from_second(0);
+        let c = voted(&ready(&open()), &Outcome::Retain)
+            .release_decision(Outcome::Retain, t)
+            .unwrap()
+            .appeal(Party::Complainant, t, 30)
+            .unwrap();
+        let e = c
+            .seat_tribunal(TribunalGroup::Board, member("p0"))
+            .unwrap_err();
+        assert!(e.reason.contains("never on its tribunal"), "{e}");
+        let mut foreign = member("t9");
+        foreign.government_of = Some("Otherland".into());
+        assert!(c.seat_tribunal(TribunalGroup::Board, foreign).is_err());
+        assert!(c.seat_tribunal(TribunalGroup::Board, member("t1")).is_ok());
     }
 }

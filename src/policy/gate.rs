@@ -667,7 +667,9 @@ fn redelegation_problems(
         ));
     }
     let country = after.admin_contact.country.trim();
-    if !country.eq_ignore_ascii_case(app.admin_contact_country.trim()) {
+    if !country.eq_ignore_ascii_case(app.admin_contact_country.trim())
+        && !(c.in_territory(country) && c.in_territory(&app.admin_contact_country))
+    {
         out.push(reason(
             format!(
                 "the administrative contact's country {country:?} is not that of {}'s application ({:?})",
@@ -676,7 +678,7 @@ fn redelegation_problems(
             section::BOUND,
         ));
     }
-    if !c.territory_waived && !country.eq_ignore_ascii_case(&c.territory) {
+    if !c.territory_waived && !c.in_territory(country) {
         out.push(reason(
             format!(
                 "the administrative contact is in {country:?}, not in the territory {}",

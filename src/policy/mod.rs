@@ -19,6 +19,7 @@ pub mod gate;
 pub mod registry;
 pub mod role;
 pub mod technical;
+pub mod territory;
 
 use serde::{Deserialize, Serialize};
 
