@@ -281,6 +281,14 @@ pub enum Action {
         /// Whether it shows good-faith attempts.
         #[arg(long, action = clap::ArgAction::Set)]
         good_faith: bool,
+        /// The incumbent manager's written position.
+        #[arg(long, default_value = "")]
+        #[serde(default)]
+        incumbent_position: String,
+        /// The complainant's written position.
+        #[arg(long, default_value = "")]
+        #[serde(default)]
+        complainant_position: String,
     },
     /// Mediation reached agreement.
     MediationResolve {
@@ -622,6 +630,8 @@ impl Action {
             // A voluntary relinquishment is opened by the incumbent manager
             // itself; every other case by an operator (docs/RULES.md#case-entry).
             Action::CaseOpen { .. } => &[Role::Operator, Role::Manager],
+            // Sessions are recorded by the mediator (docs/RULES.md#mediation).
+            Action::MediationSession { .. } => &[Role::Public],
             Action::ChangeConfirm { .. } => &[Role::Manager],
             Action::CaseVote { .. } | Action::CaseTribunalVote { .. } => &[Role::PanelMember],
             _ => &[Role::Operator],

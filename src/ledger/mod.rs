@@ -867,6 +867,15 @@ mod tests {
             key: None,
             token_sha256: Some(command::sha256_hex(b"old")),
         });
+        // The mediator of its complaint.
+        v.push(identity::Registration {
+            id: "med".into(),
+            kind: Kind::Mediator,
+            tlds: Vec::new(),
+            person: "A Mediator".into(),
+            key: None,
+            token_sha256: Some(command::sha256_hex(b"med")),
+        });
         // The panel members the script appoints (p0..p6).
         for i in 0..7 {
             v.push(identity::Registration {
@@ -981,11 +990,17 @@ mod tests {
                 notice: "n".into(),
             }),
             op(MediationOpen { id: 1 }),
-            op(MediationSession {
-                id: 1,
-                record: "r".into(),
-                good_faith: true,
-            }),
+            (
+                "med",
+                Role::Public,
+                MediationSession {
+                    id: 1,
+                    record: "r".into(),
+                    good_faith: true,
+                    incumbent_position: "we disagree".into(),
+                    complainant_position: "we are refused".into(),
+                },
+            ),
             op(MediationFail { id: 1 }),
             op(CaseOpen {
                 tld: crate::zone::Tld::parse("xa").unwrap(),
@@ -1793,6 +1808,162 @@ mod tests {
             let (_, gates, violations) = run(&kept);
             prop_assert!(violations.is_empty(), "{:?}", violations);
             prop_assert!(gates.iter().all(|(to, allowed)| !allowed || to == "New NIC"));
+        }
+    }
+
+    /// The actors of the governance property test: each registered
+    /// identity with the role its kind gives, and two strangers.
+    fn actors() -> Vec<(&'static str, Role)> {
+        vec![
+            ("op", Role::Operator),
+            ("old", Role::Manager),
+            ("med", Role::Public),
+            ("p0", Role::PanelMember),
+            ("p3", Role::PanelMember),
+            ("citizen", Role::Public),
+            ("stranger", Role::Public),
+            ("x", Role::Manager),
+        ]
+    }
+
+    /// A step of the governance property test: a script step (its actor
+    /// possibly replaced), a sweep of .xa, an operator's suspension, a
+    /// cure instruction with a random deadline, a foreign government's
+    /// appointee, a gate request.
+    #[derive(Clone, Debug)]
+    enum Move {
+        Script(usize, Option<usize>),
+        Sweep(Option<crate::checks::ThreatKind>, bool),
+        Impose(bool),
+        Confirm,
+        Lift,
+        Cure(i64),
+        Foreign(usize),
+        Gate(bool),
+    }
+
+    fn a_move() -> impl Strategy<Value = Move> {
+        use crate::checks::ThreatKind;
+        let threat = prop_oneof![
+            Just(None),
+            Just(Some(ThreatKind::TotalOutage)),
+            Just(Some(ThreatKind::DnssecBogus))
+        ];
+        prop_oneof![
+            12 => (0usize..64, prop::option::weighted(0.25, 0usize..8)).prop_map(|(i, a)| Move::Script(i, a)),
+            4 => (threat, prop::bool::ANY).prop_map(|(t, f)| Move::Sweep(t, f)),
+            1 => prop::bool::ANY.prop_map(Move::Impose),
+            1 => Just(Move::Confirm),
+            1 => Just(Move::Lift),
+            1 => (-40i64..60).prop_map(Move::Cure),
+            1 => (0usize..7).prop_map(Move::Foreign),
+            1 => prop::bool::ANY.prop_map(Move::Gate),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Random sequences of commands by random identities (the right
+        /// ones and wrong ones) never produce an allowed redelegation
+        /// without a completed, unused case whose incumbent is the current
+        /// manager; a government seat filled by another territory's
+        /// government; a failure-to-cure notice before a future deadline
+        /// without a refusal; a suspension without a current threat
+        /// persisting K sweeps (docs/RULES.md#gate-bound, #territories,
+        /// #failure-to-cure, #suspension-persists).
+        #[test]
+        fn no_shortcut_by_anyone(moves in prop::collection::vec(a_move(), 0..160)) {
+            use crate::policy::technical::{Measure, Suspension};
+            let script = script();
+            let actors = actors();
+            let mut w = seeded();
+            let mut at = 0i64;
+            let mut sweep_n = 0u32;
+            for m in &moves {
+                at += DAY;
+                let (actor, role, action): (&str, Role, Action) = match m {
+                    Move::Script(i, who) => {
+                        let (a, r, act) = script[i % script.len()].clone();
+                        match who {
+                            Some(k) => (actors[*k].0, actors[*k].1, act),
+                            None => (a, r, act),
+                        }
+                    }
+                    Move::Sweep(t, finding) => {
+                        sweep_n += 1;
+                        let mut f = SweepFacts {
+                            at: crate::time::Timestamp::from_second(at),
+                            threat: *t,
+                            threat_detail: t.map(|t| format!("{t:?}")).unwrap_or_default(),
+                            ..Default::default()
+                        };
+                        if *finding || t.is_some() {
+                            f.findings.insert(crate::checks::Family::Reachability, vec!["ERROR REACH-UDP: timeout".into()]);
+                        }
+                        ("rootguard", Role::Guard, Action::Sweep { tld: "xa".into(), facts: f })
+                    }
+                    Move::Impose(hold) => ("op", Role::Operator, Action::SuspensionImpose {
+                        tld: crate::zone::Tld::parse("xa").unwrap(),
+                        measure: if *hold { Measure::HoldDelegation } else { Measure::WithholdDs },
+                    }),
+                    Move::Confirm => ("op", Role::Operator, Action::SuspensionConfirm { tld: crate::zone::Tld::parse("xa").unwrap() }),
+                    Move::Lift => ("op", Role::Operator, Action::SuspensionLift { tld: crate::zone::Tld::parse("xa").unwrap(), reason: "early".into() }),
+                    Move::Cure(days) => ("op", Role::Operator, Action::ComplaintCureInstruction {
+                        id: 1,
+                        course: "c".into(),
+                        deadline: crate::time::Timestamp::from_second(at + days * DAY),
+                    }),
+                    Move::Foreign(seat) => {
+                        let seat = crate::policy::case::SEATS[*seat];
+                        ("op", Role::Operator, Action::CaseAppoint { id: 1, seat, member: member("p6", Some("Otherland"), seat == Seat::TrustedThirdParty) })
+                    }
+                    Move::Gate(other) => ("x", Role::Manager, gate(if *other { "Other NIC" } else { "New NIC" })),
+                };
+                let before = w.clone();
+                let Ok((next, result)) = w.apply(actor, role, &action, crate::time::Timestamp::from_second(at)) else {
+                    continue;
+                };
+                // Redelegations only through a completed, unused case about
+                // the current manager.
+                if let Action::Gate { request, .. } = &action
+                    && result["decision"]["allowed"].as_bool() == Some(true)
+                    && next.approved["xa"].manager != before.approved["xa"].manager
+                {
+                    let to = request.manager.clone().unwrap_or_default();
+                    prop_assert!(before.cases.values().any(|c| c.completed() == Some(Some(to.as_str()))
+                        && !c.implemented && c.incumbent == before.approved["xa"].manager),
+                        "allowed {} without a completed unused case", to);
+                }
+                // The government seat only by the territory's own government.
+                for c in next.cases.values() {
+                    if let Some(g) = c.panel.get(&Seat::Government) {
+                        prop_assert_eq!(g.government_of.as_deref(), Some("Examplia"));
+                    }
+                    for m in c.panel.values() {
+                        prop_assert!(m.government_of.as_deref().is_none_or(|g| g == "Examplia"));
+                    }
+                }
+                // No failure-to-cure notice before a future deadline
+                // without the manager's refusal.
+                for (id, c) in &next.complaints {
+                    if c.stage == crate::policy::complaint::Stage::FailureToCureNoticed
+                        && let Some(prev) = before.complaints.get(id)
+                        && let crate::policy::complaint::Stage::CureInstructed { deadline, no_merit, .. } = &prev.stage
+                    {
+                        prop_assert!(no_merit.is_some() || at > deadline.as_second(), "notice before {deadline}");
+                    }
+                }
+                // No suspension without a current threat persisting K sweeps.
+                if let Some(t) = next.technical.get("xa")
+                    && matches!(t.suspension, Suspension::Active { .. })
+                    && !before.technical.get("xa").is_some_and(|b| matches!(b.suspension, Suspension::Active { .. }))
+                {
+                    prop_assert!(t.current_threat.is_some() && t.threat_sweeps >= next.settings.policy.persist_sweeps,
+                        "suspension after {} threat sweeps", t.threat_sweeps);
+                }
+                w = next;
+            }
+            let _ = sweep_n;
         }
     }
 }

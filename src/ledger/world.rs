@@ -549,13 +549,31 @@ impl World {
                 id,
                 record,
                 good_faith,
-            } => w.update_complaint(*id, |c| {
-                c.record_session(Session {
-                    at,
-                    record: record.clone(),
-                    good_faith: *good_faith,
-                })
-            })?,
+                incumbent_position,
+                complainant_position,
+            } => {
+                match self.identities.get(actor) {
+                    Some(i) if i.active() && i.registration.kind == Kind::Mediator => {}
+                    _ => {
+                        return refused(
+                            format!(
+                                "{actor:?} is not a registered mediator: only a mediator records mediation sessions"
+                            ),
+                            crate::policy::complaint::section::MEDIATION,
+                        );
+                    }
+                }
+                w.update_complaint(*id, |c| {
+                    c.record_session(Session {
+                        at,
+                        record: record.clone(),
+                        good_faith: *good_faith,
+                        mediator: Some(actor.to_string()),
+                        incumbent_position: incumbent_position.clone(),
+                        complainant_position: complainant_position.clone(),
+                    })
+                })?
+            }
             Action::MediationResolve { id, terms } => {
                 w.update_complaint(*id, |c| c.resolve(terms))?
             }

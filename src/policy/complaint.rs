@@ -60,6 +60,27 @@ pub struct Session {
     pub record: String,
     /// Whether the record shows good-faith attempts by the parties.
     pub good_faith: bool,
+    /// The registered mediator who recorded it.
+    #[serde(default)]
+    pub mediator: Option<String>,
+    /// The incumbent manager's written position.
+    #[serde(default)]
+    pub incumbent_position: String,
+    /// The complainant's written position.
+    #[serde(default)]
+    pub complainant_position: String,
+}
+
+impl Session {
+    /// Whether the session shows good faith, was held by a registered
+    /// mediator and records both parties' written positions
+    /// (`docs/RULES.md#mediation`).
+    pub fn counts(&self) -> bool {
+        self.good_faith
+            && self.mediator.is_some()
+            && !self.incumbent_position.trim().is_empty()
+            && !self.complainant_position.trim().is_empty()
+    }
 }
 
 /// Where a complaint stands.
@@ -379,9 +400,9 @@ impl Complaint {
         if self.stage != Stage::Mediation {
             return Err(self.wrong("fail mediation", section::MEDIATION));
         }
-        if !self.sessions.iter().any(|s| s.good_faith) {
+        if !self.sessions.iter().any(Session::counts) {
             return refuse(
-                "mediation fails only upon a showing of good-faith attempts: no session on record shows one",
+                "mediation fails only upon a showing of good-faith attempts: no session on record held by a registered mediator shows one with both parties' written positions",
                 section::MEDIATION,
             );
         }
@@ -437,6 +458,9 @@ mod tests {
                 at: crate::time::Timestamp::from_second(0),
                 record: "both attended".into(),
                 good_faith: true,
+                mediator: Some("med".into()),
+                incumbent_position: "ours".into(),
+                complainant_position: "theirs".into(),
             })
             .unwrap();
         c.fail_mediation().unwrap()
@@ -472,6 +496,9 @@ mod tests {
                 at: crate::time::Timestamp::from_second(0),
                 record: "no-show".into(),
                 good_faith: false,
+                mediator: Some("med".into()),
+                incumbent_position: "ours".into(),
+                complainant_position: "theirs".into(),
             })
             .unwrap();
         assert!(m.fail_mediation().is_err());
@@ -530,7 +557,10 @@ mod tests {
             m.record_session(Session {
                 at: crate::time::Timestamp::from_second(0),
                 record: " ".into(),
-                good_faith: true
+                good_faith: true,
+                mediator: Some("med".into()),
+                incumbent_position: "ours".into(),
+                complainant_position: "theirs".into()
             })
             .is_err()
         );

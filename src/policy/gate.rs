@@ -667,9 +667,9 @@ fn redelegation_problems(
         ));
     }
     let country = after.admin_contact.country.trim();
-    if !country.eq_ignore_ascii_case(app.admin_contact_country.trim())
-        && !(c.in_territory(country) && c.in_territory(&app.admin_contact_country))
-    {
+    let same_country = country.eq_ignore_ascii_case(app.admin_contact_country.trim())
+        || (c.in_territory(country) && c.in_territory(&app.admin_contact_country));
+    if !same_country {
         out.push(reason(
             format!(
                 "the administrative contact's country {country:?} is not that of {}'s application ({:?})",

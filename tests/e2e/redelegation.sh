@@ -61,6 +61,7 @@ rg --now $T0 import --simulation --no-verify --root-zone "$here/zones/lab/root.z
 export ROOTGUARD_KEY=$keys/op.key
 register citizen complainant
 register old-nic manager --tld xa
+register mediator mediator
 register other-nic manager --tld xb
 for p in p1 p2 p3 p4 p5 p6 p7 stranger; do register $p panel-member; done
 invalid "is already registered" --now $T0 act identity-register --identity citizen --kind complainant --person "someone else" --public-key "$(cat "$keys/citizen.key.pub")"
@@ -86,7 +87,10 @@ as old-nic --now 2026-01-06T00:00:00Z act complaint-no-merit --id 1 --answer "th
 rg --now 2026-01-07T00:00:00Z act complaint-failure-notice --id 1 --notice "written failure-to-cure notice" >/dev/null
 rg --now 2026-01-08T00:00:00Z act mediation-open --id 1 >/dev/null
 refused "good-faith" --now 2026-01-09T00:00:00Z act mediation-fail --id 1
-rg --now 2026-01-10T00:00:00Z act mediation-session --id 1 --record "both parties attended and proposed terms" --good-faith true >/dev/null
+refused "may not take the mediation-session action" --now 2026-01-10T00:00:00Z act mediation-session --id 1 --record "one operator-typed session" --good-faith true
+as mediator --now 2026-01-10T00:00:00Z act mediation-session --id 1 --record "x" --good-faith true >/dev/null
+refused "both parties' written positions" --now 2026-01-10T12:00:00Z act mediation-fail --id 1
+as mediator --now 2026-01-10T13:00:00Z act mediation-session --id 1 --record "both parties attended and proposed terms" --good-faith true --incumbent-position "our policy is lawful" --complainant-position "local registrants are refused" >/dev/null
 rg --now 2026-01-11T00:00:00Z act mediation-fail --id 1 >/dev/null
 
 echo "== redelegation case (BP §6)"
