@@ -60,6 +60,8 @@ pub fn seed_identities(
         person: "rootguard (the guard itself)".into(),
         key: Some(guard_key.to_string()),
         token_sha256: None,
+        body: None,
+        of: None,
     }];
     out.extend(operator);
     for (i, t) in app.config.http.tokens.iter().enumerate() {
@@ -103,6 +105,8 @@ pub fn seed_identities(
             person: t.name.clone(),
             key: None,
             token_sha256: Some(t.sha256.to_ascii_lowercase()),
+            body: None,
+            of: None,
         });
     }
     Ok(out)

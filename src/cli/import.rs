@@ -90,6 +90,8 @@ impl ImportArgs {
                 &self.operator_key,
             )?),
             token_sha256: None,
+            body: None,
+            of: None,
         };
         let r = app
             .import(

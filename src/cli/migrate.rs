@@ -36,6 +36,8 @@ impl MigrateArgs {
                 person: id.clone(),
                 key: Some(super::key::verifier_key("--operator-key", key)?),
                 token_sha256: None,
+                body: None,
+                of: None,
             });
         }
         if crate::store::Store::needs_migration(&ctx.store())? {
@@ -55,6 +57,8 @@ impl MigrateArgs {
                 person: "rootguard (the guard itself)".into(),
                 key: Some(key.verifier_key.clone()),
                 token_sha256: None,
+                body: None,
+                of: None,
             });
         }
         let (ledger, migrated) =

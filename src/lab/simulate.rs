@@ -200,6 +200,8 @@ pub fn simulate(
         person: id.into(),
         key: Some(key.to_string()),
         token_sha256: None,
+        body: None,
+        of: None,
     };
     let mut ledger = Ledger::open_sealed(store, Some(&beside(".key")))?;
     let t0 = Timestamp::parse("2026-01-01T00:00:00Z").map_err(|e| {
@@ -316,6 +318,8 @@ pub fn simulate(
                                     person: format!("{kind} of .{tld}"),
                                     key: None,
                                     token_sha256: Some(token),
+                                    body: None,
+                                    of: None,
                                 },
                             },
                         );

@@ -193,6 +193,8 @@ mod tests {
                         person: id.into(),
                         key: Some(key.verifier_key.clone()),
                         token_sha256: None,
+                        body: None,
+                        of: None,
                     },
                     attested_by: "op".into(),
                     registered: Timestamp::from_second(0),

@@ -117,6 +117,34 @@ pub struct Registration {
     #[arg(long)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_sha256: Option<String>,
+    /// For an appointing body: which body it is
+    /// (`docs/RULES.md#appointments`).
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Body>,
+    /// For a territory's government or local Internet community: the
+    /// territory (a name or ISO 3166-1 code).
+    #[arg(long = "of")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of: Option<String>,
+}
+
+/// The bodies that appoint panel and tribunal seats besides IANA (whose
+/// operators appoint its two seats and the trusted third party) and the
+/// incumbent manager (`docs/RULES.md#appointments`; BP §6.1.1, §6.4).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Body {
+    /// A territory's local Internet community.
+    LocalInternetCommunity,
+    /// A territory's government (or public authority).
+    Government,
+    /// The ccTLD constituency.
+    CctldConstituency,
+    /// The Board.
+    Board,
 }
 
 /// A registered identity.
@@ -246,6 +274,26 @@ pub fn check_registration(
         }
     } else if !r.tlds.is_empty() {
         return refused(format!("a {} does not act for a ccTLD", r.kind));
+    }
+    match (r.kind, r.body) {
+        (Kind::AppointingBody, None) => {
+            return refused("an appointing body says which body it is: give --body");
+        }
+        (Kind::AppointingBody, Some(Body::Government | Body::LocalInternetCommunity))
+            if r.of
+                .as_deref()
+                .is_none_or(|o| o.trim().is_empty() || o.len() > 200) =>
+        {
+            return refused(
+                "a territory's government or local Internet community names its territory: give --of",
+            );
+        }
+        (Kind::AppointingBody, _) => {}
+        (_, Some(_)) => return refused(format!("a {} is not an appointing body", r.kind)),
+        _ => {}
+    }
+    if r.kind != Kind::AppointingBody && r.of.is_some() {
+        return refused(format!("--of is for appointing bodies, not a {}", r.kind));
     }
     if r.key.is_none() && r.token_sha256.is_none() {
         return refused(format!(

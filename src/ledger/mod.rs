@@ -857,6 +857,8 @@ mod tests {
             person: "Operator One".into(),
             key: Some(vkey),
             token_sha256: None,
+            body: None,
+            of: None,
         }];
         // The manager of .xa, who answers its complaint.
         v.push(identity::Registration {
@@ -866,6 +868,8 @@ mod tests {
             person: "Old NIC's manager".into(),
             key: None,
             token_sha256: Some(command::sha256_hex(b"old")),
+            body: None,
+            of: None,
         });
         // The mediator of its complaint.
         v.push(identity::Registration {
@@ -875,7 +879,32 @@ mod tests {
             person: "A Mediator".into(),
             key: None,
             token_sha256: Some(command::sha256_hex(b"med")),
+            body: None,
+            of: None,
         });
+        // The bodies that appoint the panel's seats.
+        for (id, body, of) in [
+            (
+                "lic",
+                identity::Body::LocalInternetCommunity,
+                Some("Examplia"),
+            ),
+            ("gov", identity::Body::Government, Some("Examplia")),
+            ("ccnso", identity::Body::CctldConstituency, None),
+            ("board", identity::Body::Board, None),
+            ("gov-other", identity::Body::Government, Some("Otherland")),
+        ] {
+            v.push(identity::Registration {
+                id: id.into(),
+                kind: Kind::AppointingBody,
+                tlds: Vec::new(),
+                person: format!("{id} (body)"),
+                key: None,
+                token_sha256: Some(command::sha256_hex(id.as_bytes())),
+                body: Some(body),
+                of: of.map(str::to_string),
+            });
+        }
         // The panel members the script appoints (p0..p6).
         for i in 0..7 {
             v.push(identity::Registration {
@@ -885,6 +914,8 @@ mod tests {
                 person: format!("Panel member {i}"),
                 key: None,
                 token_sha256: Some(command::sha256_hex(format!("p{i}").as_bytes())),
+                body: None,
+                of: None,
             });
         }
         v
@@ -1010,10 +1041,19 @@ mod tests {
         for (i, seat) in crate::policy::case::SEATS.iter().enumerate() {
             let gov = (*seat == Seat::Government).then_some("Examplia");
             let ttp = *seat == Seat::TrustedThirdParty;
+            let mut m = member(&format!("p{i}"), gov, ttp);
+            m.appointed_by = match seat {
+                Seat::LocalInternetCommunity => "lic",
+                Seat::Government => "gov",
+                Seat::CctldConstituency => "ccnso",
+                Seat::Manager => "old",
+                _ => "op",
+            }
+            .into();
             s.push(op(CaseAppoint {
                 id: 1,
                 seat: *seat,
-                member: member(&format!("p{i}"), gov, ttp),
+                member: m,
             }));
         }
         s.push(op(CasePriorRecord {
@@ -1064,6 +1104,16 @@ mod tests {
             application: Application {
                 applicant: "New NIC".into(),
                 admin_contact_country: "Examplia".into(),
+                admin_contact: Some(crate::policy::registry::ContactRecord {
+                    name: "admin".into(),
+                    organisation: "New NIC".into(),
+                    country: "Examplia".into(),
+                }),
+                tech_contact: Some(crate::policy::registry::ContactRecord {
+                    name: "tech".into(),
+                    organisation: "New NIC".into(),
+                    country: "Examplia".into(),
+                }),
                 proposed: Some(ProposedDelegation {
                     ns: vec!["ns1.xa.".into()],
                     glue: BTreeMap::new(),
@@ -1661,6 +1711,8 @@ mod tests {
                     person: "M One".into(),
                     key: Some(vkey),
                     token_sha256: None,
+                    body: None,
+                    of: None,
                 };
                 at += 1;
                 let _ = l.submit(
@@ -1915,7 +1967,9 @@ mod tests {
                     }),
                     Move::Foreign(seat) => {
                         let seat = crate::policy::case::SEATS[*seat];
-                        ("op", Role::Operator, Action::CaseAppoint { id: 1, seat, member: member("p6", Some("Otherland"), seat == Seat::TrustedThirdParty) })
+                        let mut m = member("p6", Some("Otherland"), seat == Seat::TrustedThirdParty);
+                        m.appointed_by = "gov-other".into();
+                        ("op", Role::Operator, Action::CaseAppoint { id: 1, seat, member: m })
                     }
                     Move::Gate(other) => ("x", Role::Manager, gate(if *other { "Other NIC" } else { "New NIC" })),
                 };

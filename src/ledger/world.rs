@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use crate::policy::Role;
-use crate::policy::case::{Case, EntryPath};
+use crate::policy::case::{Case, EntryPath, Member};
 use crate::policy::complaint::{Complaint, Session};
 use crate::policy::gate::{ChangeRequest, GateDecision, decide};
 use crate::policy::registry::Approved;
@@ -81,6 +81,15 @@ pub struct World {
     pub commands: BTreeMap<String, Timestamp>,
     /// Time of the latest event (Unix seconds).
     pub last_at: Timestamp,
+}
+
+/// What a seat belongs to (`docs/RULES.md#appointments`).
+#[derive(Clone, Copy, Debug)]
+enum Appointer {
+    /// A panel seat.
+    Seat(crate::policy::case::Seat),
+    /// A tribunal group.
+    Tribunal(crate::policy::case::TribunalGroup),
 }
 
 /// The confirmations recorded for one change request
@@ -164,6 +173,93 @@ impl World {
                 crate::policy::complaint::section::CURE,
             ),
         }
+    }
+
+    /// Refuses a seat whose appointer is not the seat's body
+    /// (`docs/RULES.md#appointments`; BP §6.1.1, §6.4): the territory's
+    /// local Internet community and government, the ccTLD constituency,
+    /// the incumbent manager, IANA (an operator) twice and for the trusted
+    /// third party, the Board. The trusted third party is none of the
+    /// case's parties.
+    fn appointer(&self, case: &Case, to: Appointer, member: &Member) -> Result<(), Refusal> {
+        use super::identity::Body;
+        use crate::policy::case::{Seat, TribunalGroup};
+        let section = crate::policy::case::section::APPOINTMENTS;
+        let Some(a) = self
+            .identities
+            .get(&member.appointed_by)
+            .filter(|i| i.active())
+        else {
+            return refused(
+                "the appointer is not a registered, active identity: each seat is appointed by its body's own identity",
+                section,
+            );
+        };
+        let r = &a.registration;
+        let body = |b: Body| r.kind == Kind::AppointingBody && r.body == Some(b);
+        let of_territory = r.of.as_deref().is_some_and(|o| case.in_territory(o));
+        let manager = r.kind == Kind::Manager && r.tlds.iter().any(|t| *t == *case.tld);
+        let ok = match to {
+            Appointer::Seat(Seat::LocalInternetCommunity)
+            | Appointer::Tribunal(TribunalGroup::LocalInternetCommunity) => {
+                body(Body::LocalInternetCommunity) && of_territory
+            }
+            Appointer::Seat(Seat::Government) => {
+                body(Body::Government)
+                    && member
+                        .government_of
+                        .as_deref()
+                        .zip(r.of.as_deref())
+                        .is_some_and(|(g, o)| g.trim().eq_ignore_ascii_case(o.trim()))
+            }
+            Appointer::Seat(Seat::CctldConstituency) => body(Body::CctldConstituency),
+            Appointer::Seat(Seat::Manager) | Appointer::Tribunal(TribunalGroup::Incumbent) => {
+                manager
+            }
+            Appointer::Seat(Seat::Iana1 | Seat::Iana2 | Seat::TrustedThirdParty) => {
+                r.kind == Kind::Operator
+            }
+            Appointer::Tribunal(TribunalGroup::Board) => body(Body::Board),
+        };
+        if !ok {
+            return refused(
+                format!(
+                    "{:?} ({}) does not appoint this seat: it belongs to its own body",
+                    r.id, r.kind
+                ),
+                section,
+            );
+        }
+        if let Appointer::Seat(Seat::TrustedThirdParty) = to {
+            let person = self
+                .identities
+                .get(&member.id)
+                .map(|i| i.registration.person.trim().to_lowercase())
+                .unwrap_or_default();
+            let complainant = match &case.path {
+                EntryPath::Proceedings { complaint } => {
+                    self.complaints.get(complaint).map(|c| c.lodged_by.clone())
+                }
+                _ => None,
+            };
+            let norm = |x: &str| x.trim().to_lowercase();
+            let complainant_person = complainant
+                .as_deref()
+                .and_then(|c| self.identities.get(c))
+                .map(|i| norm(&i.registration.person));
+            let party = [norm(&case.incumbent)]
+                .into_iter()
+                .chain(complainant.as_deref().map(norm))
+                .chain(complainant_person)
+                .any(|p| !p.is_empty() && (p == person || p == norm(&member.name)));
+            if party {
+                return refused(
+                    "the trusted third party is one of the case's parties (the incumbent's side or the complainant)",
+                    section,
+                );
+            }
+        }
+        Ok(())
     }
 
     /// The guard's verifier key recorded in the state, if any.
@@ -644,6 +740,8 @@ impl World {
                 json!({"case": id, "territory": territory})
             }
             Action::CaseAppoint { id, seat, member } => {
+                let case = self.case(*id)?;
+                self.appointer(case, Appointer::Seat(*seat), member)?;
                 let r = w.update_case(*id, |c| c.appoint(*seat, member.clone()))?;
                 self.seated(&member.id, Kind::PanelMember)?;
                 r
@@ -682,6 +780,8 @@ impl World {
                 w.update_case(*id, |c| c.appeal(*party, at, window))?
             }
             Action::CaseTribunalSeat { id, group, member } => {
+                let case = self.case(*id)?;
+                self.appointer(case, Appointer::Tribunal(*group), member)?;
                 let r = w.update_case(*id, |c| c.seat_tribunal(*group, member.clone()))?;
                 self.seated(&member.id, Kind::TribunalMember)?;
                 r

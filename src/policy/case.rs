@@ -53,6 +53,8 @@ pub mod section {
     pub const RECORDS: &str = "docs/RULES.md#records-private; BP §6.3.4";
     /// Decisions weigh what they record.
     pub const WEIGHS: &str = "docs/RULES.md#decision-weighs; BP §6.2, §6.3.2, §6.3.3, §7";
+    /// Each seat is appointed by its own body.
+    pub const APPOINTMENTS: &str = "docs/RULES.md#appointments; BP §6.1.1, §6.4";
     /// The territory comes from the ccTLD.
     pub const TERRITORIES: &str = "docs/RULES.md#territories; BP §6.1.1, §7; ITU Resolution 102";
     /// Appeals.
@@ -213,6 +215,13 @@ pub struct Application {
     /// The pre-check's summary.
     #[serde(default)]
     pub precheck: Option<String>,
+    /// The administrative contact the applicant would have
+    /// (`docs/RULES.md#gate-bound`).
+    #[serde(default)]
+    pub admin_contact: Option<super::registry::ContactRecord>,
+    /// The technical contact the applicant would have.
+    #[serde(default)]
+    pub tech_contact: Option<super::registry::ContactRecord>,
     /// Evidence of financial backing.
     pub financial_backing: bool,
     /// Evidence of operational capacity.
@@ -1378,6 +1387,8 @@ mod tests {
         let good = Application {
             applicant: "New NIC".into(),
             admin_contact_country: "Examplia".into(),
+            admin_contact: None,
+            tech_contact: None,
             proposed: None,
             technically_qualified: true,
             precheck: None,
@@ -1387,6 +1398,8 @@ mod tests {
         let abroad = Application {
             applicant: "Far NIC".into(),
             admin_contact_country: "Otherland".into(),
+            admin_contact: None,
+            tech_contact: None,
             ..good.clone()
         };
         let f = f.apply(good).unwrap().apply(abroad).unwrap();
@@ -1459,6 +1472,8 @@ mod tests {
             c.apply(Application {
                 applicant: "a".into(),
                 admin_contact_country: "Examplia".into(),
+                admin_contact: None,
+                tech_contact: None,
                 proposed: None,
                 technically_qualified: true,
                 precheck: None,
@@ -1635,6 +1650,8 @@ mod tests {
         let app = |who: &str| Application {
             applicant: who.into(),
             admin_contact_country: "Examplia".into(),
+            admin_contact: None,
+            tech_contact: None,
             proposed: None,
             technically_qualified: true,
             precheck: None,

@@ -316,6 +316,9 @@ impl Complaint {
         else {
             return Err(self.wrong("receive a no-merit answer", section::CURE));
         };
+        if answer.trim().is_empty() {
+            return refuse("a no-merit answer must say why", section::CURE);
+        }
         Ok(self.next(
             Stage::CureInstructed {
                 course: course.clone(),

@@ -635,7 +635,17 @@ fn redelegation_problems(
         ));
         return out;
     };
-    if let Some(p) = &app.proposed {
+    let Some(p) = &app.proposed else {
+        out.push(reason(
+            format!(
+                "{}'s application in case {} proposed no delegation to pre-check",
+                app.applicant, c.id
+            ),
+            section::BOUND,
+        ));
+        return out;
+    };
+    {
         let mut ns = normal(&p.ns);
         ns.dedup();
         if ns != after.ns {
@@ -643,6 +653,21 @@ fn redelegation_problems(
                 format!(
                     "the NS set {:?} is not the one {} proposed in case {} ({:?})",
                     after.ns, app.applicant, c.id, ns
+                ),
+                section::BOUND,
+            ));
+        }
+        let proposed_glue: BTreeMap<String, Vec<IpAddr>> = p
+            .glue
+            .iter()
+            .map(|(h, a)| (fqdn(h), a.clone()))
+            .filter(|(h, _)| after.ns.contains(h))
+            .collect();
+        if proposed_glue != after.glue {
+            out.push(reason(
+                format!(
+                    "the glue is not the glue {} proposed in case {}",
+                    app.applicant, c.id
                 ),
                 section::BOUND,
             ));
@@ -665,6 +690,34 @@ fn redelegation_problems(
             "a redelegation names the new manager's administrative and technical contacts",
             section::BOUND,
         ));
+    }
+    let same = |a: &ContactRecord, b: &ContactRecord| {
+        let n = |x: &str| x.trim().to_lowercase();
+        n(&a.name) == n(&b.name)
+            && n(&a.organisation) == n(&b.organisation)
+            && n(&a.country) == n(&b.country)
+    };
+    for (what, requested, applied) in [
+        ("administrative", &req.admin_contact, &app.admin_contact),
+        ("technical", &req.tech_contact, &app.tech_contact),
+    ] {
+        match (requested, applied) {
+            (Some(r), Some(a)) if same(r, a) => {}
+            (_, None) => out.push(reason(
+                format!(
+                    "{}'s application in case {} names no {what} contact",
+                    app.applicant, c.id
+                ),
+                section::BOUND,
+            )),
+            _ => out.push(reason(
+                format!(
+                    "the {what} contact is not the one {} named in case {}",
+                    app.applicant, c.id
+                ),
+                section::BOUND,
+            )),
+        }
     }
     let country = after.admin_contact.country.trim();
     let same_country = country.eq_ignore_ascii_case(app.admin_contact_country.trim())
@@ -793,6 +846,16 @@ pub(crate) mod tests {
         .apply(crate::policy::case::Application {
             applicant: "New NIC".into(),
             admin_contact_country: "Examplia".into(),
+            admin_contact: Some(ContactRecord {
+                name: "New admin".into(),
+                organisation: "New NIC".into(),
+                country: "Examplia".into(),
+            }),
+            tech_contact: Some(ContactRecord {
+                name: "New tech".into(),
+                organisation: "New NIC".into(),
+                country: "Elsewhere".into(),
+            }),
             proposed: Some(crate::policy::case::ProposedDelegation {
                 ns: vec!["ns1.xa.".into(), "ns3.xa.".into()],
                 glue: BTreeMap::new(),
@@ -906,6 +969,20 @@ pub(crate) mod tests {
             digest: "AB".repeat(32),
         }]);
         blocked_for(&decide(&ds, &a, Some(&clean()), &[&done]), "DS set is not");
+        // ... or other glue.
+        let mut glue = m.clone();
+        glue.glue = Some(BTreeMap::from([(
+            HostName::parse("ns3.xa").unwrap(),
+            vec!["127.66.6.6".parse().unwrap()],
+        )]));
+        blocked_for(&decide(&glue, &a, Some(&clean()), &[&done]), "glue is not");
+        // ... or contacts other than the applicant's.
+        let mut mallory = m.clone();
+        mallory.admin_contact.as_mut().unwrap().name = "Mallory".into();
+        blocked_for(
+            &decide(&mallory, &a, Some(&clean()), &[&done]),
+            "not the one New NIC named",
+        );
         // (e) the contacts: named, the administrative one in the territory.
         let mut none = m.clone();
         none.admin_contact = None;

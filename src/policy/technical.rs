@@ -331,10 +331,12 @@ impl TldTechnical {
         let mut next = self.clone();
         let mut effects = Vec::new();
         next.current_threat = facts.threat;
-        next.threat_sweeps = if facts.threat.is_some() {
-            self.threat_sweeps.saturating_add(1)
-        } else {
-            0
+        // Consecutive sweeps with the same threat: another kind starts the
+        // count anew (docs/RULES.md#suspension-persists).
+        next.threat_sweeps = match facts.threat {
+            Some(t) if self.current_threat == Some(t) => self.threat_sweeps.saturating_add(1),
+            Some(_) => 1,
+            None => 0,
         };
 
         let families: BTreeSet<Family> = self
@@ -398,7 +400,11 @@ impl TldTechnical {
         next.suspension = match (&self.suspension, facts.threat) {
             (Suspension::None, Some(kind)) | (Suspension::Pending { .. }, Some(kind)) => {
                 let (sweeps, since) = match &self.suspension {
-                    Suspension::Pending { sweeps, since, .. } => (sweeps + 1, *since),
+                    Suspension::Pending {
+                        sweeps,
+                        since,
+                        kind: was,
+                    } if *was == kind => (sweeps + 1, *since),
                     _ => (1, facts.at),
                 };
                 if sweeps >= k {
@@ -661,14 +667,16 @@ impl TldTechnical {
                 section::PERSISTS,
             ));
         }
-        if !self
-            .tracks
-            .values()
-            .any(|t| matches!(t, Track::Open { .. }))
-        {
+        // The complaint of the threat's own family: an outage is a
+        // reachability complaint, a bogus DNSSEC chain a DNSSEC one.
+        let family = match kind {
+            ThreatKind::TotalOutage => Family::Reachability,
+            ThreatKind::DnssecBogus => Family::Dnssec,
+        };
+        if !matches!(self.tracks.get(&family), Some(Track::Open { .. })) {
             return Err(Refusal::new(
                 format!(
-                    "cannot {what} a suspension: no technical complaint about this ccTLD is open"
+                    "cannot {what} a suspension: no technical complaint about this ccTLD's {family:?} is open"
                 ),
                 section::PERSISTS,
             ));
@@ -700,10 +708,12 @@ mod tests {
             ..Default::default()
         };
         if finding || threat.is_some() {
-            f.findings.insert(
-                Family::Reachability,
-                vec!["ERROR REACH-UDP: timeout".into()],
-            );
+            let family = if threat == Some(ThreatKind::DnssecBogus) {
+                Family::Dnssec
+            } else {
+                Family::Reachability
+            };
+            f.findings.insert(family, vec!["ERROR: a finding".into()]);
         }
         f
     }
@@ -909,6 +919,38 @@ mod tests {
         }
         let err = s.impose(Measure::WithholdDs, t0, &c).unwrap_err();
         assert!(err.reason.contains("no technical complaint"), "{err}");
+    }
+
+    #[test]
+    fn a_mix_of_threats_is_no_persisting_threat() {
+        let t0 = crate::time::Timestamp::from_second(0);
+        let c = cfg(false);
+        let bogus = (Some(ThreatKind::DnssecBogus), true, false);
+        let (s, _) = run(
+            &TldTechnical::default(),
+            &[(OUT, true, false), bogus, (OUT, true, false)],
+            &c,
+        );
+        let e = s.impose(Measure::HoldDelegation, t0, &c).unwrap_err();
+        assert!(e.reason.contains("persisted for 1 of the 3"), "{e}");
+        // An open complaint of another family does not count: three
+        // outage sweeps opened a reachability complaint, not a DNSSEC one.
+        let (s, _) = run(&TldTechnical::default(), &[(OUT, true, false); 3], &c);
+        let (s, _) = run(&s, &[bogus; 3], &c);
+        assert!(
+            s.impose(Measure::WithholdDs, t0, &c).is_ok(),
+            "three bogus sweeps open the DNSSEC complaint"
+        );
+        let mut only_reach = TldTechnical::default();
+        for i in 0..3 {
+            let mut f = facts(i, Some(ThreatKind::DnssecBogus), false, false);
+            f.findings.clear();
+            f.findings
+                .insert(Family::Reachability, vec!["ERROR: x".into()]);
+            only_reach = only_reach.sweep(&f, &c).0;
+        }
+        let e = only_reach.impose(Measure::WithholdDs, t0, &c).unwrap_err();
+        assert!(e.reason.contains("Dnssec"), "{e}");
     }
 
     #[test]

@@ -62,6 +62,10 @@ export ROOTGUARD_KEY=$keys/op.key
 register citizen complainant
 register old-nic manager --tld xa
 register mediator mediator
+register lic appointing-body --body local-internet-community --of Examplia
+register gov appointing-body --body government --of Examplia
+register gov-other appointing-body --body government --of Otherland
+register ccnso appointing-body --body cctld-constituency
 register other-nic manager --tld xb
 for p in p1 p2 p3 p4 p5 p6 p7 stranger; do register $p panel-member; done
 invalid "is already registered" --now $T0 act identity-register --identity citizen --kind complainant --person "someone else" --public-key "$(cat "$keys/citizen.key.pub")"
@@ -96,16 +100,19 @@ rg --now 2026-01-11T00:00:00Z act mediation-fail --id 1 >/dev/null
 echo "== redelegation case (BP §6)"
 invalid "not a ccTLD" --now 2026-01-12T00:00:00Z act case-open --tld zz --path '{"path":"proceedings","complaint":1}'
 rg --now 2026-01-12T00:00:00Z act case-open --tld xa --path '{"path":"proceedings","complaint":1}' >/dev/null
-refused "ITU Resolution 102" --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat government --member "$(member g0 'Otherland' ',"government_of":"Otherland"')"
-refused "no involvement" --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat trusted-third-party --member "$(member t0 IANA)"
-refused "is not a registered, active panel-member" --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat local-internet-community --member "$(member nobody 'Examplia ISOC')"
-rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat local-internet-community --member "$(member p1 'Examplia ISOC')" >/dev/null
-rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat government --member "$(member p2 'Examplia' ',"government_of":"Examplia"')" >/dev/null
-rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat cctld-constituency --member "$(member p3 ccNSO)" >/dev/null
-rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat manager --member "$(member p4 'Old NIC')" >/dev/null
-rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat iana1 --member "$(member p5 IANA)" >/dev/null
-rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat iana2 --member "$(member p6 IANA)" >/dev/null
-rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat trusted-third-party --member "$(member p7 IANA ',"declares_no_involvement":true')" >/dev/null
+refused "ITU Resolution 102" --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat government --member "$(member g0 gov-other ',"government_of":"Otherland"')"
+refused "no involvement" --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat trusted-third-party --member "$(member t0 op)"
+refused "does not appoint this seat" --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat trusted-third-party --member "$(member p7 old-nic ',"declares_no_involvement":true')"
+refused "does not appoint this seat" --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat local-internet-community --member "$(member p1 gov-other ',"government_of":"Otherland"')"
+refused "does not appoint this seat" --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat government --member "$(member p2 lic ',"government_of":"Examplia"')"
+refused "is not a registered, active panel-member" --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat local-internet-community --member "$(member nobody lic)"
+rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat local-internet-community --member "$(member p1 lic)" >/dev/null
+rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat government --member "$(member p2 gov ',"government_of":"Examplia"')" >/dev/null
+rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat cctld-constituency --member "$(member p3 ccnso)" >/dev/null
+rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat manager --member "$(member p4 old-nic)" >/dev/null
+rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat iana1 --member "$(member p5 op)" >/dev/null
+rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat iana2 --member "$(member p6 op)" >/dev/null
+rg --now 2026-01-13T00:00:00Z act case-appoint --id 1 --seat trusted-third-party --member "$(member p7 op ',"declares_no_involvement":true')" >/dev/null
 
 echo "== the redelegation request before completion is blocked, missing steps listed"
 set +e; out=$(rg --now 2026-01-14T00:00:00Z gate --dns-port 9 --udp-timeout-ms 200 --tcp-timeout-ms 200 "$here/tests/data/request-redelegate-xa.json"); code=$?; set -e
@@ -150,7 +157,7 @@ apply() {
   rg --now 2026-02-17T00:00:00Z act --dns-port $port --udp-timeout-ms 500 --tcp-timeout-ms 700 --profile "$here/zones/lab/profile.toml" case-apply --id 1 --application "$1" >/dev/null
 }
 # New NIC would run xa on the healthy lab servers of xa.
-apply '{"applicant":"New NIC","admin_contact_country":"Examplia","proposed":{"ns":["ns1.xa.","ns2.xa."],"glue":{"ns1.xa.":["127.1.1.1"],"ns2.xa.":["127.2.1.1"]}},"financial_backing":true,"capacity":true}'
+apply '{"applicant":"New NIC","admin_contact_country":"Examplia","proposed":{"ns":["ns1.xa.","ns2.xa."],"glue":{"ns1.xa.":["127.1.1.1"],"ns2.xa.":["127.2.1.1"]}},"admin_contact":{"name":"New NIC administrative contact","organisation":"New NIC","country":"Examplia"},"tech_contact":{"name":"New NIC technical contact","organisation":"New NIC","country":"Examplia"},"financial_backing":true,"capacity":true}'
 # Lame NIC proposes servers that do not serve xa; claiming qualification
 # itself is refused: only the guard's own pre-check establishes it.
 invalid "come only from rootguard's own probes" --now 2026-02-17T00:00:00Z act --dns-port $port case-apply --id 1 --application '{"applicant":"Lame NIC","admin_contact_country":"Examplia","proposed":{"ns":["ns1.xa.","ns2.xa."],"glue":{"ns1.xa.":["127.1.2.1"],"ns2.xa.":["127.2.2.1"]}},"technically_qualified":true,"financial_backing":true,"capacity":true}'
@@ -168,7 +175,12 @@ rg show case 1 | grep -q '"new_manager": "New NIC"' || fail "case not completed"
 
 echo "== the redelegation request is now allowed and applied"
 gate_lab() { rg "$@" --dns-port $port --udp-timeout-ms 500 --tcp-timeout-ms 700 --profile "$here/zones/lab/profile.toml"; }
-# The request names other contacts than the applicant's country: blocked.
+# The request puts other glue than the applicant proposed: blocked.
+sed 's/"127.2.1.1"/"127.66.6.6"/' "$here/tests/data/request-redelegate-xa.json" > "$work/glue.json"
+set +e; out=$(gate_lab --now 2026-03-22T00:00:00Z gate "$work/glue.json" 2>&1); code=$?; set -e
+[ "$code" -eq 1 ] || fail "other glue: $code $out"
+rg show decisions | grep -q "glue is not the glue New NIC proposed" || fail "other glue not named"
+# The request names other contacts than the applicant's: blocked.
 sed 's/"country": "Examplia"}/"country": "Otherland"}/' "$here/tests/data/request-redelegate-xa.json" > "$work/abroad.json"
 set +e; out=$(gate_lab --now 2026-03-22T00:00:00Z gate "$work/abroad.json"); code=$?; set -e
 [ "$code" -eq 1 ] && grep -q "not in the territory" <<<"$out" || fail "contact abroad: $code $out"

@@ -297,6 +297,8 @@ pub fn operator() -> rootguard::ledger::identity::Registration {
         person: "Operator One".into(),
         key: Some(key.verifier_key.clone()),
         token_sha256: None,
+        body: None,
+        of: None,
     }
 }
 
@@ -327,6 +329,8 @@ pub async fn register(
         person: format!("{id} (person)"),
         key: None,
         token_sha256: Some(rootguard::ledger::command::sha256_hex(id.as_bytes())),
+        body: None,
+        of: None,
     };
     app.submit(
         "op",
