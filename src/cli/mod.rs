@@ -79,7 +79,7 @@ enum Command {
     /// Seed the approved delegation record from a root zone and a registry file (once).
     Import(import::ImportArgs),
     /// Record a governance action (identities, complaints, mediation, cases, suspensions), signed with --key.
-    Act(act::ActArgs),
+    Act(Box<act::ActArgs>),
     /// Identity keys: `key new` creates one (the private key file, mode 0600, and its verifier key).
     #[command(subcommand)]
     Key(key::KeyCommand),
