@@ -15,7 +15,7 @@ fn redelegation_end_to_end_script() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("OK: 91 events, chain verified"), "{text}");
+    assert!(text.contains("OK: 99 events, chain verified"), "{text}");
 }
 
 /// This module's tests.
