@@ -53,6 +53,8 @@ pub mod section {
     pub const RECORDS: &str = "docs/RULES.md#records-private; BP §6.3.4";
     /// Decisions weigh what they record.
     pub const WEIGHS: &str = "docs/RULES.md#decision-weighs; BP §6.2, §6.3.2, §6.3.3, §7";
+    /// Documents: non-empty, kept with their SHA-256 and size.
+    pub const DOCUMENTS: &str = "docs/RULES.md#documents; BP §6.3.1";
     /// Each seat is appointed by its own body.
     pub const APPOINTMENTS: &str = "docs/RULES.md#appointments; BP §6.1.1, §6.4";
     /// The territory comes from the ccTLD.
@@ -326,6 +328,11 @@ pub struct Case {
     /// (`docs/RULES.md#gate-bound`).
     #[serde(default)]
     pub implemented: bool,
+    /// The documents entered in the record (prior record, evidence,
+    /// consent, death or dissolution evidence), each by its SHA-256 and
+    /// size (`docs/RULES.md#documents`).
+    #[serde(default)]
+    pub documents: Vec<Document>,
     /// Written findings on §6.2 answers that raise a concern, by question:
     /// why the decision stands despite it (`docs/RULES.md#decision-weighs`).
     #[serde(default)]
@@ -344,6 +351,32 @@ fn refuse<T>(reason: impl Into<String>, section: &str) -> Result<T, Refusal> {
 const PRINCIPLES: [&str; 4] = ["a", "b", "c", "d"];
 const CRITERIA: [&str; 5] = ["a", "b", "c", "d", "e"];
 const ALTERNATIVE_CRITERIA: [&str; 4] = ["e.1", "e.2", "e.3", "e.4"];
+
+/// A document entered in a record: what it is, its SHA-256 (hex) and size
+/// in bytes (`docs/RULES.md#documents`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    /// What the document is.
+    pub what: String,
+    /// SHA-256 of its text, hex.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+impl Document {
+    /// The document `what` with text `text`; refused when empty.
+    pub fn of(what: &str, text: &str) -> Result<Document, Refusal> {
+        if text.trim().is_empty() {
+            return refuse(format!("the {what} must not be empty"), section::DOCUMENTS);
+        }
+        Ok(Document {
+            what: what.to_string(),
+            sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, text.as_bytes())),
+            size: text.len() as u64,
+        })
+    }
+}
 
 /// Whether a §6.2 answer raises a concern: `Some(true)` when it begins
 /// with "yes" (the decision would cause an injustice, disadvantage the
@@ -395,6 +428,7 @@ impl Case {
             record_open_to_parties: false,
             tribunal_record_public: false,
             implemented: false,
+            documents: Vec::new(),
             findings: BTreeMap::new(),
             territory_waived: false,
         }
@@ -436,7 +470,17 @@ impl Case {
             }
             _ => Stage::Implementation,
         };
+        let document = match &path {
+            EntryPath::Relinquishment { consent } => {
+                Some(Document::of("incumbent's written consent", consent)?)
+            }
+            EntryPath::Dissolution { evidence } => {
+                Some(Document::of("evidence of death or dissolution", evidence)?)
+            }
+            EntryPath::Proceedings { .. } => None,
+        };
         let mut case = Case::new(id, tld, territory, incumbent, path, stage);
+        case.documents.extend(document);
         if case.stage == Stage::Empanelling {
             case.panels = 1;
         }
@@ -582,8 +626,10 @@ impl Case {
             "attach the prior record",
             section::DELIBERATION,
         )?;
+        let doc = Document::of("IANA's record of previous proceedings", document)?;
         let mut next = self.clone();
         next.prior_record = Some(document.to_string());
+        next.documents.push(doc);
         Ok(next)
     }
 
@@ -606,7 +652,9 @@ impl Case {
             "receive evidence",
             section::DELIBERATION,
         )?;
+        let doc = Document::of(&format!("evidence from the {party:?}"), summary)?;
         let mut next = self.clone();
+        next.documents.push(doc);
         next.evidence_from.insert(party);
         next.communications
             .push(format!("evidence from {party:?}: {summary}"));
@@ -1743,5 +1791,31 @@ mod tests {
         foreign.government_of = Some("Otherland".into());
         assert!(c.seat_tribunal(TribunalGroup::Board, foreign).is_err());
         assert!(c.seat_tribunal(TribunalGroup::Board, member("t1")).is_ok());
+    }
+
+    #[test]
+    fn documents_are_non_empty_and_kept_by_digest_and_size() {
+        let c = full_panel(&open());
+        assert!(c.attach_prior_record(" ").is_err());
+        assert!(c.present_evidence(Party::Incumbent, "").is_err());
+        let c = c.attach_prior_record("IANA file 1").unwrap();
+        let d = c.documents.last().unwrap();
+        assert_eq!(d.size, 11);
+        assert_eq!(
+            d.sha256,
+            hex::encode(ring::digest::digest(&ring::digest::SHA256, b"IANA file 1"))
+        );
+        let r = Case::open(
+            2,
+            "xa",
+            "Examplia",
+            "Old NIC",
+            EntryPath::Relinquishment {
+                consent: "signed letter".into(),
+            },
+            false,
+        )
+        .unwrap();
+        assert_eq!(r.documents[0].size, 13);
     }
 }

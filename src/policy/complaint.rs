@@ -141,6 +141,10 @@ pub struct Complaint {
     pub record: Vec<String>,
     /// Mediation sessions.
     pub sessions: Vec<Session>,
+    /// The session records, each by its SHA-256 and size
+    /// (`docs/RULES.md#documents`).
+    #[serde(default)]
+    pub documents: Vec<super::case::Document>,
 }
 
 fn refuse<T>(reason: impl Into<String>, section: &str) -> Result<T, Refusal> {
@@ -168,6 +172,7 @@ impl Complaint {
             stage: Stage::Lodged,
             record: Vec::new(),
             sessions: Vec::new(),
+            documents: Vec::new(),
         })
     }
 
@@ -385,7 +390,9 @@ impl Complaint {
                 section::MEDIATION,
             );
         }
+        let doc = super::case::Document::of("mediation session record", &session.record)?;
         let mut c = self.clone();
+        c.documents.push(doc);
         c.sessions.push(session);
         Ok(c)
     }
