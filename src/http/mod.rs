@@ -401,25 +401,48 @@ async fn suspensions(State(s): State<Arc<App>>, _who: Principal) -> ApiResult {
     ok(json!(list))
 }
 
-/// Cases: operators see all; a panel member the one case they sit on;
-/// a manager the cases of its ccTLD, with the record only once it is open
-/// to the parties (BP §6.3.4); the public none.
+/// Cases: operators see all; a panel or tribunal member the cases they sit
+/// on; a manager the cases of its ccTLD and the complainant the case its
+/// complaint began, with the record only once it is open to the parties
+/// (BP §6.3.4); anyone the tribunal's record of a case whose appeal is
+/// over (`docs/RULES.md#records-private`).
 #[utoipa::path(get, path = "/api/v1/cases", security(("bearer" = [])), responses((status = 200, body = Vec<Object>), (status = 401, body = openapi::ErrorBody)))]
 async fn cases(State(s): State<Arc<App>>, who: Principal) -> ApiResult {
-    who.require_any(&[Role::Operator, Role::Manager, Role::PanelMember])?;
     let world = s.world();
+    let private = |c: &crate::policy::case::Case| json!({"id": c.id, "tld": c.tld, "stage": c.stage_name(), "record": "private until completion or appeal (docs/RULES.md#records-private; BP §6.3.4)"});
     let list: Vec<Value> = world
         .cases
         .values()
-        .filter_map(|c| match who.role {
-            Role::Operator => Some(json!(c)),
-            Role::PanelMember if who.case == Some(c.id) => Some(json!(c)),
-            Role::Manager if who.tlds.contains(&c.tld) => Some(if c.record_visible_to_parties() {
-                json!(c)
-            } else {
-                json!({"id": c.id, "tld": c.tld, "stage": c.stage_name(), "record": "private until completion or appeal (docs/RULES.md#records-private; BP §6.3.4)"})
-            }),
-            _ => None,
+        .filter_map(|c| {
+            let sits =
+                c.panel.values().any(|m| m.id == who.name) || c.tribunal.contains_key(&who.name);
+            let complainant = match &c.path {
+                crate::policy::case::EntryPath::Proceedings { complaint } => world
+                    .complaints
+                    .get(complaint)
+                    .is_some_and(|x| x.lodged_by == who.name),
+                _ => false,
+            } && who.name != Principal::public().name;
+            match who.role {
+                Role::Operator => Some(json!(c)),
+                Role::PanelMember if sits => Some(json!(c)),
+                Role::Manager if who.tlds.contains(&c.tld) => {
+                    Some(if c.record_visible_to_parties() {
+                        json!(c)
+                    } else {
+                        private(c)
+                    })
+                }
+                _ if complainant && c.record_visible_to_parties() => Some(json!(c)),
+                _ if c.tribunal_record_public => Some(json!({
+                    "id": c.id,
+                    "tld": c.tld,
+                    "stage": c.stage_name(),
+                    "tribunal": c.tribunal,
+                    "tribunal_votes": c.tribunal_votes,
+                })),
+                _ => None,
+            }
         })
         .collect();
     ok(json!(list))

@@ -333,7 +333,8 @@ case = 1
         ("/api/v1/tlds/zz", [404, 404, 404, 404]),
         ("/api/v1/complaints", [401, 200, 200, 403]),
         ("/api/v1/suspensions", [200, 200, 200, 200]),
-        ("/api/v1/cases", [401, 200, 200, 200]),
+        // Public: only the tribunal records made public (none here).
+        ("/api/v1/cases", [200, 200, 200, 200]),
         ("/api/v1/change-requests", [401, 200, 200, 403]),
         ("/api/v1/drift", [200, 200, 200, 200]),
         ("/api/v1/effective-zone", [200, 200, 200, 200]),
@@ -348,6 +349,8 @@ case = 1
     }
     let (status, _) = get(&base, "/api/v1/tlds", Some("not-a-token")).await;
     assert_eq!(status, 401);
+    let (_, body) = get(&base, "/api/v1/cases", None).await;
+    assert_eq!(body, "[]", "the public reads no private case record");
     // The xa manager sees its own complaints only; decisions of its own TLD only.
     let (_, body) = get(&base, "/api/v1/change-requests", Some(XA)).await;
     assert_eq!(body, "[]");
