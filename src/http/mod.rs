@@ -440,6 +440,7 @@ async fn cases(State(s): State<Arc<App>>, who: Principal) -> ApiResult {
                     "stage": c.stage_name(),
                     "tribunal": c.tribunal,
                     "tribunal_votes": c.tribunal_votes,
+                    "past_tribunals": c.past_tribunals,
                 })),
                 _ => None,
             }

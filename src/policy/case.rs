@@ -323,6 +323,11 @@ pub struct Case {
     pub record_open_to_parties: bool,
     /// Whether the tribunal's record is public.
     pub tribunal_record_public: bool,
+    /// The records of tribunals whose appeal is over and that overturned
+    /// the decision (their members and votes), public
+    /// (`docs/RULES.md#records-private`).
+    #[serde(default)]
+    pub past_tribunals: Vec<PastTribunal>,
     /// Whether the redelegation the case authorised has been allowed by
     /// the gate: a case authorises one redelegation
     /// (`docs/RULES.md#gate-bound`).
@@ -351,6 +356,15 @@ fn refuse<T>(reason: impl Into<String>, section: &str) -> Result<T, Refusal> {
 const PRINCIPLES: [&str; 4] = ["a", "b", "c", "d"];
 const CRITERIA: [&str; 5] = ["a", "b", "c", "d", "e"];
 const ALTERNATIVE_CRITERIA: [&str; 4] = ["e.1", "e.2", "e.3", "e.4"];
+
+/// The record of a tribunal whose appeal is over.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PastTribunal {
+    /// Members by ID, with their group.
+    pub members: BTreeMap<String, (TribunalGroup, Member)>,
+    /// Votes by member ID: true upholds.
+    pub votes: BTreeMap<String, bool>,
+}
 
 /// A document entered in a record: what it is, its SHA-256 (hex) and size
 /// in bytes (`docs/RULES.md#documents`).
@@ -428,6 +442,7 @@ impl Case {
             record_open_to_parties: false,
             tribunal_record_public: false,
             implemented: false,
+            past_tribunals: Vec::new(),
             documents: Vec::new(),
             findings: BTreeMap::new(),
             territory_waived: false,
@@ -957,8 +972,10 @@ impl Case {
             next.evidence_from.clear();
             next.prior_record = None;
             next.tribunal_record_public = true;
-            next.tribunal.clear();
-            next.tribunal_votes.clear();
+            next.past_tribunals.push(PastTribunal {
+                members: std::mem::take(&mut next.tribunal),
+                votes: std::mem::take(&mut next.tribunal_votes),
+            });
         } else if ups >= 4 || next.tribunal_votes.len() == 6 {
             // Upheld, or short of four either way: the decision stands.
             let outcome = outcome.clone();
@@ -1424,6 +1441,11 @@ mod tests {
         }
         assert_eq!(o.stage, Stage::Empanelling);
         assert_eq!(o.panels, 2);
+        // The overturning tribunal's record is kept, and public.
+        assert!(o.tribunal_record_public && o.tribunal.is_empty());
+        assert_eq!(o.past_tribunals.len(), 1);
+        assert_eq!(o.past_tribunals[0].members.len(), 6);
+        assert_eq!(o.past_tribunals[0].votes.len(), 4);
     }
 
     #[test]
