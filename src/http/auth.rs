@@ -21,8 +21,6 @@ pub struct Principal {
     pub role: Role,
     /// ccTLDs a manager manages.
     pub tlds: Vec<String>,
-    /// The case a panel member sits on.
-    pub case: Option<u64>,
 }
 
 impl Principal {
@@ -32,7 +30,6 @@ impl Principal {
             name: "public".into(),
             role: Role::Public,
             tlds: Vec::new(),
-            case: None,
         }
     }
 
@@ -120,7 +117,6 @@ impl FromRequestParts<Arc<App>> for Principal {
                 name: i.registration.id.clone(),
                 role: i.role(),
                 tlds: i.registration.tlds.iter().map(|t| t.to_string()).collect(),
-                case: None,
             }),
             None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unknown token")),
         }

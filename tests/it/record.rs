@@ -843,16 +843,7 @@ fn a_forged_migration_cannot_bring_its_own_guard_key() {
     );
     recompute_everything(&conn);
     drop(conn);
-    let (code, v) = verify(&store, &kept, &key);
-    assert_eq!(code, 1, "{v}");
-    assert_eq!(v["first_bad"]["seq"], 5, "{v}");
-    assert!(
-        v["first_bad"]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("not sealed"),
-        "{v}"
-    );
+    refused_at(&store, &kept, &key, 5, "not sealed");
 }
 
 /// The attack helper's finding: a writer that holds the record open (the
@@ -1040,4 +1031,16 @@ fn reads_as(now: &Value, then: &Value, path: &str) {
         }
         _ => assert_eq!(now, then, "{path}"),
     }
+}
+
+/// Asserts that `audit verify --checkpoint` fails (exit 1) naming event
+/// `seq` as the first bad one, for a reason containing `why`.
+fn refused_at(store: &Path, kept: &Path, key: &Path, seq: i64, why: &str) {
+    let (code, v) = verify(store, kept, key);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["first_bad"]["seq"], seq, "{v}");
+    assert!(
+        v["first_bad"]["reason"].as_str().unwrap().contains(why),
+        "{v}"
+    );
 }
