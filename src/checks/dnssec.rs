@@ -47,6 +47,38 @@ pub fn to_ds(ds: &DsRecord) -> Option<Ds<Bytes>> {
     .ok()
 }
 
+/// The checks of the root's DS records alone: digest types and
+/// algorithms (they need no probe; `rootguard check --static` runs them).
+pub(super) fn ds_records(d: &crate::zone::Delegation, c: &mut Collector<'_>) {
+    for r in &d.ds {
+        if !matches!(r.digest_type, 2 | 4) {
+            let what = if r.digest_type == 1 {
+                "SHA-1, deprecated"
+            } else {
+                "unknown"
+            };
+            c.push(
+                CheckId::DsDigestAlgorithm,
+                None,
+                format!(
+                    "DS {} uses digest type {} ({what})",
+                    r.key_tag, r.digest_type
+                ),
+            );
+        }
+        if !matches!(r.algorithm, 8 | 10 | 13 | 14 | 15 | 16) {
+            c.push(
+                CheckId::DsKeyAlgorithm,
+                None,
+                format!(
+                    "DS {} names algorithm {}, which must not be used for signing",
+                    r.key_tag, r.algorithm
+                ),
+            );
+        }
+    }
+}
+
 /// Runs the DNSSEC checks (only when the root holds DS for the TLD).
 pub(super) fn check(
     probe: &DelegationProbe,
@@ -61,33 +93,7 @@ pub(super) fn check(
     let mut dnskey_answers = 0;
     let mut bogus_evidence: Vec<String> = Vec::new();
     if !d.ds.is_empty() {
-        for r in &d.ds {
-            if !matches!(r.digest_type, 2 | 4) {
-                let what = if r.digest_type == 1 {
-                    "SHA-1, deprecated"
-                } else {
-                    "unknown"
-                };
-                c.push(
-                    CheckId::DsDigestAlgorithm,
-                    None,
-                    format!(
-                        "DS {} uses digest type {} ({what})",
-                        r.key_tag, r.digest_type
-                    ),
-                );
-            }
-            if !matches!(r.algorithm, 8 | 10 | 13 | 14 | 15 | 16) {
-                c.push(
-                    CheckId::DsKeyAlgorithm,
-                    None,
-                    format!(
-                        "DS {} names algorithm {}, which must not be used for signing",
-                        r.key_tag, r.algorithm
-                    ),
-                );
-            }
-        }
+        ds_records(d, c);
         let owner: Dname = match apex.parse() {
             Ok(n) => n,
             Err(_) => Dname::root_bytes(),

@@ -59,6 +59,34 @@ pub fn evaluate(probe: &DelegationProbe, profile: &Profile, at: Timestamp) -> Tl
     }
 }
 
+/// The checks that need only the root zone (`rootguard check --static`):
+/// NS count, distinct, routable and diverse glue addresses, the referral
+/// size, and the DS digest types and algorithms. No name server is asked,
+/// so the verdict is at most `degraded`: a threat needs a probe.
+pub fn evaluate_static(d: &crate::zone::Delegation, profile: &Profile) -> TldReport {
+    let mut c = Collector {
+        profile,
+        findings: Vec::new(),
+    };
+    shape::check_static(d, &mut c);
+    dnssec::ds_records(d, &mut c);
+    let verdict = if c.findings.iter().any(|f| f.severity >= Severity::Warning) {
+        Verdict::Degraded
+    } else {
+        Verdict::Ok
+    };
+    TldReport {
+        tld: d.tld.clone(),
+        kind: d.kind,
+        verdict,
+        threats: Vec::new(),
+        findings: c.findings,
+        servers: Vec::new(),
+        probe_ms: 0.0,
+        local_error: None,
+    }
+}
+
 /// Per-server reachability, authority, EDNS, recursion and RTT.
 fn servers(probe: &DelegationProbe, apex: &str, c: &mut Collector<'_>) -> Vec<ServerStatus> {
     let apex = apex.to_string();

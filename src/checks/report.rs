@@ -118,6 +118,18 @@ pub async fn run_checks(
             Vec::new()
         }
     };
+    assemble(tlds, profile, at, root_zone, queries, started)
+}
+
+/// The report of evaluated TLDs.
+fn assemble(
+    tlds: Vec<TldReport>,
+    profile: &Profile,
+    at: Timestamp,
+    root_zone: RootZoneInfo,
+    queries: usize,
+    started: Instant,
+) -> CheckReport {
     let mut counts = Counts::default();
     for t in &tlds {
         match t.verdict {
@@ -251,6 +263,9 @@ pub struct CheckOptions {
     pub port: Option<u16>,
     /// Evaluation time; default now.
     pub at: Option<Timestamp>,
+    /// Run only the checks that need the root zone alone, without probing
+    /// ([`super::evaluate::evaluate_static`]).
+    pub statics: bool,
 }
 
 /// Runs `rootguard check`: loads the root zone, selects the TLDs, probes
@@ -299,19 +314,30 @@ pub async fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
     }
     chosen.sort_by(|a, b| a.tld.cmp(&b.tld));
     let at = opts.at.unwrap_or_else(Timestamp::now);
+    let info = RootZoneInfo {
+        source: zone.source.clone(),
+        serial: zone.serial,
+    };
+    if opts.statics {
+        return Ok(static_checks(&chosen, &profile, at, info));
+    }
     let resolver = HostResolver::new(probe_cfg.resolver);
     let prober = Prober::new(probe_cfg);
-    let report = run_checks(
-        &prober,
-        &resolver,
-        &chosen,
-        &profile,
-        at,
-        RootZoneInfo {
-            source: zone.source.clone(),
-            serial: zone.serial,
-        },
-    )
-    .await;
+    let report = run_checks(&prober, &resolver, &chosen, &profile, at, info).await;
     Ok(report)
+}
+
+/// The static checks of every delegation (no probe, no query).
+pub fn static_checks(
+    delegations: &[Delegation],
+    profile: &Profile,
+    at: Timestamp,
+    root_zone: RootZoneInfo,
+) -> CheckReport {
+    let started = Instant::now();
+    let tlds: Vec<TldReport> = delegations
+        .iter()
+        .map(|d| super::evaluate::evaluate_static(d, profile))
+        .collect();
+    assemble(tlds, profile, at, root_zone, 0, started)
 }

@@ -1,6 +1,7 @@
 //! The shape of a delegation: NS count, resolvability, distinct and
 //! globally routable addresses, network diversity, and the size of the
-//! root's referral.
+//! root's referral. All but resolvability need only the root zone, so they
+//! also run without probing ([`check_static`], `rootguard check --static`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -10,9 +11,32 @@ use super::finding::Collector;
 use crate::probe::DelegationProbe;
 use crate::zone::Delegation;
 
-/// Runs the shape checks of `probe`'s delegation.
+/// Runs the shape checks of `probe`'s delegation, on the addresses the
+/// probe found (glue, or the resolver's for hosts without glue).
 pub(super) fn check(probe: &DelegationProbe, c: &mut Collector<'_>) {
-    let d = &probe.delegation;
+    for (host, reason) in &probe.unresolved {
+        c.push(CheckId::NsResolvable, None, format!("{host}: {reason}"));
+    }
+    let addresses: Vec<(&str, IpAddr)> = probe
+        .servers
+        .iter()
+        .map(|s| (s.host.as_str(), s.address))
+        .collect();
+    check_addresses(&probe.delegation, &addresses, c);
+}
+
+/// Runs the shape checks that need only the root zone: the NS count, and,
+/// on the glue addresses, distinct and routable addresses, network
+/// diversity and the referral size.
+pub(super) fn check_static(d: &Delegation, c: &mut Collector<'_>) {
+    let addresses: Vec<(&str, IpAddr)> =
+        d.ns.iter()
+            .flat_map(|h| d.glue_of(h).iter().map(move |a| (h.as_str(), *a)))
+            .collect();
+    check_addresses(d, &addresses, c);
+}
+
+fn check_addresses(d: &Delegation, addresses: &[(&str, IpAddr)], c: &mut Collector<'_>) {
     if d.ns.len() < 2 {
         c.push(
             CheckId::NsCount,
@@ -23,12 +47,9 @@ pub(super) fn check(probe: &DelegationProbe, c: &mut Collector<'_>) {
             ),
         );
     }
-    for (host, reason) in &probe.unresolved {
-        c.push(CheckId::NsResolvable, None, format!("{host}: {reason}"));
-    }
     let mut by_addr: BTreeMap<IpAddr, BTreeSet<&str>> = BTreeMap::new();
-    for s in &probe.servers {
-        by_addr.entry(s.address).or_default().insert(&s.host);
+    for (host, addr) in addresses {
+        by_addr.entry(*addr).or_default().insert(host);
     }
     for (addr, hosts) in &by_addr {
         if hosts.len() > 1 {
@@ -80,10 +101,17 @@ pub(super) fn check(probe: &DelegationProbe, c: &mut Collector<'_>) {
             format!("all {n6} IPv6 addresses are in one /48"),
         );
     }
-    if let Some(size) = referral_size(d)
-        && size > 512
+    if let Some(size) = referral_size(d, addresses)
+        && size > REFERRAL_LIMIT
     {
-        c.push(CheckId::ReferralSize, None, format!("a referral for a maximum-length name with all in-domain glue is {size} octets (> 512)"));
+        c.push(
+            CheckId::ReferralSize,
+            None,
+            format!(
+                "a referral for a maximum-length name with the {} NS records and the first A and AAAA record is {size} octets (> {REFERRAL_LIMIT})",
+                d.ns.len()
+            ),
+        );
     }
 }
 
@@ -119,10 +147,16 @@ pub fn is_global(addr: &IpAddr) -> bool {
     }
 }
 
-/// Size of the root's referral for a maximum-length name under the TLD,
-/// with all in-domain glue (RFC 9471), without EDNS; `None` when it cannot
-/// be encoded.
-pub fn referral_size(d: &Delegation) -> Option<usize> {
+/// The UDP payload a referral must fit without EDNS (RFC 1035 §4.2.1).
+pub const REFERRAL_LIMIT: usize = 512;
+
+/// Size of the root's referral for a maximum-length name under the TLD, as
+/// Zonemaster's DELEGATION03 builds it (`docs/RULES.md#technical-checks`):
+/// every NS record of the delegation, the first A and the first AAAA
+/// record among `addresses` (the least glue a resolver needs to go on),
+/// a query name of 255 octets, no EDNS, names compressed. `None` when it
+/// cannot be encoded.
+pub fn referral_size(d: &Delegation, addresses: &[(&str, IpAddr)]) -> Option<usize> {
     use hickory_proto::op::{Message, OpCode, Query};
     use hickory_proto::rr::rdata::{A, AAAA, NS};
     use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -137,20 +171,20 @@ pub fn referral_size(d: &Delegation) -> Option<usize> {
     }
     let qname = Name::from_ascii(format!("{}.{}.", labels.join("."), d.tld)).ok()?;
     let mut msg = Message::response(0, OpCode::Query);
-    msg.add_query(Query::query(qname, RecordType::A));
+    msg.add_query(Query::query(qname, RecordType::NS));
     for ns in &d.ns {
         let host = Name::from_ascii(ns).ok()?;
         msg.add_authority(Record::from_rdata(tld.clone(), 172800, RData::NS(NS(host))));
     }
-    for ns in d.ns.iter().filter(|h| d.in_bailiwick(h)) {
-        let host = Name::from_ascii(ns).ok()?;
-        for a in d.glue_of(ns) {
-            let rdata = match a {
-                IpAddr::V4(v4) => RData::A(A(*v4)),
-                IpAddr::V6(v6) => RData::AAAA(AAAA(*v6)),
-            };
-            msg.add_additional(Record::from_rdata(host.clone(), 172800, rdata));
-        }
+    let first_v4 = addresses.iter().find(|(_, a)| a.is_ipv4());
+    let first_v6 = addresses.iter().find(|(_, a)| a.is_ipv6());
+    for (host, a) in first_v4.into_iter().chain(first_v6) {
+        let host = Name::from_ascii(host).ok()?;
+        let rdata = match a {
+            IpAddr::V4(v4) => RData::A(A(*v4)),
+            IpAddr::V6(v6) => RData::AAAA(AAAA(*v6)),
+        };
+        msg.add_additional(Record::from_rdata(host, 172800, rdata));
     }
     msg.to_vec().ok().map(|v| v.len())
 }
@@ -183,8 +217,29 @@ mod tests {
         }
     }
 
+    /// The referral by hand, as DELEGATION03 of Zonemaster 4.6.2 counts
+    /// it: header, question, NS records (owner compressed to the question's
+    /// TLD, host names uncompressed unless they end in the TLD), one A and
+    /// one AAAA record whose owners point into an NS record.
+    fn by_hand(tld: &str, hosts: &[&str], v4: bool, v6: bool) -> usize {
+        let question = 255 + 4;
+        let ns: usize = hosts
+            .iter()
+            .map(|h| {
+                let wire = h.len() + 1; // labels with length octets, root octet
+                let rdata = if let Some(prefix) = h.strip_suffix(&format!(".{tld}.")) {
+                    prefix.len() + 1 + 2 // labels before the TLD, then a pointer
+                } else {
+                    wire
+                };
+                2 + 10 + rdata
+            })
+            .sum();
+        12 + question + ns + usize::from(v4) * (2 + 10 + 4) + usize::from(v6) * (2 + 10 + 16)
+    }
+
     #[test]
-    fn referral_size_grows_with_glue() {
+    fn referral_size_counts_every_ns_and_one_address_of_each_family() {
         let mut d = Delegation {
             tld: "xa".into(),
             kind: TldKind::CountryCode,
@@ -192,17 +247,36 @@ mod tests {
             glue: Default::default(),
             ds: vec![],
         };
-        let small = referral_size(&d).unwrap();
-        assert!(small < 512, "{small}");
-        for i in 0..13 {
-            let host = format!("a-very-long-name-server-host-name-{i}.xa.");
-            d.ns.push(host.clone());
-            d.glue.insert(
-                host,
-                vec!["2001:db8::1".parse().unwrap(), "192.0.2.1".parse().unwrap()],
-            );
-        }
-        assert!(referral_size(&d).unwrap() > 512);
+        let v4: IpAddr = "192.0.2.1".parse().unwrap();
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        let glue = [
+            ("ns1.xa.", v4),
+            ("ns1.xa.", v6),
+            ("ns2.xa.", v4),
+            ("ns2.xa.", v6),
+        ];
+        let small = referral_size(&d, &glue).unwrap();
+        assert_eq!(small, by_hand("xa", &["ns1.xa.", "ns2.xa."], true, true));
+        assert!(small < REFERRAL_LIMIT, "{small}");
+        // More addresses do not grow the referral: only the first of each family counts.
+        let mut many: Vec<(&str, IpAddr)> = glue.to_vec();
+        many.extend([("ns1.xa.", "192.0.2.2".parse().unwrap()); 10]);
+        assert_eq!(referral_size(&d, &many), Some(small));
+        // Without IPv6, one AAAA record less.
+        assert_eq!(
+            referral_size(&d, &glue[..1]).unwrap(),
+            by_hand("xa", &["ns1.xa.", "ns2.xa."], true, false)
+        );
+        // More NS names do.
+        let hosts: Vec<String> = (0..13)
+            .map(|i| format!("a-very-long-name-server-host-name-{i}.example.net."))
+            .collect();
+        d.ns.extend(hosts.iter().cloned());
+        let mut all: Vec<&str> = vec!["ns1.xa.", "ns2.xa."];
+        all.extend(hosts.iter().map(String::as_str));
+        let big = referral_size(&d, &glue).unwrap();
+        assert!(big > REFERRAL_LIMIT, "{big}");
+        assert!(big <= by_hand("xa", &all, true, true), "{big}");
     }
 
     fn silent(address: &str) -> AddressProbe {

@@ -36,6 +36,10 @@ pub struct CheckArgs {
     /// Evaluate signatures as of this time (RFC 3339); default now.
     #[arg(long)]
     at: Option<String>,
+    /// Run only the checks that need the root zone alone (NS count, glue
+    /// addresses, referral size, DS digest and algorithm), without probing.
+    #[arg(long = "static")]
+    statics: bool,
     /// JSON output (schema rootguard.check/1).
     #[arg(long)]
     json: bool,
@@ -57,6 +61,7 @@ impl CheckArgs {
                 .as_deref()
                 .map(|a| parse_signature_time("--at", a))
                 .transpose()?,
+            statics: self.statics,
         };
         #[cfg(feature = "lab")]
         let report = match self.lab {
