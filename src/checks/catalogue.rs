@@ -1,7 +1,15 @@
 //! The catalogue of delegation checks: stable IDs, what each tests, its
-//! default severity, and the Zonemaster test case and IANA technical
-//! requirement it corresponds to. IDs never change meaning; new checks get
+//! default severity, the IANA technical requirement and the Zonemaster
+//! message tags it corresponds to. IDs never change meaning; new checks get
 //! new IDs.
+//!
+//! The Zonemaster tags are those of the engine Debian 12 ships (Zonemaster
+//! engine 4.6.2, zonemaster-cli 5.0.2), with their levels in that engine's
+//! default profile. A finding carries the tag it corresponds to, so an
+//! operator can compare a rootguard report with a Zonemaster one line by
+//! line; `tests/it/zonemaster.rs` runs both on the lab and fails on any
+//! disagreement the README's table of deliberate differences does not
+//! list.
 
 use serde::{Deserialize, Serialize};
 
@@ -223,12 +231,84 @@ pub struct CheckInfo {
     pub tests: &'static str,
     /// Default severity of a failure.
     pub severity: Severity,
-    /// Corresponding Zonemaster test case.
-    pub zonemaster: &'static str,
+    /// The Zonemaster 4.6.2 message tags that report the same failure
+    /// (empty: Zonemaster has no such test).
+    pub zonemaster: &'static [ZonemasterTag],
     /// Corresponding IANA technical requirement.
     pub iana: &'static str,
     /// What the manager should do when it fails.
     pub fix: &'static str,
+}
+
+/// A Zonemaster message tag a check corresponds to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ZonemasterTag {
+    /// The test case that emits it (e.g. `DELEGATION03`).
+    pub case: &'static str,
+    /// The message tag (e.g. `REFERRAL_SIZE_TOO_LARGE`).
+    pub tag: &'static str,
+    /// Its level in Zonemaster 4.6.2's default profile.
+    pub level: Severity,
+    /// rootguard's default severity for a finding with this tag, when it
+    /// differs from Zonemaster's (each difference is listed, with its
+    /// reason, in the README's table of deliberate differences).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ours: Option<Severity>,
+}
+
+impl ZonemasterTag {
+    /// rootguard's default severity for a finding with this tag.
+    pub fn severity(&self) -> Severity {
+        self.ours.unwrap_or(self.level)
+    }
+}
+
+const fn zm(case: &'static str, tag: &'static str, level: Severity) -> ZonemasterTag {
+    ZonemasterTag {
+        case,
+        tag,
+        level,
+        ours: None,
+    }
+}
+
+const fn zm_ours(
+    case: &'static str,
+    tag: &'static str,
+    level: Severity,
+    ours: Severity,
+) -> ZonemasterTag {
+    ZonemasterTag {
+        case,
+        tag,
+        level,
+        ours: Some(ours),
+    }
+}
+
+use Severity::{Critical, Error, Notice, Warning};
+
+impl CheckInfo {
+    /// The Zonemaster test cases its tags come from, e.g.
+    /// `DELEGATION04 / CONNECTIVITY01`, or `—` when there is none.
+    pub fn zonemaster_cases(&self) -> String {
+        let mut cases: Vec<&str> = Vec::new();
+        for t in self.zonemaster {
+            if !cases.contains(&t.case) {
+                cases.push(t.case);
+            }
+        }
+        if cases.is_empty() {
+            "—".into()
+        } else {
+            cases.join(" / ")
+        }
+    }
+
+    /// The entry for Zonemaster tag `tag`, if the check maps it.
+    pub fn zonemaster_tag(&self, tag: &str) -> Option<&'static ZonemasterTag> {
+        self.zonemaster.iter().find(|t| t.tag == tag)
+    }
 }
 
 macro_rules! check {
@@ -237,7 +317,7 @@ macro_rules! check {
             id: $id,
             family: $family,
             tests: $tests,
-            severity: Severity::$sev,
+            severity: $sev,
             zonemaster: $zm,
             iana: $iana,
             fix: $fix,
@@ -251,7 +331,7 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::NsCount,
         Family::Delegation,
         Error,
-        "DELEGATION01",
+        &[zm("DELEGATION01", "NOT_ENOUGH_NS_DEL", Error)],
         "Minimum number of name servers (two)",
         "The delegation lists at least two NS hosts.",
         "Delegate to at least two name servers."
@@ -260,16 +340,19 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::NsResolvable,
         Family::Reachability,
         Error,
-        "BASIC01 / DELEGATION06",
+        &[
+            zm("NAMESERVER06", "CAN_NOT_BE_RESOLVED", Error),
+            zm("NAMESERVER06", "NO_RESOLUTION", Error)
+        ],
         "Name servers must be resolvable",
-        "Every NS host has an address: glue in the root zone, or an answer from the resolver for out-of-bailiwick hosts.",
+        "Every NS host of the delegation has an address: glue in the root zone, or an answer from the resolver for out-of-bailiwick hosts.",
         "Publish A/AAAA records for every NS host (glue for in-bailiwick hosts)."
     ),
     check!(
         CheckId::NsDistinctAddresses,
         Family::Delegation,
         Error,
-        "DELEGATION02",
+        &[zm("DELEGATION02", "DEL_NS_SAME_IP", Error)],
         "Name servers must be distinct",
         "No two NS hosts share an IP address.",
         "Give each name server its own address."
@@ -278,7 +361,7 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::AddressScope,
         Family::Delegation,
         Error,
-        "ADDRESS01",
+        &[zm("ADDRESS01", "NAMESERVER_IP_PRIVATE_NETWORK", Error)],
         "Name server addresses must be globally routable",
         "Every name server address is globally routable (not private, loopback, link-local, documentation or otherwise reserved).",
         "Use publicly routable addresses for all name servers."
@@ -287,16 +370,24 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::PrefixDiversity,
         Family::Delegation,
         Warning,
-        "CONNECTIVITY04",
+        &[],
         "Network diversity",
-        "The IPv4 addresses span more than one /24 and the IPv6 addresses more than one /48.",
+        "The IPv4 addresses span more than one /24 and the IPv6 addresses more than one /48. A rootguard check: Zonemaster 4.6.2 has no CONNECTIVITY04, and its CONNECTIVITY03 judges AS diversity, which needs an AS lookup that cannot work offline.",
         "Place name servers in different networks."
     ),
     check!(
         CheckId::ReachUdp,
         Family::Reachability,
         Error,
-        "CONNECTIVITY01",
+        &[
+            zm_ours("CONNECTIVITY01", "CN01_NO_RESPONSE_UDP", Warning, Error),
+            zm_ours(
+                "CONNECTIVITY01",
+                "CN01_NO_RESPONSE_SOA_QUERY_UDP",
+                Warning,
+                Error
+            )
+        ],
         "Name servers must answer over UDP",
         "Each name server address answers a SOA query over UDP port 53.",
         "Make the server answer DNS over UDP; check firewalls and the server process."
@@ -305,7 +396,15 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::ReachTcp,
         Family::Reachability,
         Error,
-        "CONNECTIVITY02",
+        &[
+            zm_ours("CONNECTIVITY02", "CN02_NO_RESPONSE_TCP", Warning, Error),
+            zm_ours(
+                "CONNECTIVITY02",
+                "CN02_NO_RESPONSE_SOA_QUERY_TCP",
+                Warning,
+                Error
+            )
+        ],
         "Name servers must answer over TCP (RFC 7766)",
         "Each name server address answers a SOA query over TCP port 53.",
         "Allow DNS over TCP port 53 and make the server answer it."
@@ -314,7 +413,21 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::Authoritative,
         Family::Reachability,
         Error,
-        "DELEGATION04",
+        &[
+            zm_ours("DELEGATION04", "IS_NOT_AUTHORITATIVE", Warning, Error),
+            zm_ours(
+                "CONNECTIVITY01",
+                "CN01_UNEXPECTED_RCODE_SOA_QUERY_UDP",
+                Warning,
+                Error
+            ),
+            zm_ours(
+                "CONNECTIVITY01",
+                "CN01_MISSING_SOA_RECORD_UDP",
+                Warning,
+                Error
+            )
+        ],
         "Name servers must be authoritative (no lame delegation)",
         "Each name server answers SOA and NS for the TLD with AA set; REFUSED, SERVFAIL, a non-authoritative answer or an upward referral is lame.",
         "Load the TLD zone on the server and answer authoritatively."
@@ -323,7 +436,7 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::SoaSerialConsistent,
         Family::Consistency,
         Warning,
-        "CONSISTENCY01",
+        &[zm("CONSISTENCY01", "MULTIPLE_SOA_SERIALS", Warning)],
         "Name servers should serve the same zone version",
         "All name servers return the same SOA serial.",
         "Fix zone transfers so that every server has the current version."
@@ -332,7 +445,7 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::NsSetConsistent,
         Family::Consistency,
         Error,
-        "CONSISTENCY04",
+        &[zm_ours("CONSISTENCY04", "MULTIPLE_NS_SET", Notice, Error)],
         "NS sets must be consistent",
         "All name servers return the same NS set.",
         "Serve the same NS RRset from every server."
@@ -341,7 +454,11 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::ParentChildNs,
         Family::Consistency,
         Error,
-        "DELEGATION07 / CONSISTENCY04",
+        &[
+            zm("DELEGATION07", "EXTRA_NAME_PARENT", Error),
+            zm_ours("DELEGATION07", "EXTRA_NAME_CHILD", Notice, Error),
+            zm("DELEGATION07", "TOTAL_NAME_MISMATCH", Error)
+        ],
         "Parent and child NS sets must match",
         "The NS set in the root zone equals the NS set the TLD's servers return, in both directions.",
         "Make the TLD's apex NS set and the root zone delegation list the same hosts (submit a change request or fix the zone)."
@@ -350,7 +467,10 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::GlueMatch,
         Family::Consistency,
         Error,
-        "CONSISTENCY05",
+        &[
+            zm("CONSISTENCY05", "IN_BAILIWICK_ADDR_MISMATCH", Error),
+            zm_ours("CONSISTENCY05", "EXTRA_ADDRESS_CHILD", Notice, Error)
+        ],
         "Glue must match the child's address records",
         "For in-bailiwick NS hosts, the glue addresses in the root zone equal the A/AAAA records the TLD serves.",
         "Make the zone's A/AAAA records for the name servers match the glue (or request a glue change)."
@@ -358,17 +478,17 @@ pub const CATALOGUE: &[CheckInfo] = &[
     check!(
         CheckId::ReferralSize,
         Family::Delegation,
-        Error,
-        "DELEGATION03",
+        Warning,
+        &[zm("DELEGATION03", "REFERRAL_SIZE_TOO_LARGE", Warning)],
         "The referral must fit in 512 octets",
-        "A root referral for a maximum-length name under the TLD, with all required glue, fits a 512-octet UDP reply without truncation.",
+        "A root referral for a maximum-length name under the TLD, with every NS record and the first A and AAAA glue record (Zonemaster's DELEGATION03), fits a 512-octet UDP reply without EDNS.",
         "Use fewer or shorter name server names, or fewer glue addresses."
     ),
     check!(
         CheckId::OpenRecursion,
         Family::Service,
         Error,
-        "NAMESERVER01",
+        &[zm("NAMESERVER01", "IS_A_RECURSOR", Error)],
         "Name servers must not offer open recursion",
         "A recursive query for a name outside the TLD is not answered with recursion available.",
         "Disable recursion on authoritative servers."
@@ -377,7 +497,12 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::Edns,
         Family::Service,
         Warning,
-        "NAMESERVER02",
+        &[zm_ours(
+            "NAMESERVER02",
+            "EDNS_RESPONSE_WITHOUT_EDNS",
+            Error,
+            Warning
+        )],
         "EDNS0 support (RFC 6891)",
         "Each name server answers an EDNS0 query with an OPT record.",
         "Upgrade or configure the server to support EDNS0."
@@ -386,7 +511,7 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::UdpRtt,
         Family::Service,
         Warning,
-        "—",
+        &[],
         "ICANN SLA: UDP round trip within 500 ms",
         "UDP round-trip time to each name server is at most the profile's limit (500 ms).",
         "Move servers closer to users or add anycast capacity."
@@ -395,7 +520,7 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::TcpRtt,
         Family::Service,
         Warning,
-        "—",
+        &[],
         "ICANN SLA: TCP round trip within 1500 ms",
         "TCP round-trip time (connection included) to each name server is at most the profile's limit (1500 ms).",
         "Improve TCP handling capacity and latency."
@@ -403,26 +528,46 @@ pub const CATALOGUE: &[CheckInfo] = &[
     check!(
         CheckId::DsDigestAlgorithm,
         Family::Dnssec,
-        Warning,
-        "DNSSEC01",
+        Error,
+        &[
+            zm("DNSSEC01", "DS01_DS_ALGO_DEPRECATED", Error),
+            zm("DNSSEC01", "DS01_DS_ALGO_NOT_DS", Error),
+            zm("DNSSEC01", "DS01_DS_ALGO_RESERVED", Error)
+        ],
         "DS digest types must be allowed (RFC 8624)",
-        "Every DS uses digest type 2 (SHA-256) or 4 (SHA-384); SHA-1 is deprecated, others unknown.",
+        "Every DS uses digest type 2 (SHA-256) or 4 (SHA-384); SHA-1 (1) and GOST (3) must not be used (RFC 8624), 0 is not a digest, others are unassigned.",
         "Submit DS records with SHA-256 digests."
     ),
     check!(
         CheckId::DsKeyAlgorithm,
         Family::Dnssec,
-        Error,
-        "DNSSEC05",
-        "DNSSEC algorithms must be allowed (RFC 8624)",
-        "Every DS names an algorithm that may be used for signing (8, 10, 13, 14, 15, 16).",
+        Warning,
+        &[
+            zm("DNSSEC05", "ALGORITHM_NOT_RECOMMENDED", Warning),
+            zm("DNSSEC05", "ALGORITHM_DEPRECATED", Error),
+            zm("DNSSEC05", "ALGORITHM_RESERVED", Error),
+            zm("DNSSEC05", "ALGORITHM_UNASSIGNED", Error),
+            zm("DNSSEC05", "ALGORITHM_PRIVATE", Error),
+            zm("DNSSEC05", "ALGORITHM_NOT_ZONE_SIGN", Error)
+        ],
+        "DNSSEC algorithms should be recommended ones (RFC 8624)",
+        "Every DS names an algorithm RFC 8624 recommends for signing (8, 13, 14, 15, 16); 5, 7 and 10 are not recommended, others must not be used. Zonemaster's DNSSEC05 judges the child's DNSKEY algorithms instead, so the two are compared only where the DS and the keys name the same algorithms.",
         "Sign with an allowed algorithm (ECDSA P-256 or RSA/SHA-256 are common) and update the DS."
     ),
     check!(
         CheckId::DsMatchesDnskey,
         Family::Dnssec,
         Critical,
-        "DNSSEC02",
+        &[
+            zm_ours(
+                "DNSSEC02",
+                "DS02_NO_VALID_DNSKEY_FOR_ANY_DS",
+                Error,
+                Critical
+            ),
+            zm_ours("DNSSEC02", "DS02_NO_MATCH_DS_DNSKEY", Error, Critical),
+            zm_ours("DNSSEC07", "DS_BUT_NOT_DNSKEY", Error, Critical)
+        ],
         "DS must match a DNSKEY of the child",
         "Some DS in the root zone is the digest of a DNSKEY the TLD's servers return.",
         "Submit a DS that matches the current KSK, or publish the key the DS names."
@@ -431,7 +576,12 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::DnskeySigned,
         Family::Dnssec,
         Critical,
-        "DNSSEC08",
+        &[zm_ours(
+            "DNSSEC02",
+            "DS02_DNSKEY_NOT_SIGNED_BY_ANY_DS",
+            Error,
+            Critical
+        )],
         "The DNSKEY RRset must be signed by the key the DS names",
         "The DNSKEY RRset carries a valid signature by a key that a DS matches.",
         "Sign the DNSKEY RRset with the KSK the DS points to."
@@ -440,7 +590,11 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::SoaSigned,
         Family::Dnssec,
         Error,
-        "DNSSEC09",
+        &[
+            zm("DNSSEC09", "DS09_MISSING_RRSIG_IN_RESPONSE", Error),
+            zm("DNSSEC09", "DS09_RRSIG_NOT_VALID_BY_DNSKEY", Error),
+            zm("DNSSEC09", "DS09_NO_MATCHING_DNSKEY", Error)
+        ],
         "The SOA must be validly signed",
         "The SOA RRset carries a valid signature by a key of the DNSKEY RRset.",
         "Re-sign the zone."
@@ -449,7 +603,12 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::SignatureExpiry,
         Family::Dnssec,
         Error,
-        "DNSSEC04",
+        &[
+            zm("DNSSEC08", "DS08_DNSKEY_RRSIG_EXPIRED", Error),
+            zm("DNSSEC08", "DS08_DNSKEY_RRSIG_NOT_YET_VALID", Error),
+            zm("DNSSEC09", "DS09_SOA_RRSIG_EXPIRED", Error),
+            zm("DNSSEC09", "DS09_SOA_RRSIG_NOT_YET_VALID", Error)
+        ],
         "Signatures must be within their validity period",
         "RRSIGs over SOA and DNSKEY are neither expired nor not yet valid.",
         "Re-sign the zone; check the signer's clock and re-signing schedule."
@@ -471,6 +630,28 @@ mod tests {
         assert!("NOPE".parse::<CheckId>().is_err());
         for c in CATALOGUE {
             assert!(!c.tests.is_empty() && !c.fix.is_empty() && !c.iana.is_empty());
+            // The check's default is that of its first Zonemaster tag.
+            if let Some(first) = c.zonemaster.first() {
+                assert_eq!(c.severity, first.severity(), "{}", c.id);
+            }
+            for t in c.zonemaster {
+                assert!(
+                    t.case
+                        .chars()
+                        .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit())
+                );
+                assert!(
+                    t.tag
+                        .chars()
+                        .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_')
+                );
+                assert_ne!(
+                    t.ours,
+                    Some(t.level),
+                    "{}: ours only when it differs",
+                    t.tag
+                );
+            }
         }
     }
 }

@@ -51,14 +51,21 @@ pub fn to_ds(ds: &DsRecord) -> Option<Ds<Bytes>> {
 /// algorithms (they need no probe; `rootguard check --static` runs them).
 pub(super) fn ds_records(d: &crate::zone::Delegation, c: &mut Collector<'_>) {
     for r in &d.ds {
-        if !matches!(r.digest_type, 2 | 4) {
-            let what = if r.digest_type == 1 {
-                "SHA-1, deprecated"
-            } else {
-                "unknown"
-            };
-            c.push(
+        // DNSSEC01 of Zonemaster 4.6.2, by digest type (RFC 8624 §3.3).
+        let digest = match r.digest_type {
+            2 | 4 => None,
+            0 => Some(("DS01_DS_ALGO_NOT_DS", "0 is not a digest type")),
+            1 => Some(("DS01_DS_ALGO_DEPRECATED", "SHA-1, must not be used")),
+            3 => Some((
+                "DS01_DS_ALGO_DEPRECATED",
+                "GOST R 34.11-94, must not be used",
+            )),
+            _ => Some(("DS01_DS_ALGO_RESERVED", "unassigned")),
+        };
+        if let Some((tag, what)) = digest {
+            c.push_tagged(
                 CheckId::DsDigestAlgorithm,
+                Some(tag),
                 None,
                 format!(
                     "DS {} uses digest type {} ({what})",
@@ -66,16 +73,35 @@ pub(super) fn ds_records(d: &crate::zone::Delegation, c: &mut Collector<'_>) {
                 ),
             );
         }
-        if !matches!(r.algorithm, 8 | 10 | 13 | 14 | 15 | 16) {
-            c.push(
+        if let Some((tag, what)) = algorithm_verdict(r.algorithm) {
+            c.push_tagged(
                 CheckId::DsKeyAlgorithm,
+                Some(tag),
                 None,
                 format!(
-                    "DS {} names algorithm {}, which must not be used for signing",
+                    "DS {} names algorithm {}, which {what}",
                     r.key_tag, r.algorithm
                 ),
             );
         }
+    }
+}
+
+/// What RFC 8624 §3.1 says of signing with `algorithm`, as the Zonemaster
+/// 4.6.2 DNSSEC05 tag of that algorithm; `None` when it is recommended
+/// (8, 13, 14, 15, 16).
+pub fn algorithm_verdict(algorithm: u8) -> Option<(&'static str, &'static str)> {
+    match algorithm {
+        8 | 13..=16 => None,
+        5 | 7 | 10 => Some((
+            "ALGORITHM_NOT_RECOMMENDED",
+            "is not recommended for signing",
+        )),
+        1 | 3 | 6 | 12 => Some(("ALGORITHM_DEPRECATED", "must not be used for signing")),
+        0 | 2 | 252 => Some(("ALGORITHM_NOT_ZONE_SIGN", "is not a zone signing algorithm")),
+        253 | 254 => Some(("ALGORITHM_PRIVATE", "is for private use")),
+        17..=122 => Some(("ALGORITHM_UNASSIGNED", "is unassigned")),
+        _ => Some(("ALGORITHM_RESERVED", "is reserved")),
     }
 }
 
@@ -133,13 +159,12 @@ pub(super) fn check(
             let key_set = Canonical::of(&key_rrs);
             for sig in rrsigs(reply, Rtype::DNSKEY) {
                 if !in_window(sig, at) {
-                    c.push(
+                    let (tag, what) = window_tag(sig, at, "DS08_DNSKEY_RRSIG");
+                    c.push_tagged(
                         CheckId::SignatureExpiry,
+                        Some(tag),
                         who.clone(),
-                        format!(
-                            "RRSIG DNSKEY by key {} is outside its validity period",
-                            sig.key_tag()
-                        ),
+                        format!("RRSIG DNSKEY by key {} {what}", sig.key_tag()),
                     );
                 }
             }
@@ -160,7 +185,18 @@ pub(super) fn check(
                     )
                 };
                 bogus_evidence.push(format!("{}: {msg}", label(s)));
-                c.push(CheckId::DsMatchesDnskey, who.clone(), msg);
+                // A key with a DS's tag but another digest is DS02_NO_MATCH_DS_DNSKEY.
+                let tag = if keys.is_empty() {
+                    "DS_BUT_NOT_DNSKEY"
+                } else if keys
+                    .iter()
+                    .any(|k| d.ds.iter().any(|x| x.key_tag == k.key_tag()))
+                {
+                    "DS02_NO_MATCH_DS_DNSKEY"
+                } else {
+                    "DS02_NO_VALID_DNSKEY_FOR_ANY_DS"
+                };
+                c.push_tagged(CheckId::DsMatchesDnskey, Some(tag), who.clone(), msg);
                 continue;
             }
             let mut errors = Vec::new();
@@ -207,13 +243,12 @@ pub(super) fn check(
                 let sigs: Vec<_> = rrsigs(soa, Rtype::SOA).collect();
                 for sig in &sigs {
                     if !in_window(sig, at) {
-                        c.push(
+                        let (tag, what) = window_tag(sig, at, "DS09_SOA_RRSIG");
+                        c.push_tagged(
                             CheckId::SignatureExpiry,
+                            Some(tag),
                             who.clone(),
-                            format!(
-                                "RRSIG SOA by key {} is outside its validity period",
-                                sig.key_tag()
-                            ),
+                            format!("RRSIG SOA by key {} {what}", sig.key_tag()),
                         );
                     }
                 }
@@ -221,13 +256,28 @@ pub(super) fn check(
                 let ok = sigs.iter().take(MAX_SIGNATURES_PER_RRSET).any(|sig| {
                     verify_rrsig_within(sig, &soa_set, keys.iter().copied(), at, &budget).is_ok()
                 });
-                if !ok {
-                    let msg = if sigs.is_empty() {
-                        "the SOA carries no RRSIG".to_string()
+                // A signature outside its validity period is SIGNATURE-EXPIRY
+                // (DNSSEC09's DS09_SOA_RRSIG_EXPIRED), not also SOA-SIGNED.
+                let only_out_of_window =
+                    !sigs.is_empty() && sigs.iter().all(|sig| !in_window(sig, at));
+                if !ok && !only_out_of_window {
+                    let (tag, msg) = if sigs.is_empty() {
+                        ("DS09_MISSING_RRSIG_IN_RESPONSE", "the SOA carries no RRSIG")
+                    } else if !sigs
+                        .iter()
+                        .any(|sig| keys.iter().any(|k| k.key_tag() == sig.key_tag()))
+                    {
+                        (
+                            "DS09_NO_MATCHING_DNSKEY",
+                            "no SOA signature names a key of the DNSKEY RRset",
+                        )
                     } else {
-                        "no SOA signature verifies with the DNSKEY RRset".to_string()
+                        (
+                            "DS09_RRSIG_NOT_VALID_BY_DNSKEY",
+                            "no SOA signature verifies with the DNSKEY RRset",
+                        )
                     };
-                    c.push(CheckId::SoaSigned, who.clone(), msg);
+                    c.push_tagged(CheckId::SoaSigned, Some(tag), who.clone(), msg.into());
                 }
             }
         }
@@ -236,6 +286,22 @@ pub(super) fn check(
         secure: secure_somewhere,
         dnskey_answers,
         evidence: bogus_evidence,
+    }
+}
+
+/// The Zonemaster tag (`{prefix}_EXPIRED` or `{prefix}_NOT_YET_VALID`) and
+/// the words for a signature outside its validity period at `at`.
+fn window_tag(
+    sig: &domain::rdata::Rrsig<Bytes, Dname>,
+    at: u32,
+    prefix: &str,
+) -> (&'static str, &'static str) {
+    let not_yet = (at.wrapping_sub(sig.inception().into_int()) as i32) < 0;
+    match (prefix, not_yet) {
+        ("DS08_DNSKEY_RRSIG", false) => ("DS08_DNSKEY_RRSIG_EXPIRED", "has expired"),
+        ("DS08_DNSKEY_RRSIG", true) => ("DS08_DNSKEY_RRSIG_NOT_YET_VALID", "is not yet valid"),
+        (_, false) => ("DS09_SOA_RRSIG_EXPIRED", "has expired"),
+        (_, true) => ("DS09_SOA_RRSIG_NOT_YET_VALID", "is not yet valid"),
     }
 }
 

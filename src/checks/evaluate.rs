@@ -95,8 +95,17 @@ fn servers(probe: &DelegationProbe, apex: &str, c: &mut Collector<'_>) -> Vec<Se
     for s in &probe.servers {
         let who = Some(label(s));
         match &s.soa_udp.outcome {
-            o if o.reply().is_none() => c.push(
+            o if o.reply().is_none() => c.push_tagged(
                 CheckId::ReachUdp,
+                Some(
+                    if s.ns.transport == crate::probe::Transport::Udp
+                        && s.ns.outcome.reply().is_none()
+                    {
+                        "CN01_NO_RESPONSE_UDP"
+                    } else {
+                        "CN01_NO_RESPONSE_SOA_QUERY_UDP"
+                    },
+                ),
                 who.clone(),
                 format!("no UDP answer to {apex} SOA: {}", o.describe()),
             ),
@@ -111,12 +120,25 @@ fn servers(probe: &DelegationProbe, apex: &str, c: &mut Collector<'_>) -> Vec<Se
             _ => {}
         }
         let mut lame = Vec::new();
+        let mut lame_tag = None;
         for (e, rtype) in [
             (&s.soa_udp, Rtype::SOA),
             (&s.soa_tcp, Rtype::SOA),
             (&s.ns, Rtype::NS),
         ] {
-            if let Some(reason) = e.outcome.reply().and_then(|r| lame_reason(r, &apex, rtype)) {
+            if let Some(reply) = e.outcome.reply()
+                && let Some(reason) = lame_reason(reply, &apex, rtype)
+            {
+                // The Zonemaster tag of the first lame answer: an error
+                // rcode (CONNECTIVITY01), an answer without the SOA (an
+                // upward referral), or AA=0 (DELEGATION04).
+                lame_tag.get_or_insert(if !reply.is_noerror() {
+                    "CN01_UNEXPECTED_RCODE_SOA_QUERY_UDP"
+                } else if reply.aa {
+                    "CN01_MISSING_SOA_RECORD_UDP"
+                } else {
+                    "IS_NOT_AUTHORITATIVE"
+                });
                 let text = format!("{reason} over {}", e.transport);
                 if !lame.contains(&text) {
                     lame.push(text);
@@ -124,8 +146,9 @@ fn servers(probe: &DelegationProbe, apex: &str, c: &mut Collector<'_>) -> Vec<Se
             }
         }
         if !lame.is_empty() {
-            c.push(
+            c.push_tagged(
                 CheckId::Authoritative,
+                lame_tag,
                 who.clone(),
                 format!("lame: {}", lame.join("; ")),
             );
@@ -271,8 +294,16 @@ fn consistency(
             ));
         }
         if !parts.is_empty() {
-            c.push(
+            let tag = if only_parent.len() == parent.len() && only_child.len() == child.len() {
+                "TOTAL_NAME_MISMATCH"
+            } else if only_parent.is_empty() {
+                "EXTRA_NAME_CHILD"
+            } else {
+                "EXTRA_NAME_PARENT"
+            };
+            c.push_tagged(
                 CheckId::ParentChildNs,
+                Some(tag),
                 None,
                 format!("{} (as served by {})", parts.join("; "), who.join(", ")),
             );
@@ -309,8 +340,14 @@ fn consistency(
         if glue != child {
             let g: Vec<String> = glue.iter().map(|a| a.to_string()).collect();
             let ch: Vec<String> = child.iter().map(|a| a.to_string()).collect();
-            c.push(
+            let tag = if child.is_superset(&glue) {
+                "EXTRA_ADDRESS_CHILD"
+            } else {
+                "IN_BAILIWICK_ADDR_MISMATCH"
+            };
+            c.push_tagged(
                 CheckId::GlueMatch,
+                Some(tag),
                 None,
                 format!(
                     "{host}: glue [{}] but the TLD serves [{}]",

@@ -23,6 +23,10 @@ pub struct Finding {
     pub message: String,
     /// What to fix.
     pub fix: &'static str,
+    /// The Zonemaster 4.6.2 message tag that reports the same failure
+    /// (e.g. `NOT_ENOUGH_NS_DEL`), when Zonemaster has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zonemaster: Option<&'static str>,
 }
 
 /// The verdict for one TLD.
@@ -133,17 +137,45 @@ pub(super) struct Collector<'a> {
 }
 
 impl Collector<'_> {
+    /// A failure of `check`, carrying its first Zonemaster tag.
     pub(super) fn push(&mut self, check: CheckId, server: Option<String>, message: String) {
+        let tag = check.info().zonemaster.first().map(|t| t.tag);
+        self.push_tagged(check, tag, server, message);
+    }
+
+    /// A failure of `check` that corresponds to Zonemaster tag `tag` (one
+    /// of the check's tags in the catalogue). Its severity is the
+    /// profile's for the check, else the tag's default.
+    pub(super) fn push_tagged(
+        &mut self,
+        check: CheckId,
+        tag: Option<&'static str>,
+        server: Option<String>,
+        message: String,
+    ) {
         if !self.profile.enabled(check) {
             return;
         }
-        let fix = check.fix();
+        let info = check.info();
+        let entry = tag.and_then(|t| info.zonemaster_tag(t));
+        debug_assert!(
+            tag.is_none() || entry.is_some(),
+            "{check}: tag {tag:?} is not in the catalogue"
+        );
+        let severity = self
+            .profile
+            .severity
+            .get(&check)
+            .copied()
+            .or(entry.map(|t| t.severity()))
+            .unwrap_or(info.severity);
         self.findings.push(Finding {
             check,
-            severity: self.profile.severity(check),
+            severity,
             server,
             message: bounded(message),
-            fix,
+            fix: info.fix,
+            zonemaster: entry.map(|t| t.tag),
         });
     }
 }

@@ -28,7 +28,7 @@ impl ChecksArgs {
                 "{:<22} {:<8} {:<28} {}\n{:<22} {}\n",
                 c.id,
                 p.severity(c.id).to_string(),
-                c.zonemaster,
+                c.zonemaster_cases(),
                 c.iana,
                 "",
                 c.tests

@@ -59,6 +59,9 @@ pub enum LabCommand {
         /// Key generation.
         #[arg(long, default_value_t = 1)]
         generation: u32,
+        /// Digest type (1 SHA-1, 2 SHA-256, 4 SHA-384).
+        #[arg(long, default_value = "2", value_parser = ["1", "2", "4"])]
+        digest_type: String,
     },
 }
 
@@ -140,11 +143,15 @@ impl LabCommand {
                 })?;
                 super::output::print_json(&report)?;
             }
-            LabCommand::Ds { tld, generation } => {
+            LabCommand::Ds {
+                tld,
+                generation,
+                digest_type,
+            } => {
                 let tld = tld.trim_end_matches('.').to_ascii_lowercase();
                 emit(&format!(
                     "{tld}. 86400 IN DS {}\n",
-                    LabKey::derive(&tld, generation).ds()
+                    LabKey::derive(&tld, generation).ds_with(digest_type.parse().unwrap_or(2))
                 ))?;
             }
         }

@@ -303,7 +303,8 @@ impl RequestHandler for LabHandler {
         let ans = self.answer(&query, request.metadata.recursion_desired, dnssec, &faults);
         let mut meta = Metadata::response_from_request(&request.metadata);
         meta.authoritative = ans.aa;
-        meta.recursion_available = ans.ra;
+        // An open resolver says so on every reply, as a recursive server does.
+        meta.recursion_available = ans.ra || faults.open_recursion;
         if let Some(rcode) = ans.rcode {
             meta.response_code = rcode;
         }

@@ -73,12 +73,23 @@ impl LabKey {
 
     /// The SHA-256 DS for this key (RFC 4509).
     pub fn ds(&self) -> DsRecord {
-        let digest =
-            ds_digest(&self.owner, &self.dnskey, DigestAlgorithm::SHA256).unwrap_or_default();
+        self.ds_with(2)
+    }
+
+    /// The DS of this key with digest type `digest_type` (1 SHA-1, 2
+    /// SHA-256, 4 SHA-384; any other gives an empty digest, for tests of
+    /// DS records nobody can match).
+    pub fn ds_with(&self, digest_type: u8) -> DsRecord {
+        let digest = ds_digest(
+            &self.owner,
+            &self.dnskey,
+            DigestAlgorithm::from_int(digest_type),
+        )
+        .unwrap_or_default();
         DsRecord {
             key_tag: self.key_tag(),
             algorithm: SecurityAlgorithm::ED25519.to_int(),
-            digest_type: 2,
+            digest_type,
             digest: hex_upper(&digest),
         }
     }

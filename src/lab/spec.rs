@@ -37,7 +37,8 @@ pub struct Faults {
     pub upward_referral: bool,
     /// Never include an OPT record (no EDNS0).
     pub no_edns: bool,
-    /// Answer recursive queries for names outside its zones (RA=1).
+    /// An open resolver: RA=1 on every reply, and recursive queries for
+    /// names outside its zones answered.
     pub open_recursion: bool,
     /// Delay every answer by this many milliseconds.
     pub delay_ms: u64,

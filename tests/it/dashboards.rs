@@ -34,6 +34,7 @@ fn exported() -> BTreeSet<String> {
             server: None,
             message: "m".into(),
             fix: "f",
+            zonemaster: None,
         }],
         servers: vec![rootguard::checks::ServerStatus {
             host: "ns1.xa.".into(),

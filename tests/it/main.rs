@@ -23,6 +23,7 @@ mod security;
 mod serve;
 mod support;
 mod technical;
+mod zonemaster;
 
 fn main() {
     support::quiet_skips();
@@ -47,6 +48,7 @@ fn main() {
         security::trials,
         serve::trials,
         technical::trials,
+        zonemaster::trials,
     ] {
         trials.extend(module());
     }
