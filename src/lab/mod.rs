@@ -114,6 +114,11 @@ pub fn child_records(
             .iter()
             .map(|t| t.to_ascii_uppercase())
             .collect();
+        let corrupt: Vec<String> = settings
+            .corrupt_signatures
+            .iter()
+            .map(|t| t.to_ascii_uppercase())
+            .collect();
         let sigs: Vec<Rr> = sets
             .values()
             .filter_map(|set| {
@@ -125,6 +130,9 @@ pub fn child_records(
                         inception.saturating_sub(10 * 86_400),
                         inception.saturating_sub(9 * 86_400),
                     )
+                } else if corrupt.contains(&rtype) {
+                    key.sign(set, inception, expiration)
+                        .map(|rr| corrupted(&rr))
                 } else {
                     key.sign(set, inception, expiration)
                 }
@@ -166,6 +174,36 @@ pub fn child_records(
         records.extend(sigs);
     }
     Ok(records)
+}
+
+/// `rr` (an RRSIG) with the last octet of its signature flipped.
+fn corrupted(rr: &Rr) -> Rr {
+    let domain::rdata::ZoneRecordData::Rrsig(s) = rr.data() else {
+        return rr.clone();
+    };
+    let mut sig = s.signature().to_vec();
+    if let Some(last) = sig.last_mut() {
+        *last ^= 0xff;
+    }
+    match domain::rdata::Rrsig::new(
+        s.type_covered(),
+        s.algorithm(),
+        s.labels(),
+        s.original_ttl(),
+        s.expiration(),
+        s.inception(),
+        s.key_tag(),
+        s.signer_name().clone(),
+        bytes::Bytes::from(sig),
+    ) {
+        Ok(bad) => domain::base::Record::new(
+            rr.owner().clone(),
+            rr.class(),
+            rr.ttl(),
+            domain::rdata::ZoneRecordData::Rrsig(bad),
+        ),
+        Err(_) => rr.clone(),
+    }
 }
 
 impl Lab {

@@ -66,6 +66,10 @@ pub struct TldSpec {
     /// Record types (e.g. `"SOA"`, `"DNSKEY"`) whose signatures are made
     /// already expired.
     pub expired_signatures: Vec<String>,
+    /// Record types (e.g. `"SOA"`) whose signatures are served with one
+    /// byte of the signature flipped: in their validity period, but
+    /// invalid.
+    pub corrupt_signatures: Vec<String>,
     /// A hostile server (KeyTrap): this many junk signatures over the
     /// DNSKEY RRset, by the zone's own key tag, served before the real one.
     pub junk_dnskey_signatures: u32,

@@ -286,6 +286,7 @@ async fn dnssec_checks_and_bogus_threat() {
         "sha1ds",
         "oldalg",
         "nokeys",
+        "badsoa",
     ]
     .iter()
     .enumerate()
@@ -318,6 +319,8 @@ expired_signatures = ["DNSKEY"]
 expired_signatures = ["SOA"]
 [tld.nokeys]
 signed = false
+[tld.badsoa]
+corrupt_signatures = ["SOA"]
 "#;
     let (dir, _port) = lab_dir(&root, lab, Some(LAB_PROFILE));
     let names = [
@@ -328,6 +331,7 @@ signed = false
         "sha1ds",
         "oldalg",
         "nokeys",
+        "badsoa",
     ];
     let report = check_lab(dir.path(), &names).await;
 
@@ -348,10 +352,22 @@ signed = false
     assert_fails(t, "SIGNATURE-EXPIRY", "RRSIG DNSKEY");
     assert_eq!(t.threats[0].kind, ThreatKind::DnssecBogus);
 
-    // SOA-SIGNED fails, but the chain to the DNSKEY holds: degraded only.
+    // SIGNATURE-EXPIRY fails (and not also SOA-SIGNED, as DNSSEC09 says
+    // DS09_SOA_RRSIG_EXPIRED only), but the chain to the DNSKEY holds:
+    // degraded only.
     let t = tld(&report, "expiredsoa");
-    assert_fails(t, "SOA-SIGNED", "no SOA signature verifies");
     assert_fails(t, "SIGNATURE-EXPIRY", "RRSIG SOA");
+    assert!(findings(t, "SOA-SIGNED").is_empty(), "{:?}", t.findings);
+    assert_eq!(t.verdict, Verdict::Degraded);
+
+    // SOA-SIGNED fails: the SOA signature is in its period but invalid.
+    let t = tld(&report, "badsoa");
+    assert_fails(t, "SOA-SIGNED", "no SOA signature verifies");
+    assert!(
+        findings(t, "SIGNATURE-EXPIRY").is_empty(),
+        "{:?}",
+        t.findings
+    );
     assert_eq!(t.verdict, Verdict::Degraded);
 
     let t = tld(&report, "sha1ds");
