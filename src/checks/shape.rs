@@ -22,21 +22,27 @@ pub(super) fn check(probe: &DelegationProbe, c: &mut Collector<'_>) {
         .iter()
         .map(|s| (s.host.as_str(), s.address))
         .collect();
-    check_addresses(&probe.delegation, &addresses, c);
+    check_addresses(&probe.delegation, &addresses, true, c);
 }
 
 /// Runs the shape checks that need only the root zone: the NS count, and,
-/// on the glue addresses, distinct and routable addresses, network
-/// diversity and the referral size.
+/// on the glue addresses, distinct and routable addresses and the referral
+/// size. Not network diversity: the root zone holds addresses for some
+/// out-of-bailiwick hosts only, so the glue alone would misjudge it.
 pub(super) fn check_static(d: &Delegation, c: &mut Collector<'_>) {
     let addresses: Vec<(&str, IpAddr)> =
         d.ns.iter()
             .flat_map(|h| d.glue_of(h).iter().map(move |a| (h.as_str(), *a)))
             .collect();
-    check_addresses(d, &addresses, c);
+    check_addresses(d, &addresses, false, c);
 }
 
-fn check_addresses(d: &Delegation, addresses: &[(&str, IpAddr)], c: &mut Collector<'_>) {
+fn check_addresses(
+    d: &Delegation,
+    addresses: &[(&str, IpAddr)],
+    diversity: bool,
+    c: &mut Collector<'_>,
+) {
     if d.ns.len() < 2 {
         c.push(
             CheckId::NsCount,
@@ -87,14 +93,14 @@ fn check_addresses(d: &Delegation, addresses: &[(&str, IpAddr)], c: &mut Collect
         .collect();
     let n4 = by_addr.keys().filter(|a| a.is_ipv4()).count();
     let n6 = by_addr.keys().filter(|a| a.is_ipv6()).count();
-    if n4 >= 2 && v4.len() < 2 {
+    if diversity && n4 >= 2 && v4.len() < 2 {
         c.push(
             CheckId::PrefixDiversity,
             None,
             format!("all {n4} IPv4 addresses are in one /24"),
         );
     }
-    if n6 >= 2 && v6.len() < 2 {
+    if diversity && n6 >= 2 && v6.len() < 2 {
         c.push(
             CheckId::PrefixDiversity,
             None,

@@ -1,12 +1,15 @@
 //! Direct, non-recursive queries to a TLD's name servers over UDP and TCP.
 //!
-//! One [`Prober`] holds one long-lived hickory-net runtime provider, a global
-//! concurrency limit and the timeouts and retry budget. Every query is sent
-//! with RD=0 (unless a check asks for recursion on purpose), EDNS0 and, where
-//! DNSSEC matters, the DO bit. A UDP answer with TC=1 is asked again over TCP
+//! One [`Prober`] holds one long-lived hickory-net runtime provider (for
+//! TCP), a global concurrency limit and the timeouts and retry budget. Every
+//! query is sent with RD=0 (unless a check asks for recursion on purpose),
+//! EDNS0 and, where DNSSEC matters, the DO bit. UDP queries go out on a
+//! connected socket (hickory-proto encodes them), so that an ICMP port
+//! unreachable is reported at once as "port unreachable" and only silence
+//! waits out the budget. A UDP answer with TC=1 is asked again over TCP
 //! (RFC 7766 §5). Replies whose ID or question do not match the query are
-//! ignored by hickory-net and never trusted; a reply that cannot be parsed is
-//! recorded as malformed.
+//! ignored or never trusted; a reply that cannot be parsed is recorded as
+//! malformed.
 //!
 //! What comes back is an [`Exchange`]: transport, RTT, rcode, the AA, TC and
 //! RA flags, and the answer sections as `domain` records for the checks.
@@ -28,7 +31,6 @@ use futures::StreamExt;
 use hickory_net::NetError;
 use hickory_net::runtime::TokioRuntimeProvider;
 use hickory_net::tcp::TcpClientStream;
-use hickory_net::udp::UdpClientStream;
 use hickory_net::xfer::DnsHandle;
 use hickory_proto::op::{DnsRequest, DnsRequestOptions, Query};
 use hickory_proto::rr::{Name, RecordType};
@@ -129,8 +131,11 @@ pub enum Outcome {
     Reply(Box<Reply>),
     /// Nothing usable arrived within the time budget.
     Timeout,
-    /// The connection was refused (TCP RST or ICMP port unreachable).
+    /// The TCP connection was refused (RST).
     Refused,
+    /// A UDP query was answered by ICMP port unreachable: nothing listens
+    /// on port 53 there.
+    PortUnreachable,
     /// A reply arrived but could not be parsed.
     Malformed(String),
     /// Any other network error.
@@ -166,6 +171,7 @@ impl Outcome {
             ),
             Outcome::Timeout => "timeout".into(),
             Outcome::Refused => "connection refused".into(),
+            Outcome::PortUnreachable => "port unreachable".into(),
             Outcome::Malformed(e) => format!("malformed reply ({e})"),
             Outcome::Error(e) => format!("error ({e})"),
             Outcome::LocalError(e) => format!("local error ({e})"),
@@ -290,33 +296,37 @@ impl Prober {
         transport: Transport,
         flags: QueryFlags,
     ) -> Outcome {
-        let mut options = DnsRequestOptions::default();
-        options.recursion_desired = flags.rd;
-        options.use_edns = true;
-        options.edns_payload_len = 1232;
-        options.edns_set_dnssec_ok = flags.dnssec_ok;
-        let request = DnsRequest::from_query(Query::query(name, qtype), options);
         match transport {
             Transport::Udp => {
                 let budget = Duration::from_millis(self.config.udp_timeout_ms);
-                let exchange = UdpClientStream::builder(server, self.provider.clone())
-                    .with_timeout(Some(budget))
-                    .with_max_retries(self.config.udp_retries)
-                    .with_retry_interval_floor(
-                        (self.config.udp_timeout_ms / (u64::from(self.config.udp_retries) + 1))
-                            .max(50),
+                let interval = Duration::from_millis(
+                    (self.config.udp_timeout_ms / (u64::from(self.config.udp_retries) + 1)).max(50),
+                );
+                let mut msg = hickory_proto::op::Message::query();
+                msg.metadata.recursion_desired = flags.rd;
+                let asked = (crate::zone::fqdn(&name.to_ascii()), u16::from(qtype));
+                msg.add_query(Query::query(name, qtype));
+                let mut edns = hickory_proto::op::Edns::new();
+                edns.set_max_payload(1232).set_dnssec_ok(flags.dnssec_ok);
+                msg.set_edns(edns);
+                let id = msg.metadata.id;
+                match msg.to_vec() {
+                    Ok(wire) => tokio::time::timeout(
+                        budget,
+                        udp_exchange(server, &wire, id, &asked, interval),
                     )
-                    .with_os_port_selection(true)
-                    .exchange();
-                let mut stream = exchange.send(request);
-                match tokio::time::timeout(budget + Duration::from_millis(100), stream.next()).await
-                {
-                    Ok(Some(result)) => classify(result),
-                    // hickory-net ends the stream without an item on timeout.
-                    Ok(None) | Err(_) => Outcome::Timeout,
+                    .await
+                    .unwrap_or(Outcome::Timeout),
+                    Err(e) => Outcome::Error(format!("cannot encode the query: {e}")),
                 }
             }
             Transport::Tcp => {
+                let mut options = DnsRequestOptions::default();
+                options.recursion_desired = flags.rd;
+                options.use_edns = true;
+                options.edns_payload_len = 1232;
+                options.edns_set_dnssec_ok = flags.dnssec_ok;
+                let request = DnsRequest::from_query(Query::query(name, qtype), options);
                 let budget = Duration::from_millis(self.config.tcp_timeout_ms);
                 let work = async {
                     let exchange = match TcpClientStream::exchange(
@@ -346,6 +356,67 @@ impl Prober {
     }
 }
 
+/// One UDP query on a connected socket (RFC 1035 §4.2.1), resent every
+/// `interval` until the caller's budget ends. A connected socket receives
+/// only the server's datagrams, and sees an ICMP port unreachable as
+/// ECONNREFUSED: reported at once as [`Outcome::PortUnreachable`], where an
+/// unconnected socket would wait out the budget. Datagrams with another
+/// message ID or for another question (`asked`: name key and type) are
+/// ignored while the real reply is awaited (RFC 5452 §9.1).
+async fn udp_exchange(
+    server: SocketAddr,
+    wire: &[u8],
+    id: u16,
+    asked: &(String, u16),
+    interval: Duration,
+) -> Outcome {
+    let local: SocketAddr = if server.is_ipv4() {
+        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let socket = match tokio::net::UdpSocket::bind(local).await {
+        Ok(s) => s,
+        Err(e) => return Outcome::LocalError(format!("cannot open a UDP socket: {e}")),
+    };
+    if let Err(e) = socket.connect(server).await {
+        return udp_error(e);
+    }
+    let mut buf = vec![0u8; 65_535];
+    loop {
+        if let Err(e) = socket.send(wire).await {
+            return udp_error(e);
+        }
+        let deadline = tokio::time::Instant::now() + interval;
+        loop {
+            match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
+                // Resend after the interval.
+                Err(_) => break,
+                Ok(Err(e)) => return udp_error(e),
+                Ok(Ok(n)) if n >= 2 && u16::from_be_bytes([buf[0], buf[1]]) == id => {
+                    let outcome = parse_reply(&buf[..n]);
+                    match &outcome {
+                        Outcome::Reply(r) if r.question.as_ref() != Some(asked) => continue,
+                        _ => return outcome,
+                    }
+                }
+                // A datagram with another ID (or too short): not ours.
+                Ok(Ok(_)) => continue,
+            }
+        }
+    }
+}
+
+fn udp_error(e: std::io::Error) -> Outcome {
+    if is_local(&e) {
+        Outcome::LocalError(e.to_string())
+    } else if e.kind() == std::io::ErrorKind::ConnectionRefused {
+        Outcome::PortUnreachable
+    } else {
+        Outcome::Error(e.to_string())
+    }
+}
+
 /// Refuses a reply whose question is not the one asked (RFC 5452 §4.1):
 /// hickory-net already ignores such replies over UDP; over TCP it matches
 /// by ID alone, so the question is checked here for every transport.
@@ -365,9 +436,10 @@ fn check_question(outcome: Outcome, qname: &str, qtype: RecordType) -> Outcome {
 
 /// Whether an I/O error is a failure of this machine rather than of the
 /// network or the server: out of descriptors (EMFILE, ENFILE), buffers
-/// (ENOBUFS), memory (ENOMEM) or local addresses (EADDRNOTAVAIL).
+/// (ENOBUFS), memory (ENOMEM) or local addresses (EADDRNOTAVAIL), or no
+/// route out of this machine at all (ENETUNREACH).
 pub fn is_local(e: &std::io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(23 | 24 | 105 | 12 | 99))
+    matches!(e.raw_os_error(), Some(23 | 24 | 105 | 12 | 99 | 101))
         || e.kind() == std::io::ErrorKind::OutOfMemory
 }
 
@@ -468,5 +540,72 @@ mod tests {
     #[test]
     fn garbage_is_malformed() {
         assert!(matches!(parse_reply(&[1, 2, 3]), Outcome::Malformed(_)));
+    }
+
+    /// A port nobody listens on answers with ICMP port unreachable: the
+    /// probe says so at once, not after the UDP budget; a bound but silent
+    /// socket is a real timeout; a spoofed datagram with another ID is
+    /// ignored while the real reply is awaited.
+    #[tokio::test]
+    async fn port_unreachable_is_reported_at_once_and_silence_is_a_timeout() {
+        let prober = Prober::new(ProbeConfig {
+            udp_timeout_ms: 1500,
+            ..ProbeConfig::default()
+        });
+        let flags = QueryFlags::default();
+        let free = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let closed = free.local_addr().unwrap();
+        drop(free);
+        let e = prober
+            .query(closed, "xa.", RecordType::SOA, Transport::Udp, flags)
+            .await;
+        assert!(
+            matches!(e.outcome, Outcome::PortUnreachable),
+            "{:?}",
+            e.outcome
+        );
+        assert!(e.rtt_ms < 500.0, "{} ms", e.rtt_ms);
+        assert_eq!(e.outcome.describe(), "port unreachable");
+
+        let silent = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let e = prober
+            .query(
+                silent.local_addr().unwrap(),
+                "xa.",
+                RecordType::SOA,
+                Transport::Udp,
+                flags,
+            )
+            .await;
+        assert!(matches!(e.outcome, Outcome::Timeout), "{:?}", e.outcome);
+        assert!(e.rtt_ms >= 1400.0, "{} ms", e.rtt_ms);
+
+        // A server that first sends a datagram with a wrong ID, then the reply.
+        let server = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = server.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 512];
+            let (n, from) = server.recv_from(&mut buf).await.unwrap();
+            let query = hickory_proto::op::Message::from_vec(&buf[..n]).unwrap();
+            let mut reply = hickory_proto::op::Message::response(query.id, OpCode::Query);
+            reply.add_queries(query.queries.clone());
+            reply.metadata.authoritative = true;
+            let mut spoof = reply.clone();
+            spoof.metadata.id = query.id.wrapping_add(1);
+            spoof.metadata.response_code = hickory_proto::op::ResponseCode::NXDomain;
+            server
+                .send_to(&spoof.to_vec().unwrap(), from)
+                .await
+                .unwrap();
+            server
+                .send_to(&reply.to_vec().unwrap(), from)
+                .await
+                .unwrap();
+        });
+        let e = prober
+            .query(addr, "xa.", RecordType::SOA, Transport::Udp, flags)
+            .await;
+        let reply = e.outcome.reply().expect("the real reply");
+        assert!(reply.is_noerror() && reply.aa, "{:?}", e.outcome);
     }
 }

@@ -305,6 +305,16 @@ fn static_checks_2026_flag_what_delegation03_and_the_records_say() {
     assert_eq!(flagged("NS-DISTINCT-ADDRESSES"), ["mv"]);
     assert_eq!(flagged("ADDRESS-SCOPE"), Vec::<String>::new());
     assert_eq!(
+        flagged("PREFIX-DIVERSITY"),
+        Vec::<String>::new(),
+        "not a static check"
+    );
+    let all: Vec<&serde_json::Value> = tlds
+        .iter()
+        .filter(|t| !t["findings"].as_array().unwrap().is_empty())
+        .collect();
+    assert_eq!(all.len(), 12, "the ccTLDs BENCHMARKS.md lists");
+    assert_eq!(
         flagged("DS-DIGEST-ALGORITHM"),
         ["dz", "hr", "la", "xn--54b7fta0cc", "xn--wgbh1c"]
     );
