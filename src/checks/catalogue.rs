@@ -426,7 +426,37 @@ pub const CATALOGUE: &[CheckInfo] = &[
                 "CN01_MISSING_SOA_RECORD_UDP",
                 Warning,
                 Error
-            )
+            ),
+            zm_ours(
+                "CONNECTIVITY01",
+                "CN01_UNEXPECTED_RCODE_NS_QUERY_UDP",
+                Warning,
+                Error
+            ),
+            zm_ours(
+                "CONNECTIVITY01",
+                "CN01_MISSING_NS_RECORD_UDP",
+                Warning,
+                Error
+            ),
+            zm_ours(
+                "CONNECTIVITY01",
+                "CN01_NS_RECORD_NOT_AA_UDP",
+                Warning,
+                Error
+            ),
+            zm_ours(
+                "CONNECTIVITY02",
+                "CN02_UNEXPECTED_RCODE_SOA_QUERY_TCP",
+                Warning,
+                Error
+            ),
+            zm_ours(
+                "CONNECTIVITY02",
+                "CN02_MISSING_SOA_RECORD_TCP",
+                Warning,
+                Error
+            ),
         ],
         "Name servers must be authoritative (no lame delegation)",
         "Each name server answers SOA and NS for the TLD with AA set; REFUSED, SERVFAIL, a non-authoritative answer or an upward referral is lame.",
@@ -497,14 +527,12 @@ pub const CATALOGUE: &[CheckInfo] = &[
         CheckId::Edns,
         Family::Service,
         Warning,
-        &[zm_ours(
-            "NAMESERVER02",
-            "EDNS_RESPONSE_WITHOUT_EDNS",
-            Error,
-            Warning
-        )],
+        &[
+            zm("NAMESERVER02", "NO_EDNS_SUPPORT", Warning),
+            zm_ours("NAMESERVER02", "EDNS_RESPONSE_WITHOUT_EDNS", Error, Warning)
+        ],
         "EDNS0 support (RFC 6891)",
-        "Each name server answers an EDNS0 query with an OPT record.",
+        "Each name server answers an EDNS0 query with an OPT record (a NOERROR answer without OPT ignores EDNS0; FORMERR without OPT does not support it).",
         "Upgrade or configure the server to support EDNS0."
     ),
     check!(

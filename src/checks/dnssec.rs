@@ -22,10 +22,22 @@ pub(super) struct Outcome {
     /// Some server returned a DNSKEY RRset that a DS matches and that key
     /// validly signs.
     pub secure: bool,
+    /// No DS of the root is usable (none, or only unsupported digest types
+    /// or algorithms): the TLD is insecure, never bogus.
+    pub insecure: bool,
     /// Servers that answered the DNSKEY query authoritatively.
     pub dnskey_answers: usize,
     /// Why each server's chain failed.
     pub evidence: Vec<String>,
+}
+
+/// The algorithms this validator verifies (ring, through `domain`).
+pub const VERIFIABLE_ALGORITHMS: [u8; 7] = [5, 7, 8, 10, 13, 14, 15];
+
+/// Whether a DS can take part in validation: a digest type it can compute
+/// (SHA-1, SHA-256, SHA-384) and an algorithm it can verify.
+pub fn usable(r: &DsRecord) -> bool {
+    matches!(r.digest_type, 1 | 2 | 4) && VERIFIABLE_ALGORITHMS.contains(&r.algorithm)
 }
 
 /// Converts a DS of the index into a `domain` DS.
@@ -73,7 +85,12 @@ pub(super) fn ds_records(d: &crate::zone::Delegation, c: &mut Collector<'_>) {
                 ),
             );
         }
-        if let Some((tag, what)) = algorithm_verdict(r.algorithm) {
+        // One finding per key: several DS (digest types) of one key name it once.
+        let first_of_key =
+            d.ds.iter()
+                .position(|x| x.key_tag == r.key_tag && x.algorithm == r.algorithm)
+                .is_some_and(|i| std::ptr::eq(&d.ds[i], r));
+        if let Some((tag, what)) = algorithm_verdict(r.algorithm).filter(|_| first_of_key) {
             c.push_tagged(
                 CheckId::DsKeyAlgorithm,
                 Some(tag),
@@ -114,12 +131,29 @@ pub(super) fn check(
 ) -> Outcome {
     let d = &probe.delegation;
     let apex = apex.to_string();
-    let ds: Vec<Ds<Bytes>> = d.ds.iter().filter_map(to_ds).collect();
+    // Only DS records this validator can use count (RFC 4035 §5.2, RFC
+    // 6840 §5.2): with none, a validating resolver treats the TLD as
+    // insecure, not bogus, and so does the guard.
+    let ds: Vec<Ds<Bytes>> =
+        d.ds.iter()
+            .filter(|r| usable(r))
+            .filter_map(to_ds)
+            .collect();
     let mut secure_somewhere = false;
     let mut dnskey_answers = 0;
     let mut bogus_evidence: Vec<String> = Vec::new();
     if !d.ds.is_empty() {
         ds_records(d, c);
+    }
+    if ds.is_empty() {
+        return Outcome {
+            secure: false,
+            insecure: true,
+            dnskey_answers,
+            evidence: bogus_evidence,
+        };
+    }
+    {
         let owner: Dname = match apex.parse() {
             Ok(n) => n,
             Err(_) => Dname::root_bytes(),
@@ -284,6 +318,7 @@ pub(super) fn check(
     }
     Outcome {
         secure: secure_somewhere,
+        insecure: false,
         dnskey_answers,
         evidence: bogus_evidence,
     }

@@ -21,7 +21,7 @@ use super::finding::{
 use super::profile::Profile;
 use super::reply::{authoritative, label, lame_reason, records, soa_reply, soa_serial};
 use super::{dnssec, shape};
-use crate::probe::{DelegationProbe, Exchange};
+use crate::probe::{DelegationProbe, Exchange, Transport};
 use crate::time::Timestamp;
 use crate::zone::name_key;
 
@@ -60,8 +60,8 @@ pub fn evaluate(probe: &DelegationProbe, profile: &Profile, at: Timestamp) -> Tl
 }
 
 /// The checks that need only the root zone (`rootguard check --static`):
-/// NS count, distinct, routable and diverse glue addresses, the referral
-/// size, and the DS digest types and algorithms. No name server is asked,
+/// NS count, distinct and routable glue addresses, the referral size, and
+/// the DS digest types and algorithms. No name server is asked,
 /// so the verdict is at most `degraded`: a threat needs a probe.
 pub fn evaluate_static(d: &crate::zone::Delegation, profile: &Profile) -> TldReport {
     let mut c = Collector {
@@ -132,13 +132,7 @@ fn servers(probe: &DelegationProbe, apex: &str, c: &mut Collector<'_>) -> Vec<Se
                 // The Zonemaster tag of the first lame answer: an error
                 // rcode (CONNECTIVITY01), an answer without the SOA (an
                 // upward referral), or AA=0 (DELEGATION04).
-                lame_tag.get_or_insert(if !reply.is_noerror() {
-                    "CN01_UNEXPECTED_RCODE_SOA_QUERY_UDP"
-                } else if reply.aa {
-                    "CN01_MISSING_SOA_RECORD_UDP"
-                } else {
-                    "IS_NOT_AUTHORITATIVE"
-                });
+                lame_tag.get_or_insert(lame_tag_of(reply, rtype, e.transport));
                 let text = format!("{reason} over {}", e.transport);
                 if !lame.contains(&text) {
                     lame.push(text);
@@ -154,9 +148,20 @@ fn servers(probe: &DelegationProbe, apex: &str, c: &mut Collector<'_>) -> Vec<Se
             );
         }
         if let Some(r) = s.soa_udp.outcome.reply() {
-            if !r.edns {
-                c.push(
+            // NAMESERVER02: FORMERR without OPT is no EDNS support at all;
+            // NOERROR without OPT ignores EDNS. Other rcodes are lameness
+            // (AUTHORITATIVE), not an EDNS failure.
+            if !r.edns && r.rcode == domain::base::iana::OptRcode::FORMERR {
+                c.push_tagged(
                     CheckId::Edns,
+                    Some("NO_EDNS_SUPPORT"),
+                    who.clone(),
+                    "answered FORMERR without an OPT record to an EDNS0 query".into(),
+                );
+            } else if !r.edns && r.is_noerror() {
+                c.push_tagged(
+                    CheckId::Edns,
+                    Some("EDNS_RESPONSE_WITHOUT_EDNS"),
                     who.clone(),
                     "the reply to an EDNS0 query carried no OPT record".into(),
                 );
@@ -275,9 +280,12 @@ fn consistency(
             format!("servers return different NS sets: {}", parts.join("; ")),
         );
     }
-    for (set, who) in &ns_sets {
+    // DELEGATION07 compares the root's NS set with the union of the sets
+    // the servers return (their differences are NS-SET-CONSISTENT).
+    if !ns_sets.is_empty() {
         let parent: BTreeSet<&String> = d.ns.iter().collect();
-        let child: BTreeSet<&String> = set.iter().collect();
+        let child: BTreeSet<&String> = ns_sets.keys().flatten().collect();
+        let who: Vec<&String> = ns_sets.values().flatten().collect();
         let only_parent: Vec<&str> = parent.difference(&child).map(|s| s.as_str()).collect();
         let only_child: Vec<&str> = child.difference(&parent).map(|s| s.as_str()).collect();
         let mut parts = Vec::new();
@@ -301,6 +309,7 @@ fn consistency(
             } else {
                 "EXTRA_NAME_PARENT"
             };
+            let who: Vec<&str> = who.iter().map(|s| s.as_str()).collect();
             c.push_tagged(
                 CheckId::ParentChildNs,
                 Some(tag),
@@ -387,7 +396,7 @@ fn threats(
             detail,
             rule: THREAT_RULE,
         });
-    } else if !d.ds.is_empty() && !dnssec.secure {
+    } else if !d.ds.is_empty() && !dnssec.secure && !dnssec.insecure {
         let detail = if dnssec.dnskey_answers == 0 {
             "the root holds DS records but no server returned the DNSKEY RRset".to_string()
         } else {
@@ -400,6 +409,24 @@ fn threats(
         });
     }
     threats
+}
+
+/// The Zonemaster tag of a lame answer to `rtype` over `transport`: an
+/// error rcode or a missing record (CONNECTIVITY01/02), or AA=0
+/// (DELEGATION04 for SOA, CONNECTIVITY01 for NS).
+fn lame_tag_of(reply: &crate::probe::Reply, rtype: Rtype, transport: Transport) -> &'static str {
+    let ns = rtype == Rtype::NS;
+    let tcp = transport == Transport::Tcp;
+    match (!reply.is_noerror(), reply.aa, ns, tcp) {
+        (true, _, true, _) => "CN01_UNEXPECTED_RCODE_NS_QUERY_UDP",
+        (true, _, false, true) => "CN02_UNEXPECTED_RCODE_SOA_QUERY_TCP",
+        (true, _, false, false) => "CN01_UNEXPECTED_RCODE_SOA_QUERY_UDP",
+        (false, true, true, _) => "CN01_MISSING_NS_RECORD_UDP",
+        (false, true, false, true) => "CN02_MISSING_SOA_RECORD_TCP",
+        (false, true, false, false) => "CN01_MISSING_SOA_RECORD_UDP",
+        (false, false, true, _) => "CN01_NS_RECORD_NOT_AA_UDP",
+        (false, false, false, _) => "IS_NOT_AUTHORITATIVE",
+    }
 }
 
 fn rtt_of(e: &Exchange) -> f64 {

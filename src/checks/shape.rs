@@ -107,7 +107,18 @@ fn check_addresses(
             format!("all {n6} IPv6 addresses are in one /48"),
         );
     }
-    if let Some(size) = referral_size(d, addresses)
+    let size = referral_size(d, addresses);
+    if size.is_none() {
+        c.push(
+            CheckId::ReferralSize,
+            None,
+            format!(
+                "a referral with the {} NS records cannot even be encoded (more than 65,535 octets or a bad name)",
+                d.ns.len()
+            ),
+        );
+    }
+    if let Some(size) = size
         && size > REFERRAL_LIMIT
     {
         c.push(
@@ -283,6 +294,33 @@ mod tests {
         let big = referral_size(&d, &glue).unwrap();
         assert!(big > REFERRAL_LIMIT, "{big}");
         assert!(big <= by_hand("xa", &all, true, true), "{big}");
+    }
+
+    /// A referral past 64 KiB (hickory stops writing records there) still
+    /// fails the check, never passes.
+    #[test]
+    fn an_unencodable_referral_fails() {
+        let d = Delegation {
+            tld: "xa".into(),
+            kind: TldKind::CountryCode,
+            ns: (0..3000)
+                .map(|i| format!("{}.h{i}.", "n".repeat(60)))
+                .collect(),
+            glue: Default::default(),
+            ds: vec![],
+        };
+        assert!(referral_size(&d, &[]).is_none_or(|n| n > REFERRAL_LIMIT));
+        let profile = Profile::default();
+        let mut c = Collector {
+            profile: &profile,
+            findings: Vec::new(),
+        };
+        check_static(&d, &mut c);
+        assert!(
+            c.findings.iter().any(|f| f.check == CheckId::ReferralSize),
+            "{:?}",
+            c.findings.iter().map(|f| f.check).collect::<Vec<_>>()
+        );
     }
 
     fn silent(address: &str) -> AddressProbe {

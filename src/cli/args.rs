@@ -56,6 +56,9 @@ pub struct ProbeArgs {
     /// Queries in flight at once (default 512).
     #[arg(long)]
     pub concurrency: Option<usize>,
+    /// Source address of every query (default: the system's choice).
+    #[arg(long)]
+    pub source: Option<std::net::IpAddr>,
 }
 
 impl ProbeArgs {
@@ -75,6 +78,9 @@ impl ProbeArgs {
         }
         if let Some(n) = self.concurrency {
             c.concurrency = n;
+        }
+        if let Some(a) = self.source {
+            c.source = Some(a);
         }
     }
 

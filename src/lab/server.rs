@@ -276,7 +276,7 @@ impl RequestHandler for LabHandler {
             Ok(f) => f.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         };
-        if faults.silent {
+        if faults.silent || faults.drop_from.contains(&request.src().ip()) {
             return header_info(request);
         }
         if faults.delay_ms > 0 {

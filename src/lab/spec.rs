@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 pub struct Faults {
     /// Never answer (UDP or TCP): every query times out.
     pub silent: bool,
+    /// Never answer queries from these source addresses (a network path
+    /// that loses them): a vantage bound to one of them sees silence,
+    /// the others are answered.
+    pub drop_from: Vec<IpAddr>,
     /// Do not listen on TCP: connections are refused.
     pub tcp_refused: bool,
     /// Answer every query with this rcode (`REFUSED`, `SERVFAIL`, ...).

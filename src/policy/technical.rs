@@ -86,7 +86,13 @@ impl SweepFacts {
     pub fn from_report(report: &TldReport, at: Timestamp, impaired: bool) -> SweepFacts {
         let impaired = impaired || report.local_error.is_some();
         let mut findings: BTreeMap<Family, Vec<String>> = BTreeMap::new();
-        for f in &report.findings {
+        // Only a finding of WARNING or above counts toward a complaint
+        // (docs/RULES.md#technical-complaint): a NOTICE is worth knowing.
+        for f in report
+            .findings
+            .iter()
+            .filter(|f| f.severity >= crate::checks::Severity::Warning)
+        {
             let server = f
                 .server
                 .as_deref()

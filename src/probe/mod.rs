@@ -77,6 +77,9 @@ pub struct ProbeConfig {
     /// Resolver used only for NS hosts without glue (host:port); `None`
     /// uses the system's resolver configuration.
     pub resolver: Option<SocketAddr>,
+    /// Source address of every query (a vantage point binds its own);
+    /// `None` lets the system choose.
+    pub source: Option<std::net::IpAddr>,
 }
 
 impl Default for ProbeConfig {
@@ -88,6 +91,7 @@ impl Default for ProbeConfig {
             tcp_timeout_ms: 3000,
             concurrency: 512,
             resolver: None,
+            source: None,
         }
     }
 }
@@ -311,12 +315,17 @@ impl Prober {
                 msg.set_edns(edns);
                 let id = msg.metadata.id;
                 match msg.to_vec() {
-                    Ok(wire) => tokio::time::timeout(
-                        budget,
-                        udp_exchange(server, &wire, id, &asked, interval),
-                    )
-                    .await
-                    .unwrap_or(Outcome::Timeout),
+                    Ok(wire) => {
+                        udp_exchange(
+                            server,
+                            self.config.source,
+                            &wire,
+                            (id, &asked),
+                            interval,
+                            tokio::time::Instant::now() + budget,
+                        )
+                        .await
+                    }
                     Err(e) => Outcome::Error(format!("cannot encode the query: {e}")),
                 }
             }
@@ -331,7 +340,10 @@ impl Prober {
                 let work = async {
                     let exchange = match TcpClientStream::exchange(
                         server,
-                        None,
+                        self.config
+                            .source
+                            .filter(|a| a.is_ipv4() == server.is_ipv4())
+                            .map(|a| SocketAddr::new(a, 0)),
                         budget,
                         Some(8),
                         self.provider.clone(),
@@ -365,15 +377,16 @@ impl Prober {
 /// ignored while the real reply is awaited (RFC 5452 §9.1).
 async fn udp_exchange(
     server: SocketAddr,
+    source: Option<std::net::IpAddr>,
     wire: &[u8],
-    id: u16,
-    asked: &(String, u16),
+    (id, asked): (u16, &(String, u16)),
     interval: Duration,
+    budget_end: tokio::time::Instant,
 ) -> Outcome {
-    let local: SocketAddr = if server.is_ipv4() {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    let local: SocketAddr = match source.filter(|a| a.is_ipv4() == server.is_ipv4()) {
+        Some(a) => SocketAddr::new(a, 0),
+        None if server.is_ipv4() => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
+        None => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
     };
     let socket = match tokio::net::UdpSocket::bind(local).await {
         Ok(s) => s,
@@ -383,21 +396,39 @@ async fn udp_exchange(
         return udp_error(e);
     }
     let mut buf = vec![0u8; 65_535];
+    // The last unparsable datagram with our ID, reported if nothing better
+    // arrives within the budget.
+    let mut malformed: Option<String> = None;
     loop {
+        if tokio::time::Instant::now() >= budget_end {
+            return malformed.map_or(Outcome::Timeout, Outcome::Malformed);
+        }
         if let Err(e) = socket.send(wire).await {
             return udp_error(e);
         }
-        let deadline = tokio::time::Instant::now() + interval;
+        let deadline = (tokio::time::Instant::now() + interval).min(budget_end);
         loop {
             match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
                 // Resend after the interval.
                 Err(_) => break,
                 Ok(Err(e)) => return udp_error(e),
-                Ok(Ok(n)) if n >= 2 && u16::from_be_bytes([buf[0], buf[1]]) == id => {
-                    let outcome = parse_reply(&buf[..n]);
-                    match &outcome {
-                        Outcome::Reply(r) if r.question.as_ref() != Some(asked) => continue,
-                        _ => return outcome,
+                // Ours: the ID, and QR=1 (not an echo of the query).
+                Ok(Ok(n))
+                    if n >= 3
+                        && u16::from_be_bytes([buf[0], buf[1]]) == id
+                        && buf[2] & 0x80 != 0 =>
+                {
+                    match parse_reply(&buf[..n]) {
+                        Outcome::Reply(r) if r.question.as_ref() == Some(asked) => {
+                            return Outcome::Reply(r);
+                        }
+                        // Another question: a forgery or a stray; keep listening.
+                        Outcome::Reply(_) => continue,
+                        Outcome::Malformed(e) => {
+                            malformed = Some(e);
+                            continue;
+                        }
+                        other => return other,
                     }
                 }
                 // A datagram with another ID (or too short): not ours.
@@ -436,10 +467,11 @@ fn check_question(outcome: Outcome, qname: &str, qtype: RecordType) -> Outcome {
 
 /// Whether an I/O error is a failure of this machine rather than of the
 /// network or the server: out of descriptors (EMFILE, ENFILE), buffers
-/// (ENOBUFS), memory (ENOMEM) or local addresses (EADDRNOTAVAIL), or no
-/// route out of this machine at all (ENETUNREACH).
+/// (ENOBUFS), memory (ENOMEM) or local addresses (EADDRNOTAVAIL).
+/// Not ENETUNREACH: an ICMP net unreachable from a router on the path
+/// gives it too, so it may be the network's doing.
 pub fn is_local(e: &std::io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(23 | 24 | 105 | 12 | 99 | 101))
+    matches!(e.raw_os_error(), Some(23 | 24 | 105 | 12 | 99))
         || e.kind() == std::io::ErrorKind::OutOfMemory
 }
 
@@ -544,8 +576,9 @@ mod tests {
 
     /// A port nobody listens on answers with ICMP port unreachable: the
     /// probe says so at once, not after the UDP budget; a bound but silent
-    /// socket is a real timeout; a spoofed datagram with another ID is
-    /// ignored while the real reply is awaited.
+    /// socket is a real timeout; datagrams with another ID, for another
+    /// question, without QR or unparsable are ignored while the real reply
+    /// is awaited.
     #[tokio::test]
     async fn port_unreachable_is_reported_at_once_and_silence_is_a_timeout() {
         let prober = Prober::new(ProbeConfig {
@@ -593,14 +626,25 @@ mod tests {
             let mut spoof = reply.clone();
             spoof.metadata.id = query.id.wrapping_add(1);
             spoof.metadata.response_code = hickory_proto::op::ResponseCode::NXDomain;
-            server
-                .send_to(&spoof.to_vec().unwrap(), from)
-                .await
-                .unwrap();
-            server
-                .send_to(&reply.to_vec().unwrap(), from)
-                .await
-                .unwrap();
+            // The right ID for another question: a forgery that guessed the ID.
+            let mut forged = hickory_proto::op::Message::response(query.id, OpCode::Query);
+            forged.add_query(Query::query(
+                Name::from_ascii("poison.xa.").unwrap(),
+                RecordType::SOA,
+            ));
+            let id = query.id.to_be_bytes();
+            let garbage = [id[0], id[1], 0x80, 0xff];
+            // Then the query echoed back (QR=0), garbage with the right ID,
+            // and at last the reply.
+            for datagram in [
+                spoof.to_vec().unwrap(),
+                forged.to_vec().unwrap(),
+                buf[..n].to_vec(),
+                garbage.to_vec(),
+                reply.to_vec().unwrap(),
+            ] {
+                server.send_to(&datagram, from).await.unwrap();
+            }
         });
         let e = prober
             .query(addr, "xa.", RecordType::SOA, Transport::Udp, flags)

@@ -310,6 +310,11 @@ async fn dnssec_checks_and_bogus_threat() {
         key.key_tag()
     ));
     root = root.line("oldalg. 86400 IN DS 12345 5 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF");
+    // Only a DS this validator cannot use (Ed448, GOST digest): insecure
+    // for a validating resolver (RFC 4035 §5.2), so never bogus.
+    root = add(root, "ed448", 20);
+    root = root.line("ed448. 86400 IN DS 12345 16 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF");
+    root = root.line("ed448. 86400 IN DS 12346 13 3 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF");
     let lab = r#"
 [tld.bogus]
 key_generation = 2
@@ -321,6 +326,8 @@ expired_signatures = ["SOA"]
 signed = false
 [tld.badsoa]
 corrupt_signatures = ["SOA"]
+[tld.ed448]
+signed = false
 "#;
     let (dir, _port) = lab_dir(&root, lab, Some(LAB_PROFILE));
     let names = [
@@ -332,6 +339,7 @@ corrupt_signatures = ["SOA"]
         "oldalg",
         "nokeys",
         "badsoa",
+        "ed448",
     ];
     let report = check_lab(dir.path(), &names).await;
 
@@ -382,6 +390,15 @@ corrupt_signatures = ["SOA"]
     let t = tld(&report, "nokeys");
     assert_fails(t, "DS-MATCHES-DNSKEY", "no DNSKEY records returned");
     assert_eq!(t.threats[0].kind, ThreatKind::DnssecBogus);
+
+    let t = tld(&report, "ed448");
+    assert!(t.threats.is_empty(), "{:?}", t.threats);
+    assert!(
+        findings(t, "DS-MATCHES-DNSKEY").is_empty(),
+        "{:?}",
+        t.findings
+    );
+    assert_fails(t, "DS-DIGEST-ALGORITHM", "GOST");
 }
 
 async fn slow_servers_fail_rtt_limits() {
@@ -425,6 +442,38 @@ async fn ipv6_glue_is_probed() {
     );
 }
 
+/// A server that drops one network path (`drop_from`): a prober bound to
+/// that source address sees silence, one bound to another is answered.
+async fn drop_from_silences_one_source_address_only() {
+    let root = add(RootZone::new(), "onepath", 1);
+    let lab = "[server.\"ns2.onepath.\"]\ndrop_from = [\"127.0.0.2\"]\n";
+    let (dir, _port) = lab_dir(&root, lab, Some(LAB_PROFILE));
+    let run = |source: &str| {
+        let mut probe = test_probe();
+        probe.source = Some(source.parse().unwrap());
+        rootguard::checks::report::CheckOptions {
+            tlds: vec!["onepath".into()],
+            probe,
+            ..Default::default()
+        }
+    };
+    let cut = rootguard::lab::check_in_lab(dir.path(), run("127.0.0.2"))
+        .await
+        .unwrap();
+    let t = tld(&cut, "onepath");
+    assert_fails(t, "REACH-UDP", "timeout");
+    assert_fails(t, "REACH-TCP", "");
+    assert!(
+        findings(t, "REACH-UDP")
+            .iter()
+            .all(|f| f.server.as_deref().is_some_and(|s| s.starts_with("ns2.")))
+    );
+    let other = rootguard::lab::check_in_lab(dir.path(), run("127.0.0.3"))
+        .await
+        .unwrap();
+    assert_clean(tld(&other, "onepath"));
+}
+
 /// This module's tests.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     vec![
@@ -449,5 +498,9 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
             address_scope_fails_on_loopback_under_the_default_profile,
         ),
         crate::support::asynch("faults::ipv6_glue_is_probed", ipv6_glue_is_probed),
+        crate::support::asynch(
+            "faults::drop_from_silences_one_source_address_only",
+            drop_from_silences_one_source_address_only,
+        ),
     ]
 }
