@@ -7,6 +7,8 @@
 //!   (BP §4, §5).
 //! - [`case`]: redelegation cases (BP §2, §6, §7).
 //! - [`gate`]: classification and decision of change requests.
+//! - [`quorum`]: the observations of several vantage points decided by a
+//!   quorum (`docs/RULES.md#quorum`).
 //! - [`registry`]: the approved delegation record, effective delegations
 //!   and drift.
 //! - [`technical`]: technical complaints and temporary suspensions
@@ -16,6 +18,7 @@
 pub mod case;
 pub mod complaint;
 pub mod gate;
+pub mod quorum;
 pub mod registry;
 pub mod role;
 pub mod technical;

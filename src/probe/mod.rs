@@ -395,7 +395,9 @@ async fn udp_exchange(
     if let Err(e) = socket.connect(server).await {
         return udp_error(e);
     }
-    let mut buf = vec![0u8; 65_535];
+    // We advertise 1232 octets (EDNS0); a larger datagram is cut and
+    // fails to parse, which is what it deserves.
+    let mut buf = vec![0u8; 4096];
     // The last unparsable datagram with our ID, reported if nothing better
     // arrives within the budget.
     let mut malformed: Option<String> = None;
