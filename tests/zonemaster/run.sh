@@ -58,16 +58,17 @@ CONF
 nsd=/usr/sbin/nsd; command -v nsd >/dev/null && nsd=$(command -v nsd)
 "$nsd" -c "$work/nsd.conf"
 
-# The Zonemaster profile: the engine's default with a 1 s query timeout and
-# one retry (silent servers are part of the lab), and without the test cases
+# The Zonemaster profile: the engine's default with a short query timeout
+# (ZM_TIMEOUT seconds, default 2) and one retry (silent servers are part of
+# the lab), and without the test cases
 # that need the Internet (AS lookups, reverse DNS) or only wait (AXFR).
 default_profile=$(perl -MFile::ShareDir=dist_file -e 'print dist_file("Zonemaster-Engine", "profile.json")')
 perl -MJSON::PP -e '
   local $/; open my $f, "<", $ARGV[0] or die; my $p = decode_json(<$f>);
-  $p->{resolver}{defaults}{timeout} = 1; $p->{resolver}{defaults}{retry} = 1;
+  $p->{resolver}{defaults}{timeout} = $ARGV[1] + 0; $p->{resolver}{defaults}{retry} = 1;
   my %drop = map { $_ => 1 } qw(address02 address03 connectivity03 nameserver03);
   $p->{test_cases} = [ grep { !$drop{$_} } @{ $p->{test_cases} } ];
-  print JSON::PP->new->canonical->encode($p);' "$default_profile" > "$work/profile.json"
+  print JSON::PP->new->canonical->encode($p);' "$default_profile" "${ZM_TIMEOUT:-2}" > "$work/profile.json"
 
 # The lab.
 "$rg" lab serve "$lab" > "$work/lab.log" 2>&1 &
