@@ -451,8 +451,9 @@ fn udp_error(e: std::io::Error) -> Outcome {
 }
 
 /// Refuses a reply whose question is not the one asked (RFC 5452 §4.1):
-/// hickory-net already ignores such replies over UDP; over TCP it matches
-/// by ID alone, so the question is checked here for every transport.
+/// [`udp_exchange`] already ignores such datagrams and waits on; over TCP
+/// hickory-net matches by ID alone, so the question is checked here for
+/// every transport.
 fn check_question(outcome: Outcome, qname: &str, qtype: RecordType) -> Outcome {
     let Outcome::Reply(reply) = &outcome else {
         return outcome;
