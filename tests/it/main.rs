@@ -23,6 +23,7 @@ mod security;
 mod serve;
 mod support;
 mod technical;
+mod vantage;
 mod zonemaster;
 
 fn main() {
@@ -48,6 +49,7 @@ fn main() {
         security::trials,
         serve::trials,
         technical::trials,
+        vantage::trials,
         zonemaster::trials,
     ] {
         trials.extend(module());
