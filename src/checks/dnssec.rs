@@ -62,6 +62,7 @@ pub fn to_ds(ds: &DsRecord) -> Option<Ds<Bytes>> {
 /// The checks of the root's DS records alone: digest types and
 /// algorithms (they need no probe; `rootguard check --static` runs them).
 pub(super) fn ds_records(d: &crate::zone::Delegation, c: &mut Collector<'_>) {
+    let mut keys_seen = std::collections::BTreeSet::new();
     for r in &d.ds {
         // DNSSEC01 of Zonemaster 4.6.2, by digest type (RFC 8624 §3.3).
         let digest = match r.digest_type {
@@ -86,10 +87,7 @@ pub(super) fn ds_records(d: &crate::zone::Delegation, c: &mut Collector<'_>) {
             );
         }
         // One finding per key: several DS (digest types) of one key name it once.
-        let first_of_key =
-            d.ds.iter()
-                .position(|x| x.key_tag == r.key_tag && x.algorithm == r.algorithm)
-                .is_some_and(|i| std::ptr::eq(&d.ds[i], r));
+        let first_of_key = keys_seen.insert((r.key_tag, r.algorithm));
         if let Some((tag, what)) = algorithm_verdict(r.algorithm).filter(|_| first_of_key) {
             c.push_tagged(
                 CheckId::DsKeyAlgorithm,

@@ -40,13 +40,7 @@ pub fn evaluate(probe: &DelegationProbe, profile: &Profile, at: Timestamp) -> Tl
     consistency(probe, &apex, &statuses, &mut c);
     let dnssec = dnssec::check(probe, &apex, at, &mut c);
     let threats = threats(probe, &statuses, &dnssec);
-    let verdict = if !threats.is_empty() {
-        Verdict::Threat
-    } else if c.findings.iter().any(|f| f.severity >= Severity::Warning) {
-        Verdict::Degraded
-    } else {
-        Verdict::Ok
-    };
+    let verdict = verdict(&threats, &c.findings);
     TldReport {
         tld: d.tld.clone(),
         kind: d.kind,
@@ -70,11 +64,7 @@ pub fn evaluate_static(d: &crate::zone::Delegation, profile: &Profile) -> TldRep
     };
     shape::check_static(d, &mut c);
     dnssec::ds_records(d, &mut c);
-    let verdict = if c.findings.iter().any(|f| f.severity >= Severity::Warning) {
-        Verdict::Degraded
-    } else {
-        Verdict::Ok
-    };
+    let verdict = verdict(&[], &c.findings);
     TldReport {
         tld: d.tld.clone(),
         kind: d.kind,
@@ -84,6 +74,18 @@ pub fn evaluate_static(d: &crate::zone::Delegation, profile: &Profile) -> TldRep
         servers: Vec::new(),
         probe_ms: 0.0,
         local_error: None,
+    }
+}
+
+/// `threat` when there is a threat, else `degraded` when a finding is of
+/// WARNING or above, else `ok`.
+fn verdict(threats: &[Threat], findings: &[super::finding::Finding]) -> Verdict {
+    if !threats.is_empty() {
+        Verdict::Threat
+    } else if findings.iter().any(|f| f.severity >= Severity::Warning) {
+        Verdict::Degraded
+    } else {
+        Verdict::Ok
     }
 }
 

@@ -151,23 +151,8 @@ pub fn child_records(
                 let n = junk.len();
                 junk[n - 1] ^= 1 + (i % 255) as u8;
                 junk[0] ^= (i / 255) as u8;
-                if let Ok(sig) = domain::rdata::Rrsig::new(
-                    s.type_covered(),
-                    s.algorithm(),
-                    s.labels(),
-                    s.original_ttl(),
-                    s.expiration(),
-                    s.inception(),
-                    s.key_tag(),
-                    s.signer_name().clone(),
-                    bytes::Bytes::from(junk),
-                ) {
-                    records.push(domain::base::Record::new(
-                        real.owner().clone(),
-                        real.class(),
-                        real.ttl(),
-                        domain::rdata::ZoneRecordData::Rrsig(sig),
-                    ));
+                if let Some(rr) = with_signature(real, junk) {
+                    records.push(rr);
                 }
             }
         }
@@ -185,7 +170,15 @@ fn corrupted(rr: &Rr) -> Rr {
     if let Some(last) = sig.last_mut() {
         *last ^= 0xff;
     }
-    match domain::rdata::Rrsig::new(
+    with_signature(rr, sig).unwrap_or_else(|| rr.clone())
+}
+
+/// `rr` (an RRSIG) with its signature octets replaced by `signature`.
+fn with_signature(rr: &Rr, signature: Vec<u8>) -> Option<Rr> {
+    let domain::rdata::ZoneRecordData::Rrsig(s) = rr.data() else {
+        return None;
+    };
+    let sig = domain::rdata::Rrsig::new(
         s.type_covered(),
         s.algorithm(),
         s.labels(),
@@ -194,16 +187,15 @@ fn corrupted(rr: &Rr) -> Rr {
         s.inception(),
         s.key_tag(),
         s.signer_name().clone(),
-        bytes::Bytes::from(sig),
-    ) {
-        Ok(bad) => domain::base::Record::new(
-            rr.owner().clone(),
-            rr.class(),
-            rr.ttl(),
-            domain::rdata::ZoneRecordData::Rrsig(bad),
-        ),
-        Err(_) => rr.clone(),
-    }
+        bytes::Bytes::from(signature),
+    )
+    .ok()?;
+    Some(domain::base::Record::new(
+        rr.owner().clone(),
+        rr.class(),
+        rr.ttl(),
+        domain::rdata::ZoneRecordData::Rrsig(sig),
+    ))
 }
 
 impl Lab {
