@@ -103,6 +103,30 @@ impl Default for SweepConfig {
     }
 }
 
+/// The quorum of vantage points (`docs/RULES.md#quorum`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuorumConfig {
+    /// How many healthy vantages must observe a threat or a finding in
+    /// one window for it to count; 0 (the default): a majority of all
+    /// vantages (the guard and every registered vantage).
+    pub quorum: usize,
+}
+
+/// A probe-only vantage process (`rootguard vantage`,
+/// `docs/RULES.md#quorum`): it probes what the daemon approves and sends
+/// its signed observations to it. The probe settings are `[probe]`'s and
+/// the interval `[sweep]`'s.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VantageConfig {
+    /// The daemon's base URL, e.g. `http://192.0.2.10:8053`.
+    pub daemon: Option<String>,
+    /// The vantage's signing key (`rootguard key new --identity NAME`);
+    /// its name is the vantage's registered identity.
+    pub key: Option<PathBuf>,
+}
+
 /// A bearer token, configured by its SHA-256 hash (never the token).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -186,6 +210,10 @@ pub struct Config {
     pub guard_key: Option<PathBuf>,
     /// HTTP.
     pub http: HttpConfig,
+    /// The quorum of vantage points.
+    pub quorum: QuorumConfig,
+    /// A probe-only vantage process.
+    pub vantage: VantageConfig,
 }
 
 impl Default for Config {
@@ -201,6 +229,8 @@ impl Default for Config {
             effective_zone: None,
             guard_key: None,
             http: HttpConfig::default(),
+            quorum: QuorumConfig::default(),
+            vantage: VantageConfig::default(),
         }
     }
 }

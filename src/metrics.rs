@@ -34,8 +34,22 @@ pub const SUSPENSIONS_ACTIVE: &str = "rootguard_suspensions_active";
 pub const GATE_DECISIONS_TOTAL: &str = "rootguard_gate_decisions_total";
 /// Unauthorised differences per TLD between the published zone and the record.
 pub const DRIFT: &str = "rootguard_drift";
-/// Whether the latest sweep found the vantage point impaired.
+/// Per vantage (`vantage` label; the guard's own probe is `rootguard`):
+/// whether it is impaired after the latest window (`docs/RULES.md#quorum`).
 pub const VANTAGE_IMPAIRED: &str = "rootguard_vantage_impaired";
+/// Per vantage: whether it reported in the latest window.
+pub const VANTAGE_REPORTED: &str = "rootguard_vantage_reported";
+/// Per vantage: the ccTLDs on which it differed from the quorum in the
+/// latest window.
+pub const VANTAGE_DIFFERING: &str = "rootguard_vantage_differing_tlds";
+/// Whether the latest window decided (1) or had fewer healthy vantages
+/// than the quorum (0).
+pub const QUORUM_DECIDED: &str = "rootguard_quorum_decided";
+/// Observations received from vantages, by outcome (accepted, refused).
+pub const OBSERVATIONS_TOTAL: &str = "rootguard_observations_total";
+/// Active suspensions that need an operator to uphold or lift them
+/// because the quorum has been lost (`docs/RULES.md#quorum-review`).
+pub const SUSPENSION_REVIEW_DUE: &str = "rootguard_suspension_review_due";
 /// Serial of the root zone in use.
 pub const ZONE_SERIAL: &str = "rootguard_zone_serial";
 /// Root zones refused (not authentic, unreadable).
@@ -50,7 +64,7 @@ pub struct Metrics {
     registry: Registry,
     /// The RTT series of the last sweep (ccTLD, address, transport), so
     /// that those of addresses no longer swept are removed.
-    rtt_series: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<[String; 3]>>>,
+    rtt_series: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<[String; 4]>>>,
     /// See [`BUILD_INFO`].
     pub build_info: IntGaugeVec,
     /// See [`RECORD_INFO`].
@@ -78,7 +92,17 @@ pub struct Metrics {
     /// See [`DRIFT`].
     pub drift: IntGaugeVec,
     /// See [`VANTAGE_IMPAIRED`].
-    pub vantage_impaired: IntGauge,
+    pub vantage_impaired: IntGaugeVec,
+    /// See [`VANTAGE_REPORTED`].
+    pub vantage_reported: IntGaugeVec,
+    /// See [`VANTAGE_DIFFERING`].
+    pub vantage_differing: IntGaugeVec,
+    /// See [`QUORUM_DECIDED`].
+    pub quorum_decided: IntGauge,
+    /// See [`OBSERVATIONS_TOTAL`].
+    pub observations: IntCounterVec,
+    /// See [`SUSPENSION_REVIEW_DUE`].
+    pub suspension_review_due: IntGauge,
     /// See [`ZONE_SERIAL`].
     pub zone_serial: IntGauge,
     /// See [`ZONE_REJECTED_TOTAL`].
@@ -113,7 +137,7 @@ impl Metrics {
             .buckets(vec![
                 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 3.0,
             ]),
-            &["tld", "address", "transport"],
+            &["tld", "address", "transport", "vantage"],
         )
         .expect("valid metric");
         r.register(Box::new(ns_rtt.clone()))
@@ -142,6 +166,19 @@ impl Metrics {
         .expect("valid metric");
         r.register(Box::new(gate_decisions.clone()))
             .expect("registered once");
+        let observations = IntCounterVec::new(
+            Opts::new(
+                OBSERVATIONS_TOTAL,
+                "Observations received from vantages, by outcome.",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        r.register(Box::new(observations.clone()))
+            .expect("registered once");
+        for o in ["accepted", "refused"] {
+            observations.with_label_values(&[o]);
+        }
         Metrics {
             rtt_series: Default::default(),
             tld_status: gauge_vec(
@@ -159,8 +196,8 @@ impl Metrics {
             ns_up: gauge_vec(
                 &r,
                 NS_UP,
-                "Whether an NS address answered SOA (1) or not (0), per transport.",
-                &["tld", "host", "address", "transport"],
+                "Whether an NS address answered SOA (1) or not (0), per transport and vantage.",
+                &["tld", "host", "address", "transport", "vantage"],
             ),
             ns_rtt,
             sweep_duration,
@@ -183,9 +220,32 @@ impl Metrics {
             ),
             gate_decisions,
             drift: gauge_vec(&r, DRIFT, "Unauthorised differences per TLD.", &["tld"]),
-            vantage_impaired: gauge(
+            vantage_impaired: gauge_vec(
+                &r,
                 VANTAGE_IMPAIRED,
-                "Whether the latest sweep found the vantage point impaired.",
+                "Whether a vantage is impaired after the latest window.",
+                &["vantage"],
+            ),
+            vantage_reported: gauge_vec(
+                &r,
+                VANTAGE_REPORTED,
+                "Whether a vantage reported in the latest window.",
+                &["vantage"],
+            ),
+            vantage_differing: gauge_vec(
+                &r,
+                VANTAGE_DIFFERING,
+                "ccTLDs on which a vantage differed from the quorum in the latest window.",
+                &["vantage"],
+            ),
+            quorum_decided: gauge(
+                QUORUM_DECIDED,
+                "Whether the latest window decided (1) or lacked a quorum of healthy vantages (0).",
+            ),
+            observations,
+            suspension_review_due: gauge(
+                SUSPENSION_REVIEW_DUE,
+                "Active suspensions that need an operator because the quorum is lost.",
             ),
             zone_serial: gauge(ZONE_SERIAL, "Serial of the root zone in use."),
             zone_rejected: counter(
@@ -220,9 +280,7 @@ impl Metrics {
     ) {
         // Series of ccTLDs, hosts or addresses no longer swept disappear.
         self.check_failures.reset();
-        self.ns_up.reset();
         self.tld_status.reset();
-        let mut series = std::collections::BTreeSet::new();
         for r in reports {
             let status = match r.verdict {
                 Verdict::Ok => 0,
@@ -235,24 +293,43 @@ impl Metrics {
                     .with_label_values(&[r.tld.as_str(), f.check.as_str()])
                     .inc();
             }
-            for s in &r.servers {
-                let addr = s.address.to_string();
-                let udp_up = s.udp_noerror && s.authoritative;
-                let tcp_up = s.tcp_noerror && s.authoritative;
-                self.ns_up
-                    .with_label_values(&[&r.tld, &s.host, &addr, "udp"])
-                    .set(i64::from(udp_up));
-                self.ns_up
-                    .with_label_values(&[&r.tld, &s.host, &addr, "tcp"])
-                    .set(i64::from(tcp_up));
-                self.ns_rtt
-                    .with_label_values(&[&r.tld, &addr, "udp"])
-                    .observe(s.udp_rtt_ms / 1000.0);
-                self.ns_rtt
-                    .with_label_values(&[&r.tld, &addr, "tcp"])
-                    .observe(s.tcp_rtt_ms / 1000.0);
-                for t in ["udp", "tcp"] {
-                    series.insert([r.tld.clone(), addr.clone(), t.to_string()]);
+        }
+        self.quorum_decided.set(i64::from(!impaired));
+        self.sweep_duration.observe(seconds);
+        self.sweep_last_success.set(at.as_second());
+        self.sweeps.inc();
+    }
+
+    /// Records a window: per vantage, its name servers as it saw them,
+    /// whether it reported, differed or is impaired
+    /// (`docs/RULES.md#quorum`).
+    pub fn observe_window(
+        &self,
+        reports: &std::collections::BTreeMap<String, crate::policy::quorum::VantageReport>,
+        record: &crate::policy::quorum::WindowRecord,
+    ) {
+        // Series of ccTLDs, hosts, addresses or vantages gone disappear.
+        self.ns_up.reset();
+        self.vantage_impaired.reset();
+        self.vantage_reported.reset();
+        self.vantage_differing.reset();
+        let mut series = std::collections::BTreeSet::new();
+        for (vantage, report) in reports {
+            for (tld, seen) in &report.tlds {
+                for s in &seen.servers {
+                    let addr = s.address.to_string();
+                    for (t, up, rtt) in [
+                        ("udp", s.udp_up, s.udp_rtt_ms),
+                        ("tcp", s.tcp_up, s.tcp_rtt_ms),
+                    ] {
+                        self.ns_up
+                            .with_label_values(&[tld, &s.host, &addr, t, vantage])
+                            .set(i64::from(up));
+                        self.ns_rtt
+                            .with_label_values(&[tld, &addr, t, vantage])
+                            .observe(rtt / 1000.0);
+                        series.insert([tld.clone(), addr.clone(), t.to_string(), vantage.clone()]);
+                    }
                 }
             }
         }
@@ -263,13 +340,21 @@ impl Metrics {
         for gone in last.difference(&series) {
             let _ = self
                 .ns_rtt
-                .remove_label_values(&[&gone[0], &gone[1], &gone[2]]);
+                .remove_label_values(&[&gone[0], &gone[1], &gone[2], &gone[3]]);
         }
         *last = series;
-        self.vantage_impaired.set(i64::from(impaired));
-        self.sweep_duration.observe(seconds);
-        self.sweep_last_success.set(at.as_second());
-        self.sweeps.inc();
+        for (v, state) in &record.vantages {
+            self.vantage_impaired
+                .with_label_values(&[v])
+                .set(i64::from(state.impaired));
+            self.vantage_reported
+                .with_label_values(&[v])
+                .set(i64::from(state.at.is_some()));
+            self.vantage_differing
+                .with_label_values(&[v])
+                .set(i64::from(state.differing));
+        }
+        self.quorum_decided.set(i64::from(record.decided));
     }
 
     /// Records the state of the record: complaints and suspensions.
@@ -308,6 +393,13 @@ impl Metrics {
                 self.complaints_open.with_label_values(&[cat]).inc();
             }
         }
+        self.suspension_review_due.set(
+            world
+                .technical
+                .keys()
+                .filter(|t| world.review_due(t, world.last_at))
+                .count() as i64,
+        );
         for t in world.technical.values() {
             let open = t
                 .tracks

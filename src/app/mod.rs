@@ -14,6 +14,7 @@ pub mod gate;
 pub mod seed;
 pub mod status;
 pub mod sweep;
+pub mod window;
 
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -80,6 +81,8 @@ pub struct App {
     cache: Mutex<std::collections::HashMap<String, (u64, bytes::Bytes)>>,
     key: std::sync::OnceLock<SigningKey>,
     requests: Mutex<std::collections::HashMap<String, std::collections::VecDeque<Timestamp>>>,
+    /// The open sweep window (`docs/RULES.md#quorum`).
+    pub windows: window::Windows,
 }
 
 /// The longest time between checkpoints while the record grows
@@ -138,7 +141,9 @@ impl App {
         }
         let metrics = Metrics::new();
         metrics.observe_world(ledger.world());
+        let windows = window::Windows::resume(&ledger.world().vantages);
         Ok(Arc::new(App {
+            windows,
             config,
             profile,
             snapshot: RwLock::new(Arc::new(ledger.world().clone())),

@@ -7,9 +7,13 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use std::collections::BTreeMap;
+
+use super::window::{GUARD_VANTAGE, VantageReport};
 use super::{App, AppError, When};
 use crate::checks::report::{RootZoneInfo, run_checks};
-use crate::checks::{Profile, ThreatKind, TldReport};
+use crate::checks::{Profile, TldReport};
+use crate::policy::quorum::{TldSeen, WindowInput, WindowRecord, decide_window, majority};
 use crate::ledger::Recorded;
 use crate::policy::technical::SweepFacts;
 use crate::probe::resolve::HostResolver;
@@ -20,36 +24,28 @@ use crate::zone::Delegation;
 /// What a sweep did.
 #[derive(Clone, Debug, Serialize)]
 pub struct SweepSummary {
-    /// Whether the vantage point was judged impaired
-    /// (`docs/RULES.md#impaired-vantage`).
+    /// Whether the window decided nothing: the guard's vantage point was
+    /// impaired, or fewer healthy vantages than the quorum reported
+    /// (`docs/RULES.md#impaired-vantage`, `#quorum`).
     pub impaired: bool,
-    /// Per-TLD verdicts.
+    /// The guard's own per-TLD verdicts.
     pub reports: Vec<TldReport>,
+    /// How each vantage fared in the window.
+    pub window: WindowRecord,
     /// The recorded events.
     pub recorded: Vec<Recorded>,
 }
 
-/// Fewest ccTLDs a sweep must cover before a majority in total outage
-/// says the vantage point is impaired.
-pub const IMPAIRMENT_MIN_TLDS: usize = 4;
+pub use crate::policy::quorum::IMPAIRMENT_MIN_TLDS;
 
-/// The one impairment rule (`docs/RULES.md#impaired-vantage`): the
-/// vantage point is impaired when at least [`IMPAIRMENT_MIN_TLDS`] ccTLDs
-/// were swept and more than half of them are in total outage at once, or
-/// when every configured canary is in total outage.
+/// The one impairment rule (`docs/RULES.md#impaired-vantage`), applied to
+/// the guard's own reports: see [`crate::policy::quorum::self_impaired`].
 pub fn impaired(reports: &[TldReport], canaries: &[String]) -> bool {
-    // A ccTLD in total outage, or whose probe met a failure of this
-    // machine (docs/RULES.md#local-failures), counts against the vantage.
-    let down = |r: &TldReport| {
-        r.local_error.is_some() || r.threats.iter().any(|t| t.kind == ThreatKind::TotalOutage)
-    };
-    let outages = reports.iter().filter(|r| down(r)).count();
-    let majority = reports.len() >= IMPAIRMENT_MIN_TLDS && outages * 2 > reports.len();
-    let canaries_down = !canaries.is_empty()
-        && canaries
-            .iter()
-            .all(|c| reports.iter().find(|r| r.tld == *c).is_some_and(down));
-    majority || canaries_down
+    let facts: BTreeMap<String, SweepFacts> = reports
+        .iter()
+        .map(|r| (r.tld.clone(), SweepFacts::from_report(r, Timestamp::from_second(0), false)))
+        .collect();
+    crate::policy::quorum::self_impaired(&facts, canaries)
 }
 
 /// Probes delegations and evaluates them at `at` (no record is touched).
@@ -77,67 +73,216 @@ pub async fn probe_delegations(
 }
 
 impl App {
-    /// Probes every watched approved ccTLD (`sweep.tlds`, empty: all),
-    /// judges the vantage point with the one impairment rule and records
-    /// the sweep. Probing holds no lock; recording runs on a blocking
-    /// thread. A cancelled sweep records nothing.
-    pub async fn sweep(self: &Arc<Self>, when: When) -> Result<SweepSummary, AppError> {
-        // The record's clock and the guard's key, before anything is probed.
-        self.check_clock(when)?;
-        self.guard_key()?;
-        let started = std::time::Instant::now();
-        let at = when.probe_time();
+    /// The vantages a window expects (`docs/RULES.md#quorum`): the guard's
+    /// own probe and every active registered vantage.
+    pub fn expected_vantages(&self) -> Vec<String> {
+        std::iter::once(GUARD_VANTAGE.to_string())
+            .chain(
+                self.world()
+                    .identities
+                    .values()
+                    .filter(|i| i.active() && i.registration.kind == crate::ledger::Kind::Vantage)
+                    .map(|i| i.registration.id.clone()),
+            )
+            .collect()
+    }
+
+    /// The quorum in force: `quorum.quorum`, or a majority of the
+    /// expected vantages.
+    pub fn quorum(&self) -> usize {
+        match self.config.quorum.quorum {
+            0 => majority(self.expected_vantages().len()),
+            q => q,
+        }
+    }
+
+    /// The oldest sweep time a vantage's observations may have: two sweep
+    /// intervals before now.
+    pub fn observation_max_age(&self) -> i64 {
+        2 * self.config.sweep.interval_secs.max(1) as i64
+    }
+
+    /// The watched approved ccTLDs (`sweep.tlds`, empty: all).
+    fn watched(&self) -> Vec<crate::zone::Delegation> {
         let watched = &self.config.sweep.tlds;
-        let delegations: Vec<Delegation> = self
-            .world()
+        self.world()
             .approved
             .values()
             .filter(|a| watched.is_empty() || watched.contains(&a.tld))
             .map(|a| a.delegation())
-            .collect();
+            .collect()
+    }
+
+    /// The guard's own probe of every watched approved ccTLD, as its
+    /// report in the open window. Probing holds no lock.
+    pub async fn probe_own(self: &Arc<Self>, when: When) -> Result<Vec<TldReport>, AppError> {
+        // The record's clock and the guard's key, before anything is probed.
+        self.check_clock(when)?;
+        self.guard_key()?;
+        let at = when.probe_time();
+        let delegations = self.watched();
         let reports =
             probe_delegations(&delegations, self.config.probe.clone(), &self.profile, at).await;
-        let impaired = impaired(&reports, &self.config.sweep.canaries);
+        let tlds = reports
+            .iter()
+            .map(|r| (r.tld.clone(), TldSeen::of(r, at)))
+            .collect();
+        self.windows
+            .offer(GUARD_VANTAGE, VantageReport { at, tlds })
+            .map_err(|r| AppError::Ledger(crate::ledger::LedgerError::Refused(r)))?;
+        Ok(reports)
+    }
+
+    /// Accepts the signed observations of a registered vantage
+    /// (`POST /api/v1/observations`) into the open window, or the next
+    /// when it already has one; the signature is checked on a blocking
+    /// thread.
+    pub async fn accept_observations(
+        self: &Arc<Self>,
+        body: bytes::Bytes,
+    ) -> Result<(String, usize), AppError> {
+        let world = self.world();
+        let max_age = self.observation_max_age();
+        let opened = tokio::task::spawn_blocking(move || {
+            crate::ledger::observation::open_observations(&body, &world, Timestamp::now(), max_age)
+        })
+        .await?;
+        let opened = match opened {
+            Ok(o) => o,
+            Err(refusal) => {
+                self.metrics.observations.with_label_values(&["refused"]).inc();
+                tracing::warn!("observations refused: {refusal}");
+                return Err(AppError::Ledger(crate::ledger::LedgerError::Refused(refusal)));
+            }
+        };
+        let vantage = opened.vantage.clone();
+        let queued = self.windows.offer(
+            &vantage,
+            VantageReport {
+                at: opened.at,
+                tlds: opened.tlds,
+            },
+        );
+        match queued {
+            Ok(ahead) => {
+                self.metrics.observations.with_label_values(&["accepted"]).inc();
+                Ok((vantage, ahead))
+            }
+            Err(refusal) => {
+                self.metrics.observations.with_label_values(&["refused"]).inc();
+                tracing::warn!("observations refused: {refusal}");
+                Err(AppError::Ledger(crate::ledger::LedgerError::Refused(refusal)))
+            }
+        }
+    }
+
+    /// Closes the open window (`docs/RULES.md#quorum`): decides on the
+    /// oldest report of each vantage and records the decision in one
+    /// transaction on a blocking thread. `own` is the guard's own reports
+    /// (for the metrics and the summary); `started` when its sweep began.
+    pub async fn close_window(
+        self: &Arc<Self>,
+        when: When,
+        own: Vec<TldReport>,
+        started: std::time::Instant,
+    ) -> Result<SweepSummary, AppError> {
+        let taken = self.windows.take();
+        let expected = self.expected_vantages();
+        let quorum = self.quorum();
+        let before = self.windows.impaired();
+        let watched: Vec<String> = self.watched().into_iter().map(|d| d.tld).collect();
+        let reports: BTreeMap<String, (Timestamp, BTreeMap<String, SweepFacts>)> = taken
+            .iter()
+            .map(|(v, r)| {
+                let facts = r
+                    .tlds
+                    .iter()
+                    .map(|(t, s)| (t.clone(), s.facts.clone()))
+                    .collect();
+                (v.clone(), (r.at, facts))
+            })
+            .collect();
+        let outcome = decide_window(
+            &reports,
+            &WindowInput {
+                expected: &expected,
+                quorum,
+                impaired: &before,
+                canaries: &self.config.sweep.canaries,
+                watched: &watched,
+                at: when.probe_time(),
+            },
+        );
+        let impaired = outcome.facts.is_none();
         if impaired {
             tracing::error!(
-                "VANTAGE POINT IMPAIRED: most monitored ccTLDs or the canaries fail at once; no complaint or suspension until it recovers (docs/RULES.md#impaired-vantage)"
+                "NO QUORUM: {} of the {quorum} healthy vantages needed reported; no complaint, suspension or lift (docs/RULES.md#quorum, #impaired-vantage)",
+                outcome
+                    .record
+                    .vantages
+                    .values()
+                    .filter(|v| v.at.is_some() && !v.impaired)
+                    .count()
             );
         }
-        let observations: Vec<(String, SweepFacts)> = reports
-            .iter()
-            .map(|r| (r.tld.clone(), SweepFacts::from_report(r, at, impaired)))
-            .collect();
+        for (v, state) in &outcome.record.vantages {
+            if state.impaired && !before.contains(v) {
+                tracing::error!(
+                    "VANTAGE {v} IMPAIRED: it disagrees with the quorum on {} of {} ccTLDs, or most of what it probes fails at once; its observations do not count until it agrees again (docs/RULES.md#quorum)",
+                    state.differing,
+                    state.compared
+                );
+            }
+        }
+        let record = outcome.record.clone();
+        let facts = outcome.facts.unwrap_or_default();
+        let window = record.clone();
         let recorded = self
             .blocking(move |ledger, _| {
                 let at = when.record_time(ledger.world().last_at);
-                let observations = observations
+                let observations = facts
                     .into_iter()
                     .map(|(t, mut f)| {
                         f.at = at;
                         (t, f)
                     })
                     .collect();
-                Ok(ledger.record_sweep(at, impaired, observations)?)
+                Ok(ledger.record_sweep(at, impaired, observations, Some(window))?)
             })
             .await?;
+        self.windows.closed(outcome.impaired, taken.clone());
         let changed = recorded
             .iter()
             .any(|r| crate::ledger::changes_state(&r.event));
         self.checkpoint(changed).await?;
-        self.metrics
-            .observe_sweep(&reports, impaired, started.elapsed().as_secs_f64(), at);
+        self.metrics.observe_sweep(
+            &own,
+            impaired,
+            started.elapsed().as_secs_f64(),
+            when.probe_time(),
+        );
+        self.metrics.observe_window(&taken, &record);
         Ok(SweepSummary {
             impaired,
-            reports,
+            reports: own,
+            window: record,
             recorded,
         })
+    }
+
+    /// One sweep and its window at once (the command line's `sweep`): the
+    /// guard's own probe, with the reports of vantages that arrived.
+    pub async fn sweep(self: &Arc<Self>, when: When) -> Result<SweepSummary, AppError> {
+        let started = std::time::Instant::now();
+        let own = self.probe_own(when).await?;
+        self.close_window(when, own, started).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::{Threat, Verdict};
+    use crate::checks::{Threat, ThreatKind, Verdict};
 
     fn report(tld: &str, outage: bool) -> TldReport {
         TldReport {

@@ -42,6 +42,10 @@ pub struct ImportArgs {
     /// The shortest appeal window, in days (docs/RULES.md#durations).
     #[arg(long, default_value_t = 14)]
     min_appeal_window_days: i64,
+    /// How long, in seconds, the quorum of vantages may be lost before
+    /// each active suspension needs an operator (docs/RULES.md#quorum-review).
+    #[arg(long, default_value_t = 1800)]
+    quorum_review_secs: i64,
     /// Trust anchor file with DS or DNSKEY records for '.' (default: the built-in IANA root KSKs).
     #[arg(long)]
     trust_anchor: Option<PathBuf>,
@@ -76,6 +80,7 @@ impl ImportArgs {
                 min_cure_days: self.min_cure_days,
                 min_comment_days: self.min_comment_days,
                 min_appeal_window_days: self.min_appeal_window_days,
+                quorum_review_secs: self.quorum_review_secs,
             },
             appeal_window_days: self.appeal_window_days,
             simulation: self.simulation,

@@ -279,7 +279,7 @@ pub fn simulate(
             .collect();
         let before = size(store) + size(&wal);
         let timer = Instant::now();
-        let recorded = ledger.record_sweep(at, false, observations)?;
+        let recorded = ledger.record_sweep(at, false, observations, None)?;
         ledger.snapshot_if_due(SNAPSHOT_EVERY)?;
         let changed = recorded.iter().any(|r| changes_state(&r.event));
         suspensions += recorded

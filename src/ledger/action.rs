@@ -126,9 +126,14 @@ pub enum Action {
         /// ccTLDs no longer swept.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         dropped: Vec<String>,
-        /// The vantage point was impaired: the round changes nothing.
+        /// The vantage point was impaired, or fewer healthy vantages than
+        /// the quorum reported: the round changes nothing.
         #[serde(default)]
         impaired: bool,
+        /// With the quorum rule: how each vantage fared in the window
+        /// (`docs/RULES.md#quorum`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window: Option<crate::policy::quorum::WindowRecord>,
     },
     /// The record was converted from an older format (the guard): the old
     /// journal's head hash, kept in the new log.
@@ -164,6 +169,16 @@ pub enum Action {
         /// `withhold-ds` or `hold-delegation`.
         #[arg(long, value_parser = json_arg::<Measure>)]
         measure: Measure,
+    },
+    /// Keep an active suspension while the quorum of vantages is lost
+    /// (`docs/RULES.md#quorum-review`): only once its review is due.
+    SuspensionUphold {
+        /// The ccTLD.
+        #[arg(long)]
+        tld: Tld,
+        /// Why it stays.
+        #[arg(long)]
+        reason: String,
     },
     /// Lift a suspension early.
     SuspensionLift {
@@ -574,6 +589,7 @@ impl Action {
                 section::SUSPENSION
             }
             Action::SuspensionLift { .. } => section::SUSPENSION_LIFT,
+            Action::SuspensionUphold { .. } => section::QUORUM_REVIEW,
             Action::ComplaintLodge { .. } | Action::ComplaintClose { .. } => ps::LODGE,
             Action::ComplaintAssess { .. }
             | Action::ComplaintInform { .. }

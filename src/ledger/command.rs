@@ -82,16 +82,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// The largest signed command accepted.
 pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
 
-/// Verifies a signed command against the keys the record holds; `now`
-/// is the record's clock. Refuses a command that is not signed by the
-/// active key of the identity it names, too old or too new, or seen
-/// before.
-pub fn open_command(note: &str, world: &World, now: Timestamp) -> Result<Command, Refusal> {
-    if note.len() > MAX_COMMAND_BYTES {
-        return refused(format!(
-            "a signed command is at most {MAX_COMMAND_BYTES} bytes"
-        ));
-    }
+/// Verifies a signed note (`what`: "command", "observation", "request")
+/// against the keys the record holds: exactly one signature, by the active
+/// key of a registered identity. Returns the signer's name and the text.
+pub fn verify_note(note: &str, world: &World, what: &str) -> Result<(String, String), Refusal> {
     // Exactly one signature: its signer's name is its first word.
     let signatures: Vec<&str> = note
         .rsplit_once("\n\n")
@@ -103,14 +97,14 @@ pub fn open_command(note: &str, world: &World, now: Timestamp) -> Result<Command
         .unwrap_or_default();
     if signatures.len() != 1 {
         return refused(format!(
-            "a signed command carries exactly one signature, its signer's ({} found)",
+            "a signed {what} carries exactly one signature, its signer's ({} found)",
             signatures.len()
         ));
     }
     let name = signatures[0].split(' ').next().unwrap_or_default();
     let Some(identity) = world.identities.get(name) else {
         return refused(format!(
-            "the command is not signed by a registered identity (signer {name:?})"
+            "the {what} is not signed by a registered identity (signer {name:?})"
         ));
     };
     if !identity.active() {
@@ -122,15 +116,30 @@ pub fn open_command(note: &str, world: &World, now: Timestamp) -> Result<Command
     let verifier = signed_note::StandardVerifier::new(key)
         .map_err(|e| Refusal::new(format!("the key of {name:?}: {e}"), SECTION))?;
     let parsed = signed_note::Note::from_bytes(note.as_bytes())
-        .map_err(|e| Refusal::new(format!("not a signed command: {e}"), SECTION))?;
+        .map_err(|e| Refusal::new(format!("not a signed {what}: {e}"), SECTION))?;
     let list = signed_note::VerifierList::new(vec![Box::new(verifier)]);
     parsed.verify(&list).map_err(|e| {
         Refusal::new(
-            format!("the signature of the command does not verify with the key of {name:?}: {e}"),
+            format!("the signature of the {what} does not verify with the key of {name:?}: {e}"),
             SECTION,
         )
     })?;
     let text = String::from_utf8_lossy(parsed.text()).to_string();
+    Ok((name.to_string(), text))
+}
+
+/// Verifies a signed command against the keys the record holds; `now`
+/// is the record's clock. Refuses a command that is not signed by the
+/// active key of the identity it names, too old or too new, or seen
+/// before.
+pub fn open_command(note: &str, world: &World, now: Timestamp) -> Result<Command, Refusal> {
+    if note.len() > MAX_COMMAND_BYTES {
+        return refused(format!(
+            "a signed command is at most {MAX_COMMAND_BYTES} bytes"
+        ));
+    }
+    let (name, text) = verify_note(note, world, "command")?;
+    let name = name.as_str();
     let mut lines = text.splitn(4, '\n');
     let (Some(COMMAND_HEADER), Some(record), Some(at), Some(json)) =
         (lines.next(), lines.next(), lines.next(), lines.next())

@@ -21,6 +21,7 @@ mod change;
 pub mod command;
 pub mod identity;
 mod legacy;
+pub mod observation;
 mod seal;
 mod world;
 
@@ -738,6 +739,7 @@ impl Ledger {
         at: Timestamp,
         impaired: bool,
         observations: Vec<(String, SweepFacts)>,
+        window: Option<crate::policy::quorum::WindowRecord>,
     ) -> Result<Vec<Recorded>, LedgerError> {
         check_head(&self.store, self.key.as_deref())?;
         let Ledger {
@@ -782,6 +784,7 @@ impl Ledger {
                     digest: String::new(),
                     dropped: Vec::new(),
                     impaired: true,
+                    window: window.clone(),
                 }
             } else {
                 let swept: std::collections::BTreeSet<&str> =
@@ -823,6 +826,7 @@ impl Ledger {
                     digest: steady_digest(steady.into_iter()),
                     dropped,
                     impaired: false,
+                    window: window.clone(),
                 }
             };
             apply(&mut w, round)?;
@@ -1433,7 +1437,7 @@ mod tests {
         };
         let sweep = |l: &mut Ledger, i: i64, xa_threat: bool| {
             let obs = vec![facts("xa", true, xa_threat), facts("xb", false, false)];
-            l.record_sweep(Timestamp::from_second(100 + 60 * i), false, obs)
+            l.record_sweep(Timestamp::from_second(100 + 60 * i), false, obs, None)
                 .unwrap()
         };
         // First sweep: both ccTLDs are new observations.
@@ -1482,6 +1486,7 @@ mod tests {
                 Timestamp::from_second(2000),
                 true,
                 vec![facts("xa", false, false), facts("xb", false, false)],
+                None,
             )
             .unwrap();
         assert_eq!(r.len(), 1);
@@ -1700,7 +1705,7 @@ mod tests {
                     _ => vec![("xa".to_string(), fa)],
                 };
                 at += 60;
-                let _ = l.record_sweep(Timestamp::from_second(at), what % 7 == 6, obs);
+                let _ = l.record_sweep(Timestamp::from_second(at), what % 7 == 6, obs, None);
             }
             if i == 5 {
                 let (_, vkey) = signed_note::generate_key(&mut rand_core::OsRng, "m1");

@@ -79,6 +79,18 @@ pub struct World {
     /// signing time (a command counts once).
     #[serde(default)]
     pub commands: BTreeMap<String, Timestamp>,
+    /// How each vantage fared in the latest window
+    /// (`docs/RULES.md#quorum`).
+    #[serde(default)]
+    pub vantages: BTreeMap<String, crate::policy::quorum::VantageWindow>,
+    /// Since when the windows decide nothing (fewer healthy vantages than
+    /// the quorum), if they do not.
+    #[serde(default)]
+    pub quorum_lost_since: Option<Timestamp>,
+    /// When an operator upheld each suspension while the quorum was lost
+    /// (`docs/RULES.md#quorum-review`).
+    #[serde(default)]
+    pub upheld: BTreeMap<String, Timestamp>,
     /// Time of the latest event (Unix seconds).
     pub last_at: Timestamp,
 }
@@ -144,6 +156,27 @@ pub fn steady_digest<'a>(items: impl Iterator<Item = (&'a str, &'a SweepFacts)>)
 }
 
 impl World {
+    /// Whether the active suspension of `tld` needs an operator to uphold
+    /// or lift it at `now` (`docs/RULES.md#quorum-review`): the quorum has
+    /// been lost for the configured time and no operator upheld it since.
+    pub fn review_due(&self, tld: &str, now: Timestamp) -> bool {
+        let active = self
+            .technical
+            .get(tld)
+            .is_some_and(|t| t.active_measure().is_some());
+        active
+            && crate::policy::quorum::review_due(
+                self.quorum_lost_since,
+                now,
+                self.settings.policy.quorum_review_secs,
+            )
+            && !self
+                .upheld
+                .get(tld)
+                .zip(self.quorum_lost_since)
+                .is_some_and(|(u, since)| *u >= since)
+    }
+
     /// Refuses a seat for anyone but an active identity of `kind`: panel
     /// and tribunal members vote with their own credentials
     /// (`docs/RULES.md#identities`).
@@ -533,8 +566,18 @@ impl World {
                 digest,
                 dropped,
                 impaired,
+                window,
             } => {
                 w.round.clear();
+                if let Some(window) = window {
+                    w.vantages = window.vantages.clone();
+                    if window.decided {
+                        w.quorum_lost_since = None;
+                        w.upheld.clear();
+                    } else if w.quorum_lost_since.is_none() {
+                        w.quorum_lost_since = Some(at);
+                    }
+                }
                 if *impaired {
                     json!({"impaired": true})
                 } else {
@@ -591,6 +634,42 @@ impl World {
             Action::SuspensionImpose { tld, measure } => {
                 let policy = &self.settings.policy;
                 w.update_technical(tld, |t| t.impose(*measure, at, policy))?
+            }
+            Action::SuspensionUphold { tld, reason } => {
+                self.approved(tld)?;
+                let active = self
+                    .technical
+                    .get(tld.as_str())
+                    .and_then(|t| t.active_measure());
+                let Some(measure) = active else {
+                    return refused(
+                        format!(".{tld} has no active suspension to uphold"),
+                        section::QUORUM_REVIEW,
+                    );
+                };
+                if !self.review_due(tld, at) {
+                    return refused(
+                        format!(
+                            "the suspension of .{tld} needs no review: the quorum of vantages {}",
+                            match self.quorum_lost_since {
+                                Some(t) => format!(
+                                    "has been lost since {t}, less than {} s",
+                                    self.settings.policy.quorum_review_secs
+                                ),
+                                None => "decides".to_string(),
+                            }
+                        ),
+                        section::QUORUM_REVIEW,
+                    );
+                }
+                if reason.trim().is_empty() || reason.len() > 4096 {
+                    return refused(
+                        "upholding a suspension needs a reason of 1 to 4096 bytes",
+                        section::QUORUM_REVIEW,
+                    );
+                }
+                w.upheld.insert(tld.to_string(), at);
+                json!({"upheld": tld, "measure": measure, "reason": reason})
             }
             Action::SuspensionLift { tld, reason } => {
                 w.update_technical(tld, |t| t.lift(reason))?

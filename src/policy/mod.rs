@@ -57,6 +57,10 @@ pub mod section {
     pub const ACTORS: &str = "docs/RULES.md#actors";
     /// Impaired vantage point.
     pub const VANTAGE: &str = "docs/RULES.md#impaired-vantage";
+    /// Suspensions while the quorum of vantages is lost.
+    pub const QUORUM_REVIEW: &str = "docs/RULES.md#quorum-review";
+    /// The quorum of vantages.
+    pub const QUORUM: &str = "docs/RULES.md#quorum";
 }
 
 /// A transition the rules do not allow, with the section that forbids it.
@@ -102,6 +106,10 @@ pub struct PolicyConfig {
     /// The shortest appeal window in days (`docs/RULES.md#durations`).
     /// Default 14.
     pub min_appeal_window_days: i64,
+    /// How long, in seconds, the quorum of vantages may be lost before
+    /// every active suspension needs an operator to uphold or lift it
+    /// (`docs/RULES.md#quorum-review`). Default 1800.
+    pub quorum_review_secs: i64,
 }
 
 impl Default for PolicyConfig {
@@ -113,6 +121,7 @@ impl Default for PolicyConfig {
             min_cure_days: 30,
             min_comment_days: 30,
             min_appeal_window_days: 14,
+            quorum_review_secs: 1800,
         }
     }
 }

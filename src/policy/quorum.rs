@@ -23,36 +23,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::checks::{Family, Severity, ThreatKind, TldReport};
+use super::technical::SweepFacts;
+use crate::checks::{Family, ThreatKind, TldReport};
+use crate::time::Timestamp;
 
-/// What one vantage observed of one ccTLD.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Observation {
-    /// The threat it saw, if any.
-    pub threat: Option<ThreatKind>,
-    /// The families with a finding of WARNING or above.
-    pub families: BTreeSet<Family>,
-}
-
-impl Observation {
-    /// The observation a check report makes; `None` when the probe met a
-    /// failure of the vantage itself (`docs/RULES.md#local-failures`),
-    /// which says nothing about the ccTLD.
-    pub fn of(report: &TldReport) -> Option<Observation> {
-        if report.local_error.is_some() {
-            return None;
-        }
-        Some(Observation {
-            threat: report.threats.first().map(|t| t.kind),
-            families: report
-                .findings
-                .iter()
-                .filter(|f| f.severity >= Severity::Warning)
-                .map(|f| f.check.family())
-                .collect(),
-        })
-    }
-}
+pub use super::technical::Observation;
 
 /// The default quorum: a majority of all `vantages` (1 with one vantage).
 pub fn majority(vantages: usize) -> usize {
@@ -83,6 +58,25 @@ pub enum WindowDecision {
         /// Impaired vantages for the next window.
         impaired: BTreeSet<String>,
     },
+}
+
+/// Per vantage: on how many of the ccTLDs the quorum decided its
+/// observation differs, and how many it observed.
+pub fn agreement(
+    views: &BTreeMap<String, BTreeMap<String, Observation>>,
+    decided: &BTreeMap<String, Observation>,
+) -> BTreeMap<String, (usize, usize)> {
+    views
+        .iter()
+        .map(|(v, m)| {
+            let compared = m.keys().filter(|t| decided.contains_key(*t)).count();
+            let differing = m
+                .iter()
+                .filter(|(t, o)| decided.get(*t).is_some_and(|d| d != *o))
+                .count();
+            (v.clone(), (differing, compared))
+        })
+        .collect()
 }
 
 /// Decides one window: `views` holds, per vantage, its observation of each
@@ -121,17 +115,12 @@ pub fn decide(
     }
     // Every vantage, impaired or not, is judged against the quorum's view:
     // an impaired one that agrees again is healthy in the next window.
-    let next: BTreeSet<String> = views
-        .iter()
-        .filter(|(_, m)| {
-            let compared = m.keys().filter(|t| decided.contains_key(*t)).count();
-            let differing = m
-                .iter()
-                .filter(|(t, o)| decided.get(*t).is_some_and(|d| d != *o))
-                .count();
-            compared > 0 && differing as f64 > IMPAIRED_SHARE * compared as f64
+    let next: BTreeSet<String> = agreement(views, &decided)
+        .into_iter()
+        .filter(|(_, (differing, compared))| {
+            *compared > 0 && *differing as f64 > IMPAIRED_SHARE * *compared as f64
         })
-        .map(|(v, _)| v.clone())
+        .map(|(v, _)| v)
         .collect();
     // A vantage that reported nothing this window keeps its state.
     let next: BTreeSet<String> = next
@@ -149,6 +138,298 @@ pub fn decide(
         tlds: decided,
         impaired: next,
     }
+}
+
+/// Fewest ccTLDs a vantage must report before a majority of them in total
+/// outage says the vantage is impaired by itself
+/// (`docs/RULES.md#impaired-vantage`).
+pub const IMPAIRMENT_MIN_TLDS: usize = 4;
+
+/// The one self-impairment rule (`docs/RULES.md#impaired-vantage`): a
+/// vantage is impaired when it reported at least [`IMPAIRMENT_MIN_TLDS`]
+/// ccTLDs and more than half of them are in total outage (or not judged
+/// because of its own failure), or when every configured canary is.
+pub fn self_impaired(facts: &BTreeMap<String, SweepFacts>, canaries: &[String]) -> bool {
+    let down = |f: &SweepFacts| f.impaired || f.threat == Some(ThreatKind::TotalOutage);
+    let outages = facts.values().filter(|f| down(f)).count();
+    let majority = facts.len() >= IMPAIRMENT_MIN_TLDS && outages * 2 > facts.len();
+    let canaries_down = !canaries.is_empty()
+        && canaries
+            .iter()
+            .all(|c| facts.get(c.as_str()).is_some_and(down));
+    majority || canaries_down
+}
+
+/// The status of one name server address as a vantage saw it, for the
+/// per-vantage metrics and pages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSeen {
+    /// NS host.
+    pub host: String,
+    /// Address.
+    pub address: std::net::IpAddr,
+    /// Whether it answered SOA authoritatively with NOERROR over UDP.
+    pub udp_up: bool,
+    /// Whether it did over TCP.
+    pub tcp_up: bool,
+    /// UDP round trip in ms.
+    pub udp_rtt_ms: f64,
+    /// TCP round trip in ms.
+    pub tcp_rtt_ms: f64,
+}
+
+/// What one vantage reports of one ccTLD in one sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TldSeen {
+    /// The facts the technical rules act on (`impaired`: the vantage met a
+    /// failure of its own probing this ccTLD).
+    pub facts: SweepFacts,
+    /// Per name server address.
+    #[serde(default)]
+    pub servers: Vec<ServerSeen>,
+}
+
+impl TldSeen {
+    /// What a check report says, at `at`.
+    pub fn of(report: &TldReport, at: Timestamp) -> TldSeen {
+        TldSeen {
+            facts: SweepFacts::from_report(report, at, false),
+            servers: report
+                .servers
+                .iter()
+                .map(|s| ServerSeen {
+                    host: s.host.clone(),
+                    address: s.address,
+                    udp_up: s.udp_noerror && s.authoritative,
+                    tcp_up: s.tcp_noerror && s.authoritative,
+                    udp_rtt_ms: s.udp_rtt_ms,
+                    tcp_rtt_ms: s.tcp_rtt_ms,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One sweep's report of one vantage.
+#[derive(Clone, Debug)]
+pub struct VantageReport {
+    /// When it swept (its clock).
+    pub at: Timestamp,
+    /// Per ccTLD.
+    pub tlds: BTreeMap<String, TldSeen>,
+}
+
+/// How one vantage fared in a window, as recorded.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VantageWindow {
+    /// When it swept (its own clock), when it reported in this window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Timestamp>,
+    /// Whether its observations counted in this window.
+    #[serde(default)]
+    pub counted: bool,
+    /// Whether it is impaired after this window (disagreed with the quorum
+    /// on more than a tenth of the ccTLDs, or impaired by itself).
+    #[serde(default)]
+    pub impaired: bool,
+    /// ccTLDs on which it differed from the quorum's view.
+    #[serde(default)]
+    pub differing: u32,
+    /// ccTLDs it observed that the quorum decided.
+    #[serde(default)]
+    pub compared: u32,
+}
+
+/// What a window decided, as its round records it
+/// (`docs/RULES.md#quorum`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowRecord {
+    /// The quorum in force.
+    pub quorum: u32,
+    /// Whether at least `quorum` healthy vantages reported: otherwise the
+    /// window changed nothing.
+    pub decided: bool,
+    /// Every vantage known to the window (registered or reporting).
+    pub vantages: BTreeMap<String, VantageWindow>,
+}
+
+/// The outcome of one window: the record of it, and, when it decided, the
+/// facts per ccTLD the technical rules act on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowOutcome {
+    /// What the round records.
+    pub record: WindowRecord,
+    /// Per watched ccTLD, the quorum's facts (`None`: undecided).
+    pub facts: Option<Vec<(String, SweepFacts)>>,
+    /// The vantages impaired for the next window.
+    pub impaired: BTreeSet<String>,
+}
+
+/// The inputs of one window besides the observations.
+#[derive(Clone, Debug)]
+pub struct WindowInput<'a> {
+    /// The vantages expected (the guard and every registered vantage):
+    /// those that did not report are recorded as silent.
+    pub expected: &'a [String],
+    /// The quorum.
+    pub quorum: usize,
+    /// Impaired after the previous window.
+    pub impaired: &'a BTreeSet<String>,
+    /// Canaries of the self-impairment rule.
+    pub canaries: &'a [String],
+    /// The watched ccTLDs: one not observed by any healthy vantage is
+    /// recorded as not judged.
+    pub watched: &'a [String],
+    /// The time the decision is recorded at.
+    pub at: Timestamp,
+}
+
+/// Decides one window from what each vantage reported in it
+/// (`docs/RULES.md#quorum`): the quorum's facts per watched ccTLD, the
+/// evidence of every vantage that saw a counted finding (named, when
+/// there are several), and how each vantage fared.
+pub fn decide_window(
+    reports: &BTreeMap<String, (Timestamp, BTreeMap<String, SweepFacts>)>,
+    input: &WindowInput<'_>,
+) -> WindowOutcome {
+    let several = input.expected.len() > 1 || reports.len() > 1;
+    // Impaired by the previous window, or by itself in this one.
+    let mut excluded: BTreeSet<String> = input.impaired.clone();
+    let selfish: BTreeSet<String> = reports
+        .iter()
+        .filter(|(_, (_, f))| self_impaired(f, input.canaries))
+        .map(|(v, _)| v.clone())
+        .collect();
+    excluded.extend(selfish.iter().cloned());
+    let views: BTreeMap<String, BTreeMap<String, Observation>> = reports
+        .iter()
+        .map(|(v, (_, facts))| {
+            let seen = facts
+                .iter()
+                .filter_map(|(t, f)| Some((t.clone(), Observation::of_facts(f)?)))
+                .collect();
+            (v.clone(), seen)
+        })
+        .collect();
+    let decision = decide(&views, input.quorum, &excluded);
+    let (decided, mut next) = match &decision {
+        WindowDecision::Decided { tlds, impaired } => (Some(tlds), impaired.clone()),
+        WindowDecision::Undecided { impaired, .. } => (None, impaired.clone()),
+    };
+    // A vantage impaired by itself stays out until it is not; one that did
+    // not report keeps the state it had.
+    next.extend(selfish.iter().cloned());
+    let stats = decided
+        .map(|d| agreement(&views, d))
+        .unwrap_or_default();
+    let mut vantages: BTreeMap<String, VantageWindow> = BTreeMap::new();
+    for v in input.expected.iter().chain(reports.keys()) {
+        let (differing, compared) = stats.get(v).copied().unwrap_or_default();
+        vantages.insert(
+            v.clone(),
+            VantageWindow {
+                at: reports.get(v).map(|(at, _)| *at),
+                counted: reports.contains_key(v) && !excluded.contains(v) && decided.is_some(),
+                impaired: next.contains(v),
+                differing: differing as u32,
+                compared: compared as u32,
+            },
+        );
+    }
+    let record = WindowRecord {
+        quorum: input.quorum.max(1) as u32,
+        decided: decided.is_some(),
+        vantages,
+    };
+    let facts = decided.map(|decided| {
+        let healthy: Vec<(&String, &BTreeMap<String, SweepFacts>)> = reports
+            .iter()
+            .filter(|(v, _)| !excluded.contains(*v))
+            .map(|(v, (_, f))| (v, f))
+            .collect();
+        input
+            .watched
+            .iter()
+            .map(|tld| {
+                let facts = match decided.get(tld) {
+                    None => SweepFacts {
+                        at: input.at,
+                        impaired: true,
+                        ..SweepFacts::default()
+                    },
+                    Some(d) => merged(tld, d, &healthy, &views, several, input.at),
+                };
+                (tld.clone(), facts)
+            })
+            .collect()
+    });
+    WindowOutcome {
+        record,
+        facts,
+        impaired: next,
+    }
+}
+
+/// The quorum's facts of one ccTLD: what it decided, with the evidence of
+/// each healthy vantage that saw it.
+fn merged(
+    tld: &str,
+    decided: &Observation,
+    healthy: &[(&String, &BTreeMap<String, SweepFacts>)],
+    views: &BTreeMap<String, BTreeMap<String, Observation>>,
+    several: bool,
+    at: Timestamp,
+) -> SweepFacts {
+    use super::technical::MAX_EVIDENCE_LINES;
+    let named = |v: &str, line: &str| {
+        if several {
+            format!("[{v}] {line}")
+        } else {
+            line.to_string()
+        }
+    };
+    let mut out = SweepFacts {
+        at,
+        threat: decided.threat,
+        ..SweepFacts::default()
+    };
+    let mut details: Vec<String> = Vec::new();
+    for (v, facts) in healthy {
+        let Some(f) = facts.get(tld).filter(|f| !f.impaired) else {
+            continue;
+        };
+        if decided.threat.is_some() && f.threat == decided.threat && !f.threat_detail.is_empty() {
+            details.push(named(v, &f.threat_detail));
+        }
+        for family in &decided.families {
+            if let Some(lines) = f.findings.get(family) {
+                let kept = out.findings.entry(*family).or_default();
+                for line in lines {
+                    if kept.len() < MAX_EVIDENCE_LINES {
+                        kept.push(named(v, line));
+                    }
+                }
+            }
+        }
+    }
+    out.threat_detail = crate::checks::finding::bounded(details.join("; "));
+    if several {
+        out.vantages = views
+            .iter()
+            .filter_map(|(v, m)| Some((v.clone(), m.get(tld)?.clone())))
+            .collect();
+    }
+    out
+}
+
+/// Whether the suspensions need an operator (`docs/RULES.md#quorum`): the
+/// quorum has been lost since `since` for at least `after_secs` at `now`.
+pub fn review_due(since: Option<Timestamp>, now: Timestamp, after_secs: i64) -> bool {
+    since.is_some_and(|t| now.secs_since(t) >= after_secs.max(0))
 }
 
 #[cfg(test)]

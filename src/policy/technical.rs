@@ -78,6 +78,55 @@ pub struct SweepFacts {
     pub threat: Option<ThreatKind>,
     /// Evidence of the threat.
     pub threat_detail: String,
+    /// With several vantage points: what each observed of the ccTLD in the
+    /// window this fact was decided in (`docs/RULES.md#quorum`); a vantage
+    /// that met a failure of its own is absent.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vantages: BTreeMap<String, Observation>,
+}
+
+/// What one vantage observed of one ccTLD (`docs/RULES.md#quorum`): the
+/// threat and the families of its findings of WARNING or above.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    /// The threat it saw, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threat: Option<ThreatKind>,
+    /// The families with a finding of WARNING or above.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub families: BTreeSet<Family>,
+}
+
+impl Observation {
+    /// The observation a check report makes; `None` when the probe met a
+    /// failure of the vantage itself (`docs/RULES.md#local-failures`),
+    /// which says nothing about the ccTLD.
+    pub fn of(report: &TldReport) -> Option<Observation> {
+        if report.local_error.is_some() {
+            return None;
+        }
+        Some(Observation {
+            threat: report.threats.first().map(|t| t.kind),
+            families: report
+                .findings
+                .iter()
+                .filter(|f| f.severity >= crate::checks::Severity::Warning)
+                .map(|f| f.check.family())
+                .collect(),
+        })
+    }
+
+    /// The observation sweep facts make; `None` when they are not judged
+    /// (the vantage's own failure).
+    pub fn of_facts(facts: &SweepFacts) -> Option<Observation> {
+        if facts.impaired {
+            return None;
+        }
+        Some(Observation {
+            threat: facts.threat,
+            families: facts.findings.keys().copied().collect(),
+        })
+    }
 }
 
 impl SweepFacts {
@@ -116,6 +165,7 @@ impl SweepFacts {
             findings,
             threat: report.threats.first().map(|t| t.kind),
             threat_detail: crate::checks::finding::bounded(detail),
+            vantages: BTreeMap::new(),
         }
     }
 }

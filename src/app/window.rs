@@ -1,0 +1,209 @@
+//! The sweep window (`docs/RULES.md#quorum`): what the guard's own probe
+//! and the registered vantages reported since the last window closed, on
+//! the guard's clock. Each vantage's reports queue in arrival order; a
+//! window takes the oldest of each, so a report arriving after its window
+//! closed counts for the next one. A vantage's sweep time must move
+//! forward (a replay is refused) and be recent (a stale report is
+//! refused); at most [`MAX_QUEUED`] reports of one vantage wait.
+//!
+//! ```text
+//!   POST /api/v1/observations ──► verified ──► queue[vantage] ──┐
+//!   the guard's own probe ─────────────────► queue[rootguard] ─┤
+//!                                                               ▼
+//!         all expected reported, or the interval ended ──► close: decide, record
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Mutex;
+
+use crate::policy::Refusal;
+use crate::policy::section::QUORUM;
+use crate::time::Timestamp;
+
+/// The vantage name of the guard's own probe.
+pub const GUARD_VANTAGE: &str = "rootguard";
+
+/// Most reports of one vantage waiting for windows.
+pub const MAX_QUEUED: usize = 2;
+
+pub use crate::policy::quorum::VantageReport;
+
+#[derive(Debug, Default)]
+struct Inner {
+    queues: BTreeMap<String, VecDeque<VantageReport>>,
+    /// The latest sweep time accepted from each vantage.
+    last_at: BTreeMap<String, Timestamp>,
+    /// Impaired after the last window.
+    impaired: BTreeSet<String>,
+    /// The reports the last window decided on.
+    latest: BTreeMap<String, VantageReport>,
+}
+
+/// The open window and the state carried between windows.
+#[derive(Debug, Default)]
+pub struct Windows {
+    inner: Mutex<Inner>,
+    /// Woken on every accepted report.
+    pub arrived: tokio::sync::Notify,
+}
+
+impl Windows {
+    /// Windows resuming from the record's last window: each vantage's
+    /// last sweep time and whether it is impaired.
+    pub fn resume(vantages: &BTreeMap<String, crate::policy::quorum::VantageWindow>) -> Windows {
+        let w = Windows::default();
+        {
+            let mut inner = w.lock();
+            for (v, state) in vantages {
+                if let Some(at) = state.at {
+                    inner.last_at.insert(v.clone(), at);
+                }
+                if state.impaired {
+                    inner.impaired.insert(v.clone());
+                }
+            }
+        }
+        w
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        match self.inner.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Queues a report of `vantage`; refuses one that is not newer than
+    /// the last accepted (a replay) or with too many waiting. Returns how
+    /// many reports of the vantage wait before it (0: the open window).
+    pub fn offer(&self, vantage: &str, report: VantageReport) -> Result<usize, Refusal> {
+        let mut inner = self.lock();
+        // The guard's own probe is not input: its clock (or a script's)
+        // is the record's.
+        if vantage != GUARD_VANTAGE
+            && let Some(last) = inner.last_at.get(vantage)
+            && report.at <= *last
+        {
+            return Err(Refusal::new(
+                format!(
+                    "replayed observations: {vantage:?} already reported a sweep at {last}, and this one is of {}",
+                    report.at
+                ),
+                QUORUM,
+            ));
+        }
+        let queue = inner.queues.entry(vantage.to_string()).or_default();
+        if queue.len() >= MAX_QUEUED {
+            return Err(Refusal::new(
+                format!(
+                    "{vantage:?} has {MAX_QUEUED} sweeps waiting for windows: it sweeps faster than the guard's interval"
+                ),
+                QUORUM,
+            ));
+        }
+        let ahead = queue.len();
+        let at = report.at;
+        queue.push_back(report);
+        inner.last_at.insert(vantage.to_string(), at);
+        drop(inner);
+        self.arrived.notify_waiters();
+        Ok(ahead)
+    }
+
+    /// Whether every vantage of `expected` has a report in the open window.
+    pub fn complete(&self, expected: &[String]) -> bool {
+        let inner = self.lock();
+        expected
+            .iter()
+            .all(|v| inner.queues.get(v).is_some_and(|q| !q.is_empty()))
+    }
+
+    /// Closes the open window: the oldest waiting report of each vantage.
+    pub fn take(&self) -> BTreeMap<String, VantageReport> {
+        let mut inner = self.lock();
+        let mut out = BTreeMap::new();
+        for (v, q) in inner.queues.iter_mut() {
+            if let Some(r) = q.pop_front() {
+                out.insert(v.clone(), r);
+            }
+        }
+        inner.queues.retain(|_, q| !q.is_empty());
+        out
+    }
+
+    /// The vantages impaired after the last window.
+    pub fn impaired(&self) -> BTreeSet<String> {
+        self.lock().impaired.clone()
+    }
+
+    /// Stores what the window just closed decided on.
+    pub fn closed(&self, impaired: BTreeSet<String>, reports: BTreeMap<String, VantageReport>) {
+        let mut inner = self.lock();
+        inner.impaired = impaired;
+        inner.latest = reports;
+    }
+
+    /// The reports the last window decided on.
+    pub fn latest(&self) -> BTreeMap<String, VantageReport> {
+        self.lock().latest.clone()
+    }
+
+    /// The vantages with a report waiting, and the time of the oldest.
+    pub fn waiting(&self) -> BTreeMap<String, Timestamp> {
+        self.lock()
+            .queues
+            .iter()
+            .filter_map(|(v, q)| Some((v.clone(), q.front()?.at)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(at: i64) -> VantageReport {
+        VantageReport {
+            at: Timestamp::from_second(at),
+            tlds: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_replay_is_refused_and_a_late_report_waits_for_the_next_window() {
+        let w = Windows::default();
+        assert_eq!(w.offer("b", report(100)).unwrap(), 0);
+        let e = w.offer("b", report(100)).unwrap_err();
+        assert!(e.reason.contains("replayed"), "{e}");
+        assert!(w.offer("b", report(90)).is_err(), "older is a replay too");
+        // A second sweep in the same window waits for the next one.
+        assert_eq!(w.offer("b", report(160)).unwrap(), 1);
+        assert!(w.offer("b", report(220)).is_err(), "at most two wait");
+        let expected = vec!["b".to_string(), GUARD_VANTAGE.to_string()];
+        assert!(!w.complete(&expected));
+        w.offer(GUARD_VANTAGE, report(101)).unwrap();
+        assert!(w.complete(&expected));
+        let first = w.take();
+        assert_eq!(first["b"].at, Timestamp::from_second(100));
+        assert_eq!(first.len(), 2);
+        let second = w.take();
+        assert_eq!(second["b"].at, Timestamp::from_second(160));
+        assert!(w.take().is_empty());
+    }
+
+    #[test]
+    fn resuming_keeps_the_last_times_and_impairment() {
+        let mut v = BTreeMap::new();
+        v.insert(
+            "b".to_string(),
+            crate::policy::quorum::VantageWindow {
+                at: Some(Timestamp::from_second(500)),
+                impaired: true,
+                ..Default::default()
+            },
+        );
+        let w = Windows::resume(&v);
+        assert!(w.offer("b", report(400)).is_err(), "replay across a restart");
+        assert!(w.impaired().contains("b"));
+    }
+}
