@@ -28,6 +28,7 @@ mod serve;
 mod show;
 mod sign;
 mod sweep;
+mod vantage;
 mod zone;
 
 use std::path::PathBuf;
@@ -104,6 +105,8 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Run the watching daemon: sweeps, rules, HTTP API, metrics (SIGTERM/SIGINT stop it cleanly).
     Serve(serve::ServeArgs),
+    /// Run a probe-only vantage point reporting to a daemon (docs/RULES.md#quorum).
+    Vantage(vantage::VantageArgs),
     /// The demo: the lab in zones/lab served in-process, watched by the daemon (http://127.0.0.1:8080/).
     #[cfg(feature = "lab")]
     Demo(demo::DemoArgs),
@@ -134,6 +137,9 @@ pub enum CliError {
     /// The daemon failed.
     #[error(transparent)]
     Daemon(#[from] crate::daemon::DaemonError),
+    /// The vantage failed.
+    #[error(transparent)]
+    Vantage(#[from] crate::daemon::vantage::VantageError),
     /// The lab failed.
     #[cfg(feature = "lab")]
     #[error(transparent)]
@@ -194,6 +200,7 @@ impl CliError {
         match self {
             CliError::App(e) => e.exit_code(),
             CliError::Daemon(e) => e.exit_code(),
+            CliError::Vantage(e) => e.exit_code(),
             #[cfg(feature = "lab")]
             CliError::Lab(e) => lab_exit_code(e),
             #[cfg(feature = "lab")]
@@ -294,6 +301,7 @@ impl Cli {
             Command::Backup(a) => a.run(&ctx),
             Command::Migrate(a) => a.run(&ctx).await,
             Command::Serve(a) => a.run(&ctx).await,
+            Command::Vantage(a) => a.run(&ctx).await,
             #[cfg(feature = "lab")]
             Command::Demo(a) => a.run(&ctx).await,
             Command::Config(a) => a.run(&ctx),

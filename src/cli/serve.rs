@@ -21,18 +21,20 @@ impl ServeArgs {
         if let Some(l) = self.listen {
             config.http.listen = l;
         }
-        let shutdown = async {
-            let mut term =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(t) => t,
-                    Err(_) => return std::future::pending().await,
-                };
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        };
-        crate::daemon::run(config, shutdown).await?;
+        crate::daemon::run(config, shutdown_signal()).await?;
         Ok(0)
+    }
+}
+
+/// Completes on SIGTERM or SIGINT.
+pub(super) async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        Ok(t) => t,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
     }
 }

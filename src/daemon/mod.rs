@@ -10,6 +10,7 @@
 #[cfg(feature = "lab")]
 pub mod demo;
 pub mod presence;
+pub mod vantage;
 pub mod zone_source;
 
 use std::sync::Arc;
@@ -116,13 +117,16 @@ pub async fn run_with(
     let mut source = ZoneSource::new(&app.config.zone);
     let interval = Duration::from_secs(app.config.sweep.interval_secs.max(1));
     loop {
+        // One window per interval on the daemon's clock
+        // (docs/RULES.md#quorum).
+        let opened = tokio::time::Instant::now();
         tokio::select! {
             _ = stop_rx.wait_for(|s| *s) => break,
-            _ = cycle(&app, &mut source) => {}
+            _ = cycle(&app, &mut source, opened + interval) => {}
         }
         tokio::select! {
             _ = stop_rx.wait_for(|s| *s) => break,
-            _ = tokio::time::sleep(interval) => {}
+            _ = tokio::time::sleep_until(opened + interval) => {}
         }
     }
     eprintln!("rootguard: shutting down");
@@ -143,8 +147,38 @@ fn drift_tld(d: &Drift) -> &str {
     }
 }
 
-/// One scheduling cycle: zone, drift, sweep, record, metrics, publication.
-async fn cycle(app: &Arc<App>, source: &mut ZoneSource) {
+/// Waits until every expected vantage has reported in the open window, or
+/// `deadline`.
+async fn window_complete(app: &Arc<App>, deadline: tokio::time::Instant) {
+    loop {
+        let arrived = app.windows.arrived.notified();
+        tokio::pin!(arrived);
+        arrived.as_mut().enable();
+        if app.windows.complete(&app.expected_vantages()) {
+            return;
+        }
+        tokio::select! {
+            _ = &mut arrived => {}
+            _ = tokio::time::sleep_until(deadline) => return,
+        }
+    }
+}
+
+/// The guard's own probe, then the window: closed once every vantage
+/// reported or at `deadline`, decided by the quorum rule and recorded.
+async fn sweep_window(
+    app: &Arc<App>,
+    deadline: tokio::time::Instant,
+) -> Result<crate::app::sweep::SweepSummary, AppError> {
+    let started = std::time::Instant::now();
+    let own = app.probe_own(When::Now).await?;
+    window_complete(app, deadline).await;
+    app.close_window(When::Now, own, started).await
+}
+
+/// One scheduling cycle: zone, drift, sweep window, record, metrics,
+/// publication.
+async fn cycle(app: &Arc<App>, source: &mut ZoneSource, deadline: tokio::time::Instant) {
     let at = crate::time::Timestamp::now();
     // The root zone and drift.
     let (zone_status, alarm) = source.refresh(at).await;
@@ -171,8 +205,15 @@ async fn cycle(app: &Arc<App>, source: &mut ZoneSource) {
 
     // The sweep: the application's one pipeline.
     let mut alarms: Vec<String> = alarm.into_iter().collect();
-    let (impaired, reports) = match app.sweep(When::Now).await {
-        Ok(s) => (s.impaired, s.reports),
+    let (impaired, reports) = match sweep_window(app, deadline).await {
+        Ok(s) => {
+            for (v, state) in &s.window.vantages {
+                if state.impaired {
+                    alarms.push(format!("vantage {v} impaired (docs/RULES.md#quorum)"));
+                }
+            }
+            (s.impaired, s.reports)
+        }
         Err(e) => {
             tracing::error!("the sweep failed: {e}");
             alarms.push(format!("the sweep failed: {e}"));
@@ -180,8 +221,26 @@ async fn cycle(app: &Arc<App>, source: &mut ZoneSource) {
         }
     };
     if impaired {
-        alarms.push("vantage point impaired".into());
+        alarms.push(
+            "no quorum of healthy vantages: the window changed nothing (docs/RULES.md#quorum)"
+                .into(),
+        );
     }
+    let world = app.world();
+    let review: Vec<String> = world
+        .technical
+        .keys()
+        .filter(|t| world.review_due(t, at.max(world.last_at)))
+        .map(|t| format!(".{t}"))
+        .collect();
+    if !review.is_empty() {
+        alarms.push(format!(
+            "the quorum has been lost for {} s or more: the suspensions of {} need an operator to uphold or lift them (docs/RULES.md#quorum-review)",
+            world.settings.policy.quorum_review_secs,
+            review.join(", ")
+        ));
+    }
+    app.metrics.suspension_review_due.set(review.len() as i64);
     // At least one checkpoint every ten minutes while the record grows.
     if let Err(e) = app.checkpoint(false).await {
         tracing::error!("signing a checkpoint failed: {e}");

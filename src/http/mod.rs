@@ -131,6 +131,18 @@ pub fn router(shared: Arc<App>) -> Router {
         .route("/api/v1/audit/checkpoint", get(audit_checkpoint))
         .route("/api/v1/audit/proof/{seq}", get(audit_proof))
         .route("/api/v1/audit/key", get(audit_key))
+        .route("/api/v1/delegations", get(delegations))
+        .route("/api/v1/vantages", get(vantages))
+        .layer(RequestBodyLimitLayer::new(limit))
+        // A vantage's observations of every ccTLD exceed the limit of
+        // other requests; they have their own (docs/RULES.md#quorum).
+        .merge(
+            Router::new()
+                .route("/api/v1/observations", post(observations))
+                .layer(RequestBodyLimitLayer::new(
+                    crate::ledger::observation::MAX_OBSERVATION_BYTES,
+                )),
+        )
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no such resource: see /api/v1/")
         })
@@ -142,7 +154,6 @@ pub fn router(shared: Arc<App>) -> Router {
             shared.clone(),
             auth::refuse_unknown_tokens,
         ))
-        .layer(RequestBodyLimitLayer::new(limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
@@ -303,8 +314,41 @@ async fn tld(State(s): State<Arc<App>>, who: Principal, Path(tld): Path<String>)
             .and_then(|t| serde_json::to_value(t).ok()),
         history: history(&s, &tld).await?,
         complaints,
+        vantages: tld_vantages(&s, &world, &tld),
     };
     ok(json!(v))
+}
+
+/// What each vantage saw of `tld` in the latest window: from the window
+/// the daemon last closed, else from the record (`docs/RULES.md#quorum`).
+pub fn tld_vantages(s: &App, world: &crate::ledger::World, tld: &str) -> Value {
+    let latest = s.windows.latest();
+    let mut out = serde_json::Map::new();
+    for (v, state) in &world.vantages {
+        let seen = latest.get(v).and_then(|r| r.tlds.get(tld));
+        let entry = match seen {
+            Some(seen) => json!({
+                "impaired": state.impaired,
+                "counted": state.counted,
+                "local_failure": seen.facts.impaired,
+                "threat": seen.facts.threat,
+                "threat_detail": seen.facts.threat_detail,
+                "findings": seen.facts.findings,
+            }),
+            None => {
+                let recorded = world.observed.get(tld).and_then(|f| f.vantages.get(v));
+                json!({
+                    "impaired": state.impaired,
+                    "counted": state.counted,
+                    "reported": state.at.is_some(),
+                    "threat": recorded.and_then(|o| o.threat),
+                    "families": recorded.map(|o| o.families.clone()).unwrap_or_default(),
+                })
+            }
+        };
+        out.insert(v.clone(), entry);
+    }
+    Value::Object(out)
 }
 
 /// One entry of a ccTLD's complaint, suspension and change-request history.
@@ -475,6 +519,81 @@ async fn change_request(State(s): State<Arc<App>>, who: Principal, body: Bytes) 
     };
     let (recorded, decision) = s.gate(cred, crate::app::When::Now, request).await?;
     ok(json!({"event": recorded.event.seq, "decision": decision}))
+}
+
+#[utoipa::path(get, path = "/api/v1/delegations", params(("Rootguard-Signature" = String, Header, description = "A request note signed by a registered vantage's key, hex (`rootguard vantage` sends it); or an operator's bearer token")), responses((status = 200, body = Object), (status = 401, body = openapi::ErrorBody), (status = 403, body = openapi::ErrorBody)))]
+/// The approved delegations, for registered vantages and operators
+/// (`docs/RULES.md#quorum`): what a vantage probes.
+async fn delegations(
+    State(s): State<Arc<App>>,
+    who: Principal,
+    headers: axum::http::HeaderMap,
+) -> ApiResult {
+    use crate::ledger::observation::{DELEGATIONS_REQUEST, open_request};
+    let world = s.world();
+    let asker = match headers.get("rootguard-signature") {
+        Some(h) => {
+            let h = h.to_str().map_err(|_| {
+                ApiError::new(StatusCode::BAD_REQUEST, "Rootguard-Signature is ASCII hex")
+            })?;
+            let note = h.to_string();
+            let w = world.clone();
+            let opened = tokio::task::spawn_blocking(move || {
+                open_request(&note, &w, crate::time::Timestamp::now(), DELEGATIONS_REQUEST)
+            })
+            .await
+            .map_err(|e| ApiError::from(AppError::from(e)))?;
+            opened.map_err(|r| ApiError::new(StatusCode::FORBIDDEN, r.to_string()))?
+        }
+        None => {
+            who.require_any(&[Role::Operator])?;
+            who.name.clone()
+        }
+    };
+    tracing::debug!("delegations for {asker}");
+    let list: Vec<crate::zone::Delegation> =
+        world.approved.values().map(|a| a.delegation()).collect();
+    ok(json!({
+        "record": crate::ledger::command::record_id(&world),
+        "interval_secs": s.config.sweep.interval_secs,
+        "delegations": list,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/observations", request_body(content = Object, description = "A vantage's signed observations: {\"note\", \"payload\"} (`rootguard vantage` sends them)"), responses((status = 200, body = Object), (status = 400, body = openapi::ErrorBody), (status = 403, body = openapi::ErrorBody), (status = 422, body = openapi::ErrorBody)))]
+/// A registered vantage's signed observations of one sweep
+/// (`docs/RULES.md#quorum`): authenticated by its key; replayed, stale or
+/// foreign observations are refused.
+async fn observations(State(s): State<Arc<App>>, body: Bytes) -> ApiResult {
+    let (vantage, ahead) = s.accept_observations(body).await?;
+    ok(json!({
+        "vantage": vantage,
+        "window": if ahead == 0 { "open" } else { "next" },
+        "waiting_before": ahead,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/vantages", responses((status = 200, body = Object)))]
+/// The vantages and the quorum (`docs/RULES.md#quorum`): how each fared
+/// in the latest window, which reports wait for the open one, since when
+/// the quorum is lost and which suspensions need an operator.
+async fn vantages(State(s): State<Arc<App>>) -> ApiResult {
+    let world = s.world();
+    let now = crate::time::Timestamp::now().max(world.last_at);
+    let review: Vec<&String> = world
+        .technical
+        .keys()
+        .filter(|t| world.review_due(t, now))
+        .collect();
+    ok(json!({
+        "quorum": s.quorum(),
+        "expected": s.expected_vantages(),
+        "latest_window": world.vantages,
+        "waiting": s.windows.waiting(),
+        "quorum_lost_since": world.quorum_lost_since,
+        "review_due": review,
+        "review_after_secs": world.settings.policy.quorum_review_secs,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/commands", request_body(content = String, content_type = "text/plain", description = "A command signed by a registered identity's key (C2SP signed note; `rootguard act --key` sends them)"), responses((status = 200, body = Object), (status = 400, body = openapi::ErrorBody), (status = 403, body = openapi::ErrorBody), (status = 422, body = openapi::ErrorBody)))]

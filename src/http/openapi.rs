@@ -64,6 +64,9 @@ pub struct TldDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub complaints: Option<Vec<serde_json::Value>>,
+    /// What each vantage saw in the latest window (`docs/RULES.md#quorum`).
+    #[schema(value_type = Object)]
+    pub vantages: serde_json::Value,
 }
 
 /// A suspension in force or proposed.
@@ -139,7 +142,7 @@ impl Modify for BearerAuth {
     info(title = "rootguard API", version = "1", description = "ccTLD delegation guard: technical status, complaints, suspensions, cases, change requests, drift, audit."),
     paths(
         super::status, super::tlds, super::tld, super::complaints, super::suspensions, super::cases,
-        super::change_request, super::command, super::action, super::decisions, super::drift, super::effective_zone, super::audit_export, super::audit_checkpoint, super::audit_proof, super::audit_key
+        super::change_request, super::command, super::action, super::decisions, super::drift, super::effective_zone, super::audit_export, super::audit_checkpoint, super::audit_proof, super::audit_key, super::delegations, super::observations, super::vantages
     ),
     components(schemas(
         TldSummary, TldDetail, DelegationView, SuspensionView, DecisionView, GateResponse, StatusView, ErrorBody, HistoryEntry,

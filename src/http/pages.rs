@@ -28,10 +28,18 @@ struct Row {
 #[template(path = "overview.html")]
 struct Overview {
     summary: String,
+    banners: Vec<String>,
     rows: Vec<Row>,
     verdicts: Vec<String>,
     filter_verdict: String,
     filter_q: String,
+}
+
+struct VantageRow {
+    name: String,
+    state: String,
+    threat: String,
+    findings: String,
 }
 
 struct FindingRow {
@@ -73,6 +81,8 @@ struct TldPage {
     ns: Vec<String>,
     ds: Vec<String>,
     history: Vec<History>,
+    vantages: Vec<VantageRow>,
+    banners: Vec<String>,
 }
 
 #[derive(Template)]
@@ -222,6 +232,7 @@ pub async fn overview(State(s): State<Arc<App>>, Query(f): Query<Filters>) -> Re
         ),
     };
     render(Overview {
+        banners: vantage_banners(&world),
         summary,
         rows,
         verdicts: ["ok", "degraded", "threat"].map(String::from).to_vec(),
@@ -363,8 +374,100 @@ async fn tld_page(s: &Arc<App>, tld: String) -> Response {
         ns: a.ns.clone(),
         ds: a.ds.iter().map(|d| d.to_string()).collect(),
         history,
+        vantages: vantage_rows(s, &world, &tld),
+        banners: vantage_banners(&world),
         tld,
     })
+}
+
+/// The banners of the quorum (`docs/RULES.md#quorum`): impaired vantages,
+/// a lost quorum, suspensions that need an operator.
+fn vantage_banners(world: &crate::ledger::World) -> Vec<String> {
+    let mut out: Vec<String> = world
+        .vantages
+        .iter()
+        .filter(|(_, v)| v.impaired)
+        .map(|(name, v)| {
+            format!(
+                "vantage {name} impaired: it differed from the quorum on {} of {} ccTLDs, or most of what it probes fails at once; its observations do not count until it agrees again (docs/RULES.md#quorum)",
+                v.differing, v.compared
+            )
+        })
+        .collect();
+    if let Some(since) = world.quorum_lost_since {
+        out.push(format!(
+            "no quorum of healthy vantages since {since}: no complaint, suspension or lift until it returns (docs/RULES.md#quorum)"
+        ));
+    }
+    let now = crate::time::Timestamp::now().max(world.last_at);
+    let due: Vec<String> = world
+        .technical
+        .keys()
+        .filter(|t| world.review_due(t, now))
+        .map(|t| format!(".{t}"))
+        .collect();
+    if !due.is_empty() {
+        out.push(format!(
+            "the suspensions of {} need an operator to uphold or lift them (docs/RULES.md#quorum-review)",
+            due.join(", ")
+        ));
+    }
+    out
+}
+
+/// Which vantage sees which failure of `tld` (with several vantages).
+fn vantage_rows(s: &App, world: &crate::ledger::World, tld: &str) -> Vec<VantageRow> {
+    if world.vantages.len() < 2 {
+        return Vec::new();
+    }
+    let v = crate::http::tld_vantages(s, world, tld);
+    let Some(map) = v.as_object() else {
+        return Vec::new();
+    };
+    map.iter()
+        .map(|(name, e)| {
+            let state = if e["impaired"] == true {
+                "impaired (not counted)"
+            } else if e["counted"] == true {
+                "counted"
+            } else {
+                "not reported"
+            };
+            let findings: Vec<String> = match e["findings"].as_object() {
+                Some(f) => f
+                    .iter()
+                    .flat_map(|(fam, lines)| {
+                        lines
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|l| l.as_str())
+                            .map(move |l| format!("{fam}: {l}"))
+                    })
+                    .collect(),
+                None => e["families"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.as_str().map(str::to_string))
+                    .collect(),
+            };
+            VantageRow {
+                name: name.clone(),
+                state: if e["local_failure"] == true {
+                    "its own probe failed".into()
+                } else {
+                    state.into()
+                },
+                threat: e["threat"].as_str().unwrap_or("none").to_string(),
+                findings: if findings.is_empty() {
+                    "none".into()
+                } else {
+                    findings.join("; ")
+                },
+            }
+        })
+        .collect()
 }
 
 /// `GET /cases/{id}`: the public view of a case.

@@ -1,9 +1,15 @@
 //! Several vantage points over real sockets, decided by the quorum rule
-//! (`docs/RULES.md#quorum`): three probers, each bound to its own source
-//! address, check a lab whose servers drop queries from some sources
-//! (`drop_from`); `policy::quorum::decide` turns their reports into what
-//! the technical rules would act on. (The daemon does not gather remote
-//! vantages yet; this tests the pieces it will be built from.)
+//! (`docs/RULES.md#quorum`). First four probers in process, each bound to
+//! its own source address, against a lab whose servers drop queries from
+//! some sources (`drop_from`), decided by `policy::quorum::decide`. Then
+//! the real thing: `rootguard serve` (its own probe from 127.0.0.2) and
+//! two `rootguard vantage` processes (127.0.0.3, 127.0.0.4), registered
+//! with their own keys, against a lab whose faults the test changes while
+//! they run: (1) silent for one vantage only: findings for it, no threat,
+//! no complaint, no suspension; (2) silent for all: threat, complaint,
+//! suspension, lifted when the servers return; (3) one vantage cut off
+//! from everything: impaired, nothing changes; (4) a vantage killed with
+//! SIGKILL mid-sweep: the other two go on deciding.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -135,10 +141,295 @@ async fn three_vantages_decide_by_quorum() {
     ));
 }
 
+const OP: &str = "vantage-test-operator-token";
+
+async fn get_json(base: &str, path: &str) -> serde_json::Value {
+    let r = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(OP)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body = r.text().await.unwrap();
+    assert!(status.is_success(), "{path}: {status} {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+async fn wait_for(what: &str, secs: u64, mut f: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!("timed out after {secs} s waiting for {what}");
+}
+
+/// The technical state of `tld`: its suspension state (or "none") and
+/// whether its reachability complaint is open.
+async fn state(base: &str, tld: &str) -> (String, bool, serde_json::Value) {
+    let v = get_json(base, &format!("/api/v1/tlds/{tld}")).await;
+    let t = &v["technical"];
+    let suspension = t["suspension"]["state"]
+        .as_str()
+        .unwrap_or("none")
+        .to_string();
+    let open = t["tracks"]["reachability"]["state"] == "open";
+    (suspension, open, v["vantages"].clone())
+}
+
+/// The latest window: per vantage {at, counted, impaired, ...}.
+async fn window(base: &str) -> serde_json::Value {
+    get_json(base, "/api/v1/vantages").await
+}
+
+/// Waits for `n` more windows with reports of every vantage in `reporting`.
+async fn windows_with(base: &str, reporting: &[&str], n: usize) {
+    let mut seen = 0;
+    let mut last = serde_json::Value::Null;
+    wait_for(&format!("{n} windows with {reporting:?}"), 60, async || {
+        let w = window(base).await["latest_window"].clone();
+        if w != last && reporting.iter().all(|v| !w[*v]["at"].is_null()) {
+            seen += 1;
+        }
+        last = w;
+        seen >= n
+    })
+    .await;
+}
+
+/// A `rootguard vantage` child process, killed when dropped.
+struct VantageProcess(std::process::Child);
+
+impl Drop for VantageProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_vantage(config: &std::path::Path) -> VantageProcess {
+    VantageProcess(
+        std::process::Command::new(env!("CARGO_BIN_EXE_rootguard"))
+            .args(["vantage", "--config"])
+            .arg(config)
+            .env_remove("ROOTGUARD_STORE")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+async fn three_vantage_processes_and_the_daemon_decide_by_quorum() {
+    use rootguard::lab::{Faults, Lab, load_dir};
+    // 8 ccTLDs, two name servers each.
+    let names = ["onepath", "allquiet", "ok0", "ok1", "ok2", "ok3", "ok4", "ok5"];
+    let mut root = RootZone::new();
+    for (i, n) in names.iter().enumerate() {
+        root = root.tld(
+            n,
+            &[
+                ("ns1", &format!("127.72.{}.1", i + 1)),
+                ("ns2", &format!("127.73.{}.1", i + 1)),
+            ],
+        );
+    }
+    // (1) .onepath's servers lose the queries of vantage b (127.0.0.3).
+    let lab_toml = "[server.\"ns1.onepath.\"]\ndrop_from = [\"127.0.0.3\"]\n[server.\"ns2.onepath.\"]\ndrop_from = [\"127.0.0.3\"]\n";
+    let (dir, port) = lab_dir(&root, lab_toml, None);
+    let (spec, zone) = load_dir(dir.path()).unwrap();
+    let lab = Lab::start(spec, &zone).await.unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("profile.toml"), "disable = [\"ADDRESS-SCOPE\"]\n").unwrap();
+    let probe = |source: &str| {
+        format!(
+            "[probe]\nport = {port}\nsource = \"{source}\"\nudp_timeout_ms = 400\nudp_retries = 1\ntcp_timeout_ms = 500\n[sweep]\ninterval_secs = 2\n"
+        )
+    };
+    let config = d.join("rootguard.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "store = \"{store}\"\nprofile = \"{profile}\"\n[zone]\nfile = \"{zone}\"\n{probe}[policy]\npersist_sweeps = 2\nclear_sweeps = 2\nauto_suspend = true\n[http]\nlisten = \"127.0.0.1:0\"\n[[http.tokens]]\nname = \"op\"\nsha256 = \"{op}\"\nrole = \"operator\"\n",
+            store = d.join("record.sqlite").display(),
+            profile = d.join("profile.toml").display(),
+            zone = d.join("root.zone").display(),
+            probe = probe("127.0.0.2"),
+            op = rootguard::http::auth::token_hash(OP),
+        ),
+    )
+    .unwrap();
+    let daemon = start_daemon(&config);
+    let base = daemon.base.clone();
+
+    // Two vantages, registered by the operator with their own keys.
+    let client = reqwest::Client::new();
+    let mut vantages = Vec::new();
+    for (name, source) in [("vb", "127.0.0.3"), ("vc", "127.0.0.4")] {
+        let (key, public) = crate::support::key(d, name);
+        let r = client
+            .post(format!("{base}/api/v1/actions"))
+            .bearer_auth(OP)
+            .body(
+                serde_json::json!({"action": "identity-register", "id": name, "kind": "vantage",
+                       "person": format!("vantage {name}"), "key": public})
+                .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+        let file = d.join(format!("{name}.toml"));
+        std::fs::write(
+            &file,
+            format!(
+                "profile = \"{profile}\"\n{probe}[vantage]\ndaemon = \"{base}\"\nkey = \"{key}\"\n",
+                profile = d.join("profile.toml").display(),
+                probe = probe(source),
+                key = key.display(),
+            ),
+        )
+        .unwrap();
+        vantages.push(file);
+    }
+    let _vb = start_vantage(&vantages[0]);
+    let vc = start_vantage(&vantages[1]);
+    let mut vb = Some(_vb);
+    let w = window(&base).await;
+    assert_eq!(w["quorum"], 2, "a majority of three: {w}");
+
+    // (1) Silent for vb only: vb reports it, the quorum does not.
+    windows_with(&base, &["rootguard", "vb", "vc"], 3).await;
+    let (suspension, open, seen) = state(&base, "onepath").await;
+    assert_eq!(suspension, "none", "no suspension on one network's word");
+    assert!(!open, "no complaint on one network's word");
+    assert_eq!(seen["vb"]["threat"], "total-outage", "{seen}");
+    assert!(!seen["vb"]["findings"]["reachability"].is_null(), "{seen}");
+    assert!(seen["vc"]["threat"].is_null(), "{seen}");
+    assert!(seen["rootguard"]["threat"].is_null(), "{seen}");
+    let w = window(&base).await;
+    for v in ["rootguard", "vb", "vc"] {
+        assert_eq!(w["latest_window"][v]["impaired"], false, "{w}");
+    }
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("rootguard_nameserver_up{address=\"127.72.1.1\",host=\"ns1.onepath.\",tld=\"onepath\",transport=\"udp\",vantage=\"vb\"} 0"),
+        "per-vantage name server metrics"
+    );
+    assert!(metrics.contains("rootguard_nameserver_up{address=\"127.72.1.1\",host=\"ns1.onepath.\",tld=\"onepath\",transport=\"udp\",vantage=\"vc\"} 1"));
+
+    // (2) Silent for all: threat, complaint, suspension; lifted when the
+    // servers return.
+    let silent = Faults {
+        silent: true,
+        ..Faults::default()
+    };
+    lab.set_faults("ns1.allquiet.", silent.clone());
+    lab.set_faults("ns2.allquiet.", silent.clone());
+    wait_for("allquiet suspended", 60, async || {
+        state(&base, "allquiet").await.0 == "active"
+    })
+    .await;
+    assert!(state(&base, "allquiet").await.1, "complaint open");
+    lab.set_faults("ns1.allquiet.", Faults::default());
+    lab.set_faults("ns2.allquiet.", Faults::default());
+    wait_for("allquiet lifted", 60, async || {
+        state(&base, "allquiet").await.0 == "none"
+    })
+    .await;
+
+    // (3) vc cut off from everything: impaired, nothing changes.
+    let events_before = get_json(&base, "/api/v1/suspensions").await;
+    let cut = |extra: &[&str]| Faults {
+        drop_from: std::iter::once("127.0.0.4")
+            .chain(extra.iter().copied())
+            .map(|a| a.parse().unwrap())
+            .collect(),
+        ..Faults::default()
+    };
+    for n in names {
+        let extra: &[&str] = if n == "onepath" { &["127.0.0.3"] } else { &[] };
+        lab.set_faults(&format!("ns1.{n}."), cut(extra));
+        lab.set_faults(&format!("ns2.{n}."), cut(extra));
+    }
+    wait_for("vc impaired", 60, async || {
+        window(&base).await["latest_window"]["vc"]["impaired"] == true
+    })
+    .await;
+    windows_with(&base, &["rootguard", "vb", "vc"], 3).await;
+    for n in names {
+        let (suspension, open, _) = state(&base, n).await;
+        assert_eq!(suspension, "none", ".{n}: nothing changes");
+        assert!(!open, ".{n}: no complaint");
+    }
+    assert_eq!(get_json(&base, "/api/v1/suspensions").await, events_before);
+    let w = window(&base).await;
+    assert!(w["quorum_lost_since"].is_null(), "the other two decide: {w}");
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("rootguard_vantage_impaired{vantage=\"vc\"} 1"), "{metrics}");
+    let page = client.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("vantage vc impaired"), "page banner");
+    // It agrees again once its paths return.
+    for n in names {
+        let f = if n == "onepath" { cut(&["127.0.0.3"]) } else { Faults::default() };
+        let f = Faults { drop_from: f.drop_from.into_iter().filter(|a| a.to_string() != "127.0.0.4").collect(), ..f };
+        lab.set_faults(&format!("ns1.{n}."), f.clone());
+        lab.set_faults(&format!("ns2.{n}."), f);
+    }
+    wait_for("vc healthy again", 60, async || {
+        window(&base).await["latest_window"]["vc"]["impaired"] == false
+    })
+    .await;
+
+    // (4) vb killed with SIGKILL mid-sweep: the guard and vc go on, and
+    // a threat they both see is still acted on.
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    if let Some(mut p) = vb.take() {
+        p.0.kill().unwrap();
+        p.0.wait().unwrap();
+        std::mem::forget(p);
+    }
+    lab.set_faults("ns1.allquiet.", silent.clone());
+    lab.set_faults("ns2.allquiet.", silent);
+    wait_for("allquiet suspended by two of three", 60, async || {
+        state(&base, "allquiet").await.0 == "active"
+    })
+    .await;
+    let w = window(&base).await;
+    assert!(w["latest_window"]["vb"]["at"].is_null(), "vb is silent: {w}");
+    assert!(w["quorum_lost_since"].is_null(), "{w}");
+    drop(vc);
+    drop(daemon);
+    lab.shutdown().await;
+}
+
 /// This module's tests.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
-    vec![crate::support::asynch(
-        "vantage::three_vantages_decide_by_quorum",
-        three_vantages_decide_by_quorum,
-    )]
+    vec![
+        crate::support::asynch(
+            "vantage::three_vantages_decide_by_quorum",
+            three_vantages_decide_by_quorum,
+        ),
+        crate::support::asynch(
+            "vantage::three_vantage_processes_and_the_daemon_decide_by_quorum",
+            three_vantage_processes_and_the_daemon_decide_by_quorum,
+        ),
+    ]
 }
