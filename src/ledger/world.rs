@@ -128,6 +128,7 @@ pub fn same_observation(a: &SweepFacts, b: &SweepFacts) -> bool {
         && a.findings == b.findings
         && a.threat == b.threat
         && a.threat_detail == b.threat_detail
+        && a.vantages == b.vantages
 }
 
 /// Whether an effect leaves nothing new to record: evidence repeated, a

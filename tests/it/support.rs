@@ -176,6 +176,12 @@ impl Drop for Daemon {
 
 /// Starts `rootguard serve --config CONFIG` and waits for its address.
 pub fn start_daemon(config: &Path) -> Daemon {
+    start_daemon_logged(config, None)
+}
+
+/// Starts `rootguard serve --config CONFIG`, its standard error copied to
+/// `log` when given, and waits for its address.
+pub fn start_daemon_logged(config: &Path, log: Option<&Path>) -> Daemon {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rootguard"))
         .args(["serve", "--config"])
@@ -191,7 +197,15 @@ pub fn start_daemon(config: &Path) -> Daemon {
         .strip_prefix("rootguard: listening on ")
         .unwrap_or_else(|| panic!("unexpected first line: {first}"))
         .to_string();
-    std::thread::spawn(move || for _ in lines {});
+    let mut log = log.map(|l| std::fs::File::create(l).unwrap());
+    std::thread::spawn(move || {
+        for line in lines {
+            if let (Some(f), Ok(line)) = (log.as_mut(), line) {
+                use std::io::Write;
+                let _ = writeln!(f, "{line}");
+            }
+        }
+    });
     Daemon { child, base }
 }
 
