@@ -179,6 +179,12 @@ impl Metrics {
         for o in ["accepted", "refused"] {
             observations.with_label_values(&[o]);
         }
+        let per_vantage = |name: &str, help: &str| {
+            let g = gauge_vec(&r, name, help, &["vantage"]);
+            // The guard's own probe is always a vantage.
+            g.with_label_values(&["rootguard"]).set(0);
+            g
+        };
         Metrics {
             rtt_series: Default::default(),
             tld_status: gauge_vec(
@@ -220,23 +226,17 @@ impl Metrics {
             ),
             gate_decisions,
             drift: gauge_vec(&r, DRIFT, "Unauthorised differences per TLD.", &["tld"]),
-            vantage_impaired: gauge_vec(
-                &r,
+            vantage_impaired: per_vantage(
                 VANTAGE_IMPAIRED,
                 "Whether a vantage is impaired after the latest window.",
-                &["vantage"],
             ),
-            vantage_reported: gauge_vec(
-                &r,
+            vantage_reported: per_vantage(
                 VANTAGE_REPORTED,
                 "Whether a vantage reported in the latest window.",
-                &["vantage"],
             ),
-            vantage_differing: gauge_vec(
-                &r,
+            vantage_differing: per_vantage(
                 VANTAGE_DIFFERING,
                 "ccTLDs on which a vantage differed from the quorum in the latest window.",
-                &["vantage"],
             ),
             quorum_decided: gauge(
                 QUORUM_DECIDED,
@@ -313,6 +313,13 @@ impl Metrics {
         self.vantage_impaired.reset();
         self.vantage_reported.reset();
         self.vantage_differing.reset();
+        for g in [
+            &self.vantage_impaired,
+            &self.vantage_reported,
+            &self.vantage_differing,
+        ] {
+            g.with_label_values(&["rootguard"]).set(0);
+        }
         let mut series = std::collections::BTreeSet::new();
         for (vantage, report) in reports {
             for (tld, seen) in &report.tlds {

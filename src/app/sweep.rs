@@ -13,8 +13,8 @@ use super::window::{GUARD_VANTAGE, VantageReport};
 use super::{App, AppError, When};
 use crate::checks::report::{RootZoneInfo, run_checks};
 use crate::checks::{Profile, TldReport};
-use crate::policy::quorum::{TldSeen, WindowInput, WindowRecord, decide_window, majority};
 use crate::ledger::Recorded;
+use crate::policy::quorum::{TldSeen, WindowInput, WindowRecord, decide_window, majority};
 use crate::policy::technical::SweepFacts;
 use crate::probe::resolve::HostResolver;
 use crate::probe::{ProbeConfig, Prober};
@@ -43,7 +43,12 @@ pub use crate::policy::quorum::IMPAIRMENT_MIN_TLDS;
 pub fn impaired(reports: &[TldReport], canaries: &[String]) -> bool {
     let facts: BTreeMap<String, SweepFacts> = reports
         .iter()
-        .map(|r| (r.tld.clone(), SweepFacts::from_report(r, Timestamp::from_second(0), false)))
+        .map(|r| {
+            (
+                r.tld.clone(),
+                SweepFacts::from_report(r, Timestamp::from_second(0), false),
+            )
+        })
         .collect();
     crate::policy::quorum::self_impaired(&facts, canaries)
 }
@@ -150,9 +155,14 @@ impl App {
         let opened = match opened {
             Ok(o) => o,
             Err(refusal) => {
-                self.metrics.observations.with_label_values(&["refused"]).inc();
+                self.metrics
+                    .observations
+                    .with_label_values(&["refused"])
+                    .inc();
                 tracing::warn!("observations refused: {refusal}");
-                return Err(AppError::Ledger(crate::ledger::LedgerError::Refused(refusal)));
+                return Err(AppError::Ledger(crate::ledger::LedgerError::Refused(
+                    refusal,
+                )));
             }
         };
         let vantage = opened.vantage.clone();
@@ -165,13 +175,21 @@ impl App {
         );
         match queued {
             Ok(ahead) => {
-                self.metrics.observations.with_label_values(&["accepted"]).inc();
+                self.metrics
+                    .observations
+                    .with_label_values(&["accepted"])
+                    .inc();
                 Ok((vantage, ahead))
             }
             Err(refusal) => {
-                self.metrics.observations.with_label_values(&["refused"]).inc();
+                self.metrics
+                    .observations
+                    .with_label_values(&["refused"])
+                    .inc();
                 tracing::warn!("observations refused: {refusal}");
-                Err(AppError::Ledger(crate::ledger::LedgerError::Refused(refusal)))
+                Err(AppError::Ledger(crate::ledger::LedgerError::Refused(
+                    refusal,
+                )))
             }
         }
     }

@@ -203,7 +203,10 @@ mod tests {
             },
         );
         let w = Windows::resume(&v);
-        assert!(w.offer("b", report(400)).is_err(), "replay across a restart");
+        assert!(
+            w.offer("b", report(400)).is_err(),
+            "replay across a restart"
+        );
         assert!(w.impaired().contains("b"));
     }
 }

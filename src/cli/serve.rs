@@ -28,8 +28,7 @@ impl ServeArgs {
 
 /// Completes on SIGTERM or SIGINT.
 pub(super) async fn shutdown_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-    {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(t) => t,
         Err(_) => return std::future::pending().await,
     };

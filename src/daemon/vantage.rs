@@ -79,7 +79,9 @@ impl Vantage {
             .vantage
             .daemon
             .clone()
-            .ok_or_else(|| VantageError::Config("vantage.daemon (the daemon's URL) is not set".into()))?
+            .ok_or_else(|| {
+                VantageError::Config("vantage.daemon (the daemon's URL) is not set".into())
+            })?
             .trim_end_matches('/')
             .to_string();
         if !(daemon.starts_with("http://") || daemon.starts_with("https://")) {
@@ -143,7 +145,12 @@ impl Vantage {
             .await
             .map_err(|e| self.failed(path, e))?;
         let key = self.text(r, path).await?;
-        let record: String = key.trim().splitn(3, '+').take(2).collect::<Vec<_>>().join("+");
+        let record: String = key
+            .trim()
+            .splitn(3, '+')
+            .take(2)
+            .collect::<Vec<_>>()
+            .join("+");
         if record.is_empty() {
             return Err(self.failed(path, "the daemon has no guard key yet"));
         }
@@ -162,8 +169,8 @@ impl Vantage {
         struct Approved {
             delegations: Vec<Delegation>,
         }
-        let approved: Approved =
-            serde_json::from_str(&body).map_err(|e| self.failed(path, format!("not delegations: {e}")))?;
+        let approved: Approved = serde_json::from_str(&body)
+            .map_err(|e| self.failed(path, format!("not delegations: {e}")))?;
         let watched = &self.config.sweep.tlds;
         let delegations: Vec<Delegation> = approved
             .delegations

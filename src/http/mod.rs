@@ -539,7 +539,12 @@ async fn delegations(
             let note = h.to_string();
             let w = world.clone();
             let opened = tokio::task::spawn_blocking(move || {
-                open_request(&note, &w, crate::time::Timestamp::now(), DELEGATIONS_REQUEST)
+                open_request(
+                    &note,
+                    &w,
+                    crate::time::Timestamp::now(),
+                    DELEGATIONS_REQUEST,
+                )
             })
             .await
             .map_err(|e| ApiError::from(AppError::from(e)))?;

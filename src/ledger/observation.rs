@@ -106,7 +106,12 @@ pub fn sign_request(
 
 /// The registered, active vantage that signed `note`, and its text's
 /// lines after the header.
-fn open_note(note: &str, world: &World, header: &str, what: &str) -> Result<(String, [String; 3]), Refusal> {
+fn open_note(
+    note: &str,
+    world: &World,
+    header: &str,
+    what: &str,
+) -> Result<(String, [String; 3]), Refusal> {
     let (name, text) = verify_note(note, world, what)?;
     let kind = world.identities.get(&name).map(|i| i.registration.kind);
     if kind != Some(Kind::Vantage) {
@@ -170,7 +175,9 @@ pub fn open_request(
     let (name, [_, at, asked]) = open_note(&note, world, REQUEST_HEADER, "request")?;
     fresh(&at, now, super::command::COMMAND_FRESH_SECS, "request")?;
     if asked != line {
-        return refused(format!("the request was signed for {asked:?}, not {line:?}"));
+        return refused(format!(
+            "the request was signed for {asked:?}, not {line:?}"
+        ));
     }
     Ok(name)
 }
@@ -208,14 +215,10 @@ pub fn open_observations(
             "the observations are not those signed: the note names {digest}, the payload is {found}"
         ));
     }
-    let mut tlds: BTreeMap<String, TldSeen> = serde_json::from_str(&envelope.payload)
-        .map_err(|e| {
+    let mut tlds: BTreeMap<String, TldSeen> =
+        serde_json::from_str(&envelope.payload).map_err(|e| {
             Refusal::new(
-                format!(
-                    "observations line {} column {}: {e}",
-                    e.line(),
-                    e.column()
-                ),
+                format!("observations line {} column {}: {e}", e.line(), e.column()),
                 QUORUM,
             )
         })?;
@@ -243,9 +246,9 @@ fn check_seen(tld: &str, seen: &TldSeen, world: &World, vantage: &str) -> Result
     }
     let long = |s: &str| s.chars().count() > MAX_MESSAGE_CHARS;
     if long(&f.threat_detail)
-        || f.findings.values().any(|lines| {
-            lines.len() > MAX_EVIDENCE_LINES || lines.iter().any(|l| long(l))
-        })
+        || f.findings
+            .values()
+            .any(|lines| lines.len() > MAX_EVIDENCE_LINES || lines.iter().any(|l| long(l)))
     {
         return refused(format!(
             "{vantage:?}'s evidence for .{tld} is too long: at most {MAX_EVIDENCE_LINES} lines of {MAX_MESSAGE_CHARS} characters per family"
@@ -269,4 +272,212 @@ fn check_seen(tld: &str, seen: &TldSeen, world: &World, vantage: &str) -> Result
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::identity::{Identity, Registration};
+    use crate::policy::registry::Approved;
+    use crate::policy::technical::SweepFacts;
+
+    fn world_with(dir: &std::path::Path) -> (World, SigningKey, SigningKey) {
+        let guard = SigningKey::create(&dir.join("guard.key"), "rootguard").unwrap();
+        let vb = SigningKey::create(&dir.join("vb.key"), "vb").unwrap();
+        let alice = SigningKey::create(&dir.join("alice.key"), "alice").unwrap();
+        let mut w = World::default();
+        for (id, kind, key) in [
+            ("rootguard", Kind::Guard, &guard),
+            ("vb", Kind::Vantage, &vb),
+            ("alice", Kind::Complainant, &alice),
+        ] {
+            w.identities.insert(
+                id.into(),
+                Identity {
+                    registration: Registration {
+                        id: id.into(),
+                        kind,
+                        tlds: Vec::new(),
+                        person: id.into(),
+                        key: Some(key.verifier_key.clone()),
+                        token_sha256: None,
+                        body: None,
+                        of: None,
+                    },
+                    attested_by: "op".into(),
+                    registered: Timestamp::from_second(0),
+                    revoked: None,
+                },
+            );
+        }
+        w.approved.insert(
+            "xa".into(),
+            Approved {
+                tld: "xa".into(),
+                kind: crate::zone::TldKind::CountryCode,
+                manager: "m".into(),
+                admin_contact: Default::default(),
+                tech_contact: Default::default(),
+                ns: vec!["ns1.xa.".into()],
+                glue: Default::default(),
+                ds: Vec::new(),
+            },
+        );
+        (w, vb, alice)
+    }
+
+    fn seen(threat: bool) -> BTreeMap<String, TldSeen> {
+        let mut facts = SweepFacts::default();
+        if threat {
+            facts.threat = Some(crate::checks::ThreatKind::TotalOutage);
+        }
+        BTreeMap::from([(
+            "xa".to_string(),
+            TldSeen {
+                facts,
+                servers: Vec::new(),
+            },
+        )])
+    }
+
+    fn refused_with(r: Result<Opened, Refusal>, text: &str) {
+        match r {
+            Ok(o) => panic!("accepted from {}, expected refusal {text:?}", o.vantage),
+            Err(e) => assert!(e.reason.contains(text), "{e}"),
+        }
+    }
+
+    #[test]
+    fn only_a_registered_vantage_signing_for_this_record_is_heard() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, vb, alice) = world_with(dir.path());
+        let now = Timestamp::from_second(1_800_000_000);
+        let record = record_id(&w);
+        let body = sign_observations(&vb, &record, now, &seen(true)).unwrap();
+        let o = open_observations(body.as_bytes(), &w, now, 120).unwrap();
+        assert_eq!(o.vantage, "vb");
+        assert_eq!(
+            o.tlds["xa"].facts.at, now,
+            "the note's time, not the payload's"
+        );
+        // Another identity's key: not a vantage.
+        let b = sign_observations(&alice, &record, now, &seen(true)).unwrap();
+        refused_with(
+            open_observations(b.as_bytes(), &w, now, 120),
+            "not a registered vantage",
+        );
+        // An unregistered key named like the vantage.
+        let fake = SigningKey::create(&dir.path().join("fake.key"), "vb").unwrap();
+        let b = sign_observations(&fake, &record, now, &seen(true)).unwrap();
+        refused_with(
+            open_observations(b.as_bytes(), &w, now, 120),
+            "does not verify",
+        );
+        // Signed for another record.
+        let b = sign_observations(&vb, "rootguard+00000000", now, &seen(true)).unwrap();
+        refused_with(
+            open_observations(b.as_bytes(), &w, now, 120),
+            "not this one",
+        );
+        // Stale, and from the future.
+        let old = Timestamp::from_second(now.as_second() - 121);
+        let b = sign_observations(&vb, &record, old, &seen(true)).unwrap();
+        refused_with(open_observations(b.as_bytes(), &w, now, 120), "stale");
+        let ahead = Timestamp::from_second(now.as_second() + 61);
+        let b = sign_observations(&vb, &record, ahead, &seen(true)).unwrap();
+        refused_with(open_observations(b.as_bytes(), &w, now, 120), "future");
+        // A revoked vantage.
+        let mut revoked = w.clone();
+        revoked.identities.get_mut("vb").unwrap().revoked = Some(now);
+        refused_with(
+            open_observations(body.as_bytes(), &revoked, now, 120),
+            "revoked",
+        );
+    }
+
+    #[test]
+    fn the_payload_is_the_one_signed_and_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, vb, _) = world_with(dir.path());
+        let now = Timestamp::from_second(1_800_000_000);
+        let record = record_id(&w);
+        // The payload swapped under a good note.
+        let good: Envelope =
+            serde_json::from_str(&sign_observations(&vb, &record, now, &seen(false)).unwrap())
+                .unwrap();
+        let swapped = Envelope {
+            note: good.note.clone(),
+            payload: serde_json::to_string(&seen(true)).unwrap(),
+        };
+        let b = serde_json::to_vec(&swapped).unwrap();
+        refused_with(open_observations(&b, &w, now, 120), "not those signed");
+        // Garbage, and a huge body.
+        refused_with(
+            open_observations(b"\x00\xffnot json", &w, now, 120),
+            "not an observations envelope",
+        );
+        let huge = vec![b' '; MAX_OBSERVATION_BYTES + 1];
+        refused_with(open_observations(&huge, &w, now, 120), "at most");
+        // Another ccTLD than the record approves.
+        let mut other = seen(true);
+        let v = other.remove("xa").unwrap();
+        other.insert("zz".into(), v);
+        let b = sign_observations(&vb, &record, now, &other).unwrap();
+        refused_with(
+            open_observations(b.as_bytes(), &w, now, 120),
+            "not an approved delegation",
+        );
+        // Speaking for other vantages.
+        let mut others = seen(false);
+        others.get_mut("xa").unwrap().facts.vantages.insert(
+            "vc".into(),
+            crate::policy::technical::Observation::default(),
+        );
+        let b = sign_observations(&vb, &record, now, &others).unwrap();
+        refused_with(
+            open_observations(b.as_bytes(), &w, now, 120),
+            "speaks for itself",
+        );
+        // Evidence beyond the bounds.
+        let mut long = seen(false);
+        long.get_mut("xa").unwrap().facts.findings.insert(
+            crate::checks::Family::Reachability,
+            vec!["x".repeat(10_000)],
+        );
+        let b = sign_observations(&vb, &record, now, &long).unwrap();
+        refused_with(open_observations(b.as_bytes(), &w, now, 120), "too long");
+        // Unknown fields are refused, not ignored.
+        let odd = Envelope {
+            payload: r#"{"xa":{"facts":{"at":"2027-01-15T08:00:00Z","impaired":false,"findings":{},"threat":null,"threat_detail":""},"servers":[],"extra":1}}"#.into(),
+            note: String::new(),
+        };
+        let digest = sha256_hex(odd.payload.as_bytes());
+        let note = vb
+            .sign_text(&format!(
+                "{OBSERVATIONS_HEADER}\n{record}\n{now}\nsha256:{digest}\n"
+            ))
+            .unwrap();
+        let b = serde_json::to_vec(&Envelope { note, ..odd }).unwrap();
+        refused_with(open_observations(&b, &w, now, 120), "unknown field");
+    }
+
+    #[test]
+    fn a_request_is_signed_for_its_line_by_a_vantage() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, vb, alice) = world_with(dir.path());
+        let now = Timestamp::from_second(1_800_000_000);
+        let record = record_id(&w);
+        let h = sign_request(&vb, &record, now, DELEGATIONS_REQUEST).unwrap();
+        assert_eq!(
+            open_request(&h, &w, now, DELEGATIONS_REQUEST).unwrap(),
+            "vb"
+        );
+        assert!(open_request(&h, &w, now, "GET /api/v1/other").is_err());
+        let h = sign_request(&alice, &record, now, DELEGATIONS_REQUEST).unwrap();
+        assert!(open_request(&h, &w, now, DELEGATIONS_REQUEST).is_err());
+        assert!(open_request("zz", &w, now, DELEGATIONS_REQUEST).is_err());
+        let old = Timestamp::from_second(now.as_second() - 3600);
+        let h = sign_request(&vb, &record, old, DELEGATIONS_REQUEST).unwrap();
+        assert!(open_request(&h, &w, now, DELEGATIONS_REQUEST).is_err());
+    }
 }

@@ -171,11 +171,11 @@ impl World {
                 now,
                 self.settings.policy.quorum_review_secs,
             )
-            && !self
+            && self
                 .upheld
                 .get(tld)
                 .zip(self.quorum_lost_since)
-                .is_some_and(|(u, since)| *u >= since)
+                .is_none_or(|(u, since)| *u < since)
     }
 
     /// Refuses a seat for anyone but an active identity of `kind`: panel

@@ -323,9 +323,7 @@ pub fn decide_window(
     // A vantage impaired by itself stays out until it is not; one that did
     // not report keeps the state it had.
     next.extend(selfish.iter().cloned());
-    let stats = decided
-        .map(|d| agreement(&views, d))
-        .unwrap_or_default();
+    let stats = decided.map(|d| agreement(&views, d)).unwrap_or_default();
     let mut vantages: BTreeMap<String, VantageWindow> = BTreeMap::new();
     for v in input.expected.iter().chain(reports.keys()) {
         let (differing, compared) = stats.get(v).copied().unwrap_or_default();
@@ -601,5 +599,162 @@ mod tests {
             local_error: Some("no descriptors".into()),
         };
         assert_eq!(Observation::of(&report), None);
+    }
+
+    fn facts(threat: Option<ThreatKind>, family: Option<Family>) -> SweepFacts {
+        let mut f = SweepFacts {
+            threat,
+            threat_detail: if threat.is_some() {
+                "no answer".into()
+            } else {
+                String::new()
+            },
+            ..SweepFacts::default()
+        };
+        if let Some(fam) = family {
+            f.findings
+                .insert(fam, vec!["ERROR REACH-UDP ns1: timeout".into()]);
+        }
+        f
+    }
+
+    fn reports(
+        per: &[(&str, &[(&str, SweepFacts)])],
+    ) -> BTreeMap<String, (Timestamp, BTreeMap<String, SweepFacts>)> {
+        per.iter()
+            .map(|(v, m)| {
+                (
+                    v.to_string(),
+                    (
+                        Timestamp::from_second(100),
+                        m.iter().map(|(t, f)| (t.to_string(), f.clone())).collect(),
+                    ),
+                )
+            })
+            .collect()
+    }
+
+    fn input<'a>(
+        expected: &'a [String],
+        watched: &'a [String],
+        impaired: &'a BTreeSet<String>,
+    ) -> WindowInput<'a> {
+        WindowInput {
+            expected,
+            quorum: majority(expected.len()),
+            impaired,
+            canaries: &[],
+            watched,
+            at: Timestamp::from_second(200),
+        }
+    }
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn one_vantage_window_is_todays_sweep() {
+        let down = facts(Some(ThreatKind::TotalOutage), Some(Family::Reachability));
+        let r = reports(&[(
+            "rootguard",
+            &[("xa", down.clone()), ("xb", facts(None, None))],
+        )]);
+        let (e, w, none) = (names(&["rootguard"]), names(&["xa", "xb"]), BTreeSet::new());
+        let out = decide_window(&r, &input(&e, &w, &none));
+        let f: BTreeMap<_, _> = out.facts.unwrap().into_iter().collect();
+        assert_eq!(f["xa"].threat, Some(ThreatKind::TotalOutage));
+        assert_eq!(
+            f["xa"].findings, down.findings,
+            "evidence as the probe wrote it"
+        );
+        assert_eq!(f["xa"].threat_detail, "no answer");
+        assert!(
+            f["xa"].vantages.is_empty(),
+            "no per-vantage map with one vantage"
+        );
+        assert!(out.record.decided);
+        assert_eq!(out.record.quorum, 1);
+    }
+
+    #[test]
+    fn several_vantages_count_only_what_a_quorum_sees_with_named_evidence() {
+        let down = facts(Some(ThreatKind::TotalOutage), Some(Family::Reachability));
+        let ok = facts(None, None);
+        let r = reports(&[
+            ("rootguard", &[("xa", ok.clone()), ("xb", down.clone())]),
+            ("vb", &[("xa", down.clone()), ("xb", down.clone())]),
+            ("vc", &[("xa", ok.clone()), ("xb", ok.clone())]),
+        ]);
+        let (e, w, none) = (
+            names(&["rootguard", "vb", "vc"]),
+            names(&["xa", "xb", "xz"]),
+            BTreeSet::new(),
+        );
+        let out = decide_window(&r, &input(&e, &w, &none));
+        let f: BTreeMap<_, _> = out.facts.unwrap().into_iter().collect();
+        assert_eq!(f["xa"].threat, None, "one of three");
+        assert!(
+            f["xa"].findings.is_empty(),
+            "a finding one vantage sees does not count"
+        );
+        assert_eq!(
+            f["xa"].vantages["vb"].threat,
+            Some(ThreatKind::TotalOutage),
+            "but it is kept"
+        );
+        assert_eq!(
+            f["xb"].threat,
+            Some(ThreatKind::TotalOutage),
+            "two of three"
+        );
+        assert_eq!(
+            f["xb"].threat_detail,
+            "[rootguard] no answer; [vb] no answer"
+        );
+        assert_eq!(f["xb"].findings[&Family::Reachability].len(), 2);
+        assert!(f["xb"].findings[&Family::Reachability][0].starts_with("[rootguard] "));
+        assert!(f["xz"].impaired, "a ccTLD nobody observed is not judged");
+        assert_eq!(out.record.vantages["vb"].differing, 1);
+        assert_eq!(out.record.vantages["vc"].differing, 1);
+    }
+
+    #[test]
+    fn a_vantage_failing_most_tlds_is_out_at_once_and_silent_ones_are_recorded() {
+        let down = facts(Some(ThreatKind::TotalOutage), Some(Family::Reachability));
+        let ok = facts(None, None);
+        let tlds = ["xa", "xb", "xc", "xd"];
+        let all_ok: Vec<(&str, SweepFacts)> = tlds.iter().map(|t| (*t, ok.clone())).collect();
+        let all_down: Vec<(&str, SweepFacts)> = tlds.iter().map(|t| (*t, down.clone())).collect();
+        let r = reports(&[("rootguard", &all_ok), ("vb", &all_down)]);
+        let (e, w, none) = (
+            names(&["rootguard", "vb", "vc"]),
+            names(&tlds),
+            BTreeSet::new(),
+        );
+        let out = decide_window(&r, &input(&e, &w, &none));
+        // vb is impaired by itself; vc is silent: one healthy of quorum 2.
+        assert!(
+            out.facts.is_none(),
+            "fewer healthy vantages than the quorum"
+        );
+        assert!(out.record.vantages["vb"].impaired);
+        assert!(!out.record.vantages["vb"].counted);
+        assert_eq!(out.record.vantages["vc"].at, None);
+        assert!(!out.record.decided);
+        // With vc back the window decides, and vb still does not count.
+        let r = reports(&[("rootguard", &all_ok), ("vb", &all_down), ("vc", &all_ok)]);
+        let out = decide_window(&r, &input(&e, &w, &out.impaired));
+        let f = out.facts.unwrap();
+        assert!(f.iter().all(|(_, f)| f.threat.is_none()));
+        assert!(out.impaired.contains("vb"));
+    }
+
+    #[test]
+    fn the_review_falls_due_after_the_configured_time() {
+        let since = Some(Timestamp::from_second(1000));
+        assert!(!review_due(None, Timestamp::from_second(99_999), 1800));
+        assert!(!review_due(since, Timestamp::from_second(2799), 1800));
+        assert!(review_due(since, Timestamp::from_second(2800), 1800));
     }
 }

@@ -56,12 +56,19 @@ fn exported() -> BTreeSet<String> {
         source: String::new(),
         serial: 0,
     };
-    m.observe_sweep(
-        &[report],
-        false,
-        0.1,
-        rootguard::time::Timestamp::from_second(1),
-    );
+    let at = rootguard::time::Timestamp::from_second(1);
+    let window = std::collections::BTreeMap::from([(
+        "rootguard".to_string(),
+        rootguard::policy::quorum::VantageReport {
+            at,
+            tlds: std::collections::BTreeMap::from([(
+                "xa".to_string(),
+                rootguard::policy::quorum::TldSeen::of(&report, at),
+            )]),
+        },
+    )]);
+    m.observe_sweep(&[report], false, 0.1, at);
+    m.observe_window(&window, &rootguard::policy::quorum::WindowRecord::default());
     let mut names = BTreeSet::new();
     for line in m.render().lines().filter(|l| l.starts_with("# TYPE")) {
         let mut parts = line.split_whitespace().skip(2);

@@ -209,7 +209,7 @@ async fn windows_with(base: &str, dir: &std::path::Path, reporting: &[&str], n: 
             seen += 1;
         }
         polls += 1;
-        if w != last || polls % 40 == 0 {
+        if w != last || polls.is_multiple_of(40) {
             eprintln!("window: {w}\n{}", vantage_logs(dir));
         }
         last = w;
@@ -246,7 +246,9 @@ async fn three_vantage_processes_and_the_daemon_decide_by_quorum() {
     use rootguard::lab::{Faults, Lab, load_dir};
     // Two name servers each.
     // Twelve: one ccTLD of twelve is within the tenth a vantage may differ on.
-    let names = ["xo", "xq", "xa", "xb", "xc", "xd", "xe", "xf", "xg", "xh", "xi", "xj"];
+    let names = [
+        "xo", "xq", "xa", "xb", "xc", "xd", "xe", "xf", "xg", "xh", "xi", "xj",
+    ];
     let mut root = RootZone::new();
     for (i, n) in names.iter().enumerate() {
         root = root.tld(
@@ -394,7 +396,10 @@ async fn three_vantage_processes_and_the_daemon_decide_by_quorum() {
     }
     assert_eq!(get_json(&base, "/api/v1/suspensions").await, events_before);
     let w = window(&base).await;
-    assert!(w["quorum_lost_since"].is_null(), "the other two decide: {w}");
+    assert!(
+        w["quorum_lost_since"].is_null(),
+        "the other two decide: {w}"
+    );
     let metrics = client
         .get(format!("{base}/metrics"))
         .send()
@@ -403,13 +408,34 @@ async fn three_vantage_processes_and_the_daemon_decide_by_quorum() {
         .text()
         .await
         .unwrap();
-    assert!(metrics.contains("rootguard_vantage_impaired{vantage=\"vc\"} 1"), "{metrics}");
-    let page = client.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("rootguard_vantage_impaired{vantage=\"vc\"} 1"),
+        "{metrics}"
+    );
+    let page = client
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("vantage vc impaired"), "page banner");
     // It agrees again once its paths return.
     for n in names {
-        let f = if n == "xo" { cut(&["127.0.0.3"]) } else { Faults::default() };
-        let f = Faults { drop_from: f.drop_from.into_iter().filter(|a| a.to_string() != "127.0.0.4").collect(), ..f };
+        let f = if n == "xo" {
+            cut(&["127.0.0.3"])
+        } else {
+            Faults::default()
+        };
+        let f = Faults {
+            drop_from: f
+                .drop_from
+                .into_iter()
+                .filter(|a| a.to_string() != "127.0.0.4")
+                .collect(),
+            ..f
+        };
         lab.set_faults(&format!("ns1.{n}."), f.clone());
         lab.set_faults(&format!("ns2.{n}."), f);
     }
@@ -433,7 +459,10 @@ async fn three_vantage_processes_and_the_daemon_decide_by_quorum() {
     })
     .await;
     let w = window(&base).await;
-    assert!(w["latest_window"]["vb"]["at"].is_null(), "vb is silent: {w}");
+    assert!(
+        w["latest_window"]["vb"]["at"].is_null(),
+        "vb is silent: {w}"
+    );
     assert!(w["quorum_lost_since"].is_null(), "{w}");
     drop(vc);
     drop(daemon);
