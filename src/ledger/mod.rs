@@ -1253,6 +1253,129 @@ mod tests {
     }
 
     #[test]
+    fn without_a_quorum_nothing_changes_and_a_suspension_needs_an_operator_in_time() {
+        use crate::checks::{Family, ThreatKind};
+        use crate::policy::quorum::{VantageWindow, WindowRecord};
+        use crate::policy::technical::SweepFacts;
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("r.sqlite")).unwrap();
+        l.submit(
+            "op",
+            Role::Operator,
+            Timestamp::from_second(1),
+            Action::Import {
+                identities: ops(),
+                simulation: true,
+                delegations: vec![approved()],
+                policy: PolicyConfig::default(),
+                appeal_window_days: 30,
+                authenticity: None,
+            },
+        )
+        .unwrap();
+        let window = |decided: bool| WindowRecord {
+            quorum: 2,
+            decided,
+            vantages: [("rootguard", true), ("vb", decided), ("vc", false)]
+                .into_iter()
+                .map(|(v, reported)| {
+                    (
+                        v.to_string(),
+                        VantageWindow {
+                            at: reported.then(|| Timestamp::from_second(100)),
+                            counted: decided && reported,
+                            ..Default::default()
+                        },
+                    )
+                })
+                .collect(),
+        };
+        let mut down = SweepFacts {
+            threat: Some(ThreatKind::TotalOutage),
+            threat_detail: "[rootguard] silent; [vb] silent".into(),
+            ..Default::default()
+        };
+        down.findings
+            .insert(Family::Reachability, vec!["[rootguard] timeout".into()]);
+        // K = 3 decided windows with the threat: suspended.
+        for i in 0..3 {
+            l.record_sweep(
+                Timestamp::from_second(100 + 60 * i),
+                false,
+                vec![("xa".into(), down.clone())],
+                Some(window(true)),
+            )
+            .unwrap();
+        }
+        assert!(l.world().technical["xa"].active_measure().is_some());
+        let uphold = |l: &mut Ledger, at: i64| {
+            l.submit(
+                "op",
+                Role::Operator,
+                Timestamp::from_second(at),
+                Action::SuspensionUphold {
+                    tld: crate::zone::Tld::parse("xa").unwrap(),
+                    reason: "the servers are still silent from our own network".into(),
+                },
+            )
+        };
+        let e = uphold(&mut l, 300).unwrap_err();
+        assert!(e.to_string().contains("needs no review"), "{e}");
+        // The quorum is lost: windows change nothing, for as long as it lasts.
+        let lost_at = 400;
+        for i in 0..30 {
+            l.record_sweep(
+                Timestamp::from_second(lost_at + 60 * i),
+                true,
+                Vec::new(),
+                Some(window(false)),
+            )
+            .unwrap();
+        }
+        let w = l.world().clone();
+        assert_eq!(w.quorum_lost_since, Some(Timestamp::from_second(lost_at)));
+        assert!(
+            w.technical["xa"].active_measure().is_some(),
+            "not lifted without a quorum"
+        );
+        assert!(!w.review_due("xa", Timestamp::from_second(lost_at + 1799)));
+        assert!(w.review_due("xa", Timestamp::from_second(lost_at + 1800)));
+        let e = uphold(&mut l, lost_at + 1799).unwrap_err();
+        assert!(e.to_string().contains("less than 1800 s"), "{e}");
+        // A manager may not; an operator may, once due.
+        let e = l
+            .submit(
+                "m",
+                Role::Manager,
+                Timestamp::from_second(lost_at + 2400),
+                Action::SuspensionUphold {
+                    tld: crate::zone::Tld::parse("xa").unwrap(),
+                    reason: "mine".into(),
+                },
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("may not take"), "{e}");
+        uphold(&mut l, lost_at + 2400).unwrap();
+        assert!(
+            !l.world()
+                .review_due("xa", Timestamp::from_second(lost_at + 2401))
+        );
+        // A decided window ends the review and forgets the upholding.
+        l.record_sweep(
+            Timestamp::from_second(lost_at + 2460),
+            false,
+            vec![("xa".into(), down)],
+            Some(window(true)),
+        )
+        .unwrap();
+        assert_eq!(l.world().quorum_lost_since, None);
+        assert!(l.world().upheld.is_empty());
+        // Replay gives the same state.
+        let again = Ledger::open(&dir.path().join("r.sqlite")).unwrap();
+        assert_eq!(again.world(), l.world());
+    }
+
+    #[test]
     fn roles_times_and_references_are_checked() {
         let w = seeded();
         let lodge = Action::ComplaintLodge {
