@@ -45,6 +45,9 @@ pub const VANTAGE_DIFFERING: &str = "rootguard_vantage_differing_tlds";
 /// Whether the latest window decided (1) or had fewer healthy vantages
 /// than the quorum (0).
 pub const QUORUM_DECIDED: &str = "rootguard_quorum_decided";
+/// Time from the arrival of the last report of a window to its decision
+/// being recorded (`docs/RULES.md#quorum`).
+pub const WINDOW_DECISION_SECONDS: &str = "rootguard_window_decision_seconds";
 /// Observations received from vantages, by outcome (accepted, refused).
 pub const OBSERVATIONS_TOTAL: &str = "rootguard_observations_total";
 /// Active suspensions that need an operator to uphold or lift them
@@ -101,6 +104,8 @@ pub struct Metrics {
     pub quorum_decided: IntGauge,
     /// See [`OBSERVATIONS_TOTAL`].
     pub observations: IntCounterVec,
+    /// See [`WINDOW_DECISION_SECONDS`].
+    pub window_decision: Histogram,
     /// See [`SUSPENSION_REVIEW_DUE`].
     pub suspension_review_due: IntGauge,
     /// See [`ZONE_SERIAL`].
@@ -148,6 +153,16 @@ impl Metrics {
         )
         .expect("valid metric");
         r.register(Box::new(sweep_duration.clone()))
+            .expect("registered once");
+        let window_decision = Histogram::with_opts(
+            HistogramOpts::new(
+                WINDOW_DECISION_SECONDS,
+                "Time from the last report of a window arriving to its decision recorded.",
+            )
+            .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0]),
+        )
+        .expect("valid metric");
+        r.register(Box::new(window_decision.clone()))
             .expect("registered once");
         let gauge = |name: &str, help: &str| {
             let g = IntGauge::new(name, help).expect("valid metric");
@@ -243,6 +258,7 @@ impl Metrics {
                 "Whether the latest window decided (1) or lacked a quorum of healthy vantages (0).",
             ),
             observations,
+            window_decision,
             suspension_review_due: gauge(
                 SUSPENSION_REVIEW_DUE,
                 "Active suspensions that need an operator because the quorum is lost.",

@@ -204,7 +204,7 @@ impl App {
         own: Vec<TldReport>,
         started: std::time::Instant,
     ) -> Result<SweepSummary, AppError> {
-        let taken = self.windows.take();
+        let (taken, last_arrival) = self.windows.take();
         let expected = self.expected_vantages();
         let quorum = self.quorum();
         let before = self.windows.impaired();
@@ -269,6 +269,17 @@ impl App {
             })
             .await?;
         self.windows.closed(outcome.impaired, taken.clone());
+        if let Some(last) = last_arrival {
+            let secs = last.elapsed().as_secs_f64();
+            self.metrics.window_decision.observe(secs);
+            tracing::info!(
+                "window decided ({} of {} vantages reported, {} events) {:.1} ms after its last report arrived",
+                taken.len(),
+                expected.len(),
+                recorded.len(),
+                secs * 1000.0
+            );
+        }
         let changed = recorded
             .iter()
             .any(|r| crate::ledger::changes_state(&r.event));

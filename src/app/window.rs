@@ -30,7 +30,7 @@ pub use crate::policy::quorum::VantageReport;
 
 #[derive(Debug, Default)]
 struct Inner {
-    queues: BTreeMap<String, VecDeque<VantageReport>>,
+    queues: BTreeMap<String, VecDeque<(std::time::Instant, VantageReport)>>,
     /// The latest sweep time accepted from each vantage.
     last_at: BTreeMap<String, Timestamp>,
     /// Impaired after the last window.
@@ -103,7 +103,7 @@ impl Windows {
         }
         let ahead = queue.len();
         let at = report.at;
-        queue.push_back(report);
+        queue.push_back((std::time::Instant::now(), report));
         inner.last_at.insert(vantage.to_string(), at);
         drop(inner);
         self.arrived.notify_waiters();
@@ -118,17 +118,20 @@ impl Windows {
             .all(|v| inner.queues.get(v).is_some_and(|q| !q.is_empty()))
     }
 
-    /// Closes the open window: the oldest waiting report of each vantage.
-    pub fn take(&self) -> BTreeMap<String, VantageReport> {
+    /// Closes the open window: the oldest waiting report of each vantage,
+    /// and when the last of them arrived.
+    pub fn take(&self) -> (BTreeMap<String, VantageReport>, Option<std::time::Instant>) {
         let mut inner = self.lock();
         let mut out = BTreeMap::new();
+        let mut last: Option<std::time::Instant> = None;
         for (v, q) in inner.queues.iter_mut() {
-            if let Some(r) = q.pop_front() {
+            if let Some((arrived, r)) = q.pop_front() {
+                last = Some(last.map_or(arrived, |l| l.max(arrived)));
                 out.insert(v.clone(), r);
             }
         }
         inner.queues.retain(|_, q| !q.is_empty());
-        out
+        (out, last)
     }
 
     /// The vantages impaired after the last window.
@@ -153,7 +156,7 @@ impl Windows {
         self.lock()
             .queues
             .iter()
-            .filter_map(|(v, q)| Some((v.clone(), q.front()?.at)))
+            .filter_map(|(v, q)| Some((v.clone(), q.front()?.1.at)))
             .collect()
     }
 }
@@ -183,12 +186,12 @@ mod tests {
         assert!(!w.complete(&expected));
         w.offer(GUARD_VANTAGE, report(101)).unwrap();
         assert!(w.complete(&expected));
-        let first = w.take();
+        let (first, _) = w.take();
         assert_eq!(first["b"].at, Timestamp::from_second(100));
         assert_eq!(first.len(), 2);
-        let second = w.take();
+        let (second, _) = w.take();
         assert_eq!(second["b"].at, Timestamp::from_second(160));
-        assert!(w.take().is_empty());
+        assert!(w.take().0.is_empty());
     }
 
     #[test]
