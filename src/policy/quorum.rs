@@ -296,6 +296,14 @@ pub fn decide_window(
     reports: &BTreeMap<String, (Timestamp, BTreeMap<String, SweepFacts>)>,
     input: &WindowInput<'_>,
 ) -> WindowOutcome {
+    // Only the vantages expected now count: a report queued by a vantage
+    // revoked since is dropped with it.
+    let reports: BTreeMap<String, (Timestamp, BTreeMap<String, SweepFacts>)> = reports
+        .iter()
+        .filter(|(v, _)| input.expected.contains(*v))
+        .map(|(v, r)| (v.clone(), r.clone()))
+        .collect();
+    let reports = &reports;
     let several = input.expected.len() > 1 || reports.len() > 1;
     // Impaired by the previous window, or by itself in this one.
     let mut excluded: BTreeSet<String> = input.impaired.clone();
@@ -748,6 +756,33 @@ mod tests {
         let f = out.facts.unwrap();
         assert!(f.iter().all(|(_, f)| f.threat.is_none()));
         assert!(out.impaired.contains("vb"));
+    }
+
+    #[test]
+    fn a_report_of_a_vantage_no_longer_expected_does_not_count() {
+        // vc's report was queued before the operator revoked its (stolen)
+        // key: it is no longer expected, and what it says must not count.
+        let down = facts(Some(ThreatKind::TotalOutage), Some(Family::Reachability));
+        let ok = facts(None, None);
+        let r = reports(&[
+            ("rootguard", &[("xa", ok.clone())]),
+            ("vb", &[("xa", down.clone())]),
+            ("vc", &[("xa", down.clone())]),
+        ]);
+        let (e, w, none) = (names(&["rootguard", "vb"]), names(&["xa"]), BTreeSet::new());
+        let out = decide_window(&r, &input(&e, &w, &none));
+        let f: BTreeMap<_, _> = out.facts.unwrap().into_iter().collect();
+        assert_eq!(
+            f["xa"].threat, None,
+            "a revoked vantage's queued report made the quorum"
+        );
+        assert!(f["xa"].findings.is_empty());
+        assert!(!f["xa"].vantages.contains_key("vc"));
+        assert!(!out.record.vantages.get("vc").is_some_and(|v| v.counted));
+        // Nor does it make a quorum of healthy vantages by itself.
+        let r = reports(&[("rootguard", &[("xa", ok.clone())]), ("vc", &[("xa", ok)])]);
+        let out = decide_window(&r, &input(&e, &w, &none));
+        assert!(out.facts.is_none(), "one expected vantage of quorum 2");
     }
 
     #[test]
