@@ -361,13 +361,21 @@ pub fn decide_window(
             .watched
             .iter()
             .map(|tld| {
+                // A ccTLD fewer than the quorum of healthy vantages
+                // observed is not judged: nothing changes for it.
+                let observers = healthy
+                    .iter()
+                    .filter(|(_, f)| f.get(tld).is_some_and(|f| !f.impaired))
+                    .count();
                 let facts = match decided.get(tld) {
-                    None => SweepFacts {
+                    Some(d) if observers >= input.quorum.max(1) => {
+                        merged(tld, d, &healthy, &views, several, input.at)
+                    }
+                    _ => SweepFacts {
                         at: input.at,
                         impaired: true,
                         ..SweepFacts::default()
                     },
-                    Some(d) => merged(tld, d, &healthy, &views, several, input.at),
                 };
                 (tld.clone(), facts)
             })
@@ -783,6 +791,42 @@ mod tests {
         let r = reports(&[("rootguard", &[("xa", ok.clone())]), ("vc", &[("xa", ok)])]);
         let out = decide_window(&r, &input(&e, &w, &none));
         assert!(out.facts.is_none(), "one expected vantage of quorum 2");
+    }
+
+    #[test]
+    fn a_tld_observed_by_fewer_than_quorum_healthy_vantages_is_not_judged() {
+        // vc is silent; vb met a failure of its own probing .xa (or says
+        // so): only the guard observed .xa, fewer than the quorum (2). Its
+        // outage must neither count nor be taken for a healthy sweep (that
+        // would lift a suspension on no quorum's word).
+        let down = facts(Some(ThreatKind::TotalOutage), Some(Family::Reachability));
+        let ok = facts(None, None);
+        let local = SweepFacts {
+            impaired: true,
+            ..SweepFacts::default()
+        };
+        let r = reports(&[
+            ("rootguard", &[("xa", down.clone()), ("xb", ok.clone())]),
+            ("vb", &[("xa", local), ("xb", ok.clone())]),
+        ]);
+        let (e, w, none) = (
+            names(&["rootguard", "vb", "vc"]),
+            names(&["xa", "xb"]),
+            BTreeSet::new(),
+        );
+        let out = decide_window(&r, &input(&e, &w, &none));
+        let f: BTreeMap<_, _> = out.facts.unwrap().into_iter().collect();
+        assert!(f["xa"].impaired, "not judged: {:?}", f["xa"]);
+        assert_eq!(f["xa"].threat, None);
+        assert!(!f["xb"].impaired, "two observed .xb");
+        // Omitting .xa altogether is the same.
+        let r = reports(&[
+            ("rootguard", &[("xa", down), ("xb", ok.clone())]),
+            ("vb", &[("xb", ok)]),
+        ]);
+        let out = decide_window(&r, &input(&e, &w, &none));
+        let f: BTreeMap<_, _> = out.facts.unwrap().into_iter().collect();
+        assert!(f["xa"].impaired, "not judged: {:?}", f["xa"]);
     }
 
     #[test]
