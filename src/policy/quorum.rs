@@ -91,34 +91,25 @@ pub fn decide(
         .iter()
         .filter(|(v, _)| !impaired.contains(*v))
         .collect();
-    let tlds: BTreeSet<&String> = healthy.iter().flat_map(|(_, m)| m.keys()).collect();
-    let mut decided: BTreeMap<String, Observation> = BTreeMap::new();
-    for tld in tlds {
-        let seen: Vec<&Observation> = healthy.iter().filter_map(|(_, m)| m.get(tld)).collect();
-        let mut out = Observation::default();
-        for kind in [ThreatKind::TotalOutage, ThreatKind::DnssecBogus] {
-            if seen.iter().filter(|o| o.threat == Some(kind)).count() >= quorum {
-                out.threat = Some(kind);
-                break;
-            }
-        }
-        let families: BTreeSet<Family> = seen
-            .iter()
-            .flat_map(|o| o.families.iter().copied())
-            .collect();
-        for f in families {
-            if seen.iter().filter(|o| o.families.contains(&f)).count() >= quorum {
-                out.families.insert(f);
-            }
-        }
-        decided.insert(tld.clone(), out);
-    }
+    let decided = view(&healthy, quorum);
+    let undecided = healthy.len() < quorum;
     // Every vantage, impaired or not, is judged against the quorum's view:
     // an impaired one that agrees again is healthy in the next window.
-    let next: BTreeSet<String> = agreement(views, &decided)
+    // Without a quorum there is no quorum's view: a healthy vantage is not
+    // impaired by disagreeing with a minority, and an impaired one is
+    // judged against what every healthy vantage sees (so that two
+    // vantages, one impaired, can decide again).
+    let reference = if undecided {
+        view(&healthy, healthy.len().max(1))
+    } else {
+        decided.clone()
+    };
+    let next: BTreeSet<String> = agreement(views, &reference)
         .into_iter()
-        .filter(|(_, (differing, compared))| {
-            *compared > 0 && *differing as f64 > IMPAIRED_SHARE * *compared as f64
+        .filter(|(v, (differing, compared))| {
+            (!undecided || impaired.contains(v))
+                && *compared > 0
+                && *differing as f64 > IMPAIRED_SHARE * *compared as f64
         })
         .map(|(v, _)| v)
         .collect();
@@ -127,7 +118,7 @@ pub fn decide(
         .into_iter()
         .chain(impaired.iter().filter(|v| !views.contains_key(*v)).cloned())
         .collect();
-    if healthy.len() < quorum {
+    if undecided {
         return WindowDecision::Undecided {
             healthy: healthy.len(),
             quorum,
@@ -138,6 +129,37 @@ pub fn decide(
         tlds: decided,
         impaired: next,
     }
+}
+
+/// The view of the `healthy` vantages: per ccTLD, the threat and the
+/// families at least `threshold` of them observe.
+fn view(
+    healthy: &[(&String, &BTreeMap<String, Observation>)],
+    threshold: usize,
+) -> BTreeMap<String, Observation> {
+    let tlds: BTreeSet<&String> = healthy.iter().flat_map(|(_, m)| m.keys()).collect();
+    let mut decided: BTreeMap<String, Observation> = BTreeMap::new();
+    for tld in tlds {
+        let seen: Vec<&Observation> = healthy.iter().filter_map(|(_, m)| m.get(tld)).collect();
+        let mut out = Observation::default();
+        for kind in [ThreatKind::TotalOutage, ThreatKind::DnssecBogus] {
+            if seen.iter().filter(|o| o.threat == Some(kind)).count() >= threshold {
+                out.threat = Some(kind);
+                break;
+            }
+        }
+        let families: BTreeSet<Family> = seen
+            .iter()
+            .flat_map(|o| o.families.iter().copied())
+            .collect();
+        for f in families {
+            if seen.iter().filter(|o| o.families.contains(&f)).count() >= threshold {
+                out.families.insert(f);
+            }
+        }
+        decided.insert(tld.clone(), out);
+    }
+    decided
 }
 
 /// Fewest ccTLDs a vantage must report before a majority of them in total
@@ -827,6 +849,51 @@ mod tests {
         let out = decide_window(&r, &input(&e, &w, &none));
         let f: BTreeMap<_, _> = out.facts.unwrap().into_iter().collect();
         assert!(f["xa"].impaired, "not judged: {:?}", f["xa"]);
+    }
+
+    #[test]
+    fn a_window_without_quorum_impairs_no_healthy_vantage() {
+        // The other two vantages are silent for a window; the guard sees
+        // findings (common warnings) on 5 of 12 ccTLDs. Without a quorum
+        // nothing is decided, and the guard must not be impaired for
+        // disagreeing with a "quorum's view" made of nobody.
+        let warned = obs(None, &[Family::Reachability]);
+        let mut guard: Vec<(String, Observation)> = healthy_tlds(12);
+        for (_, o) in guard.iter_mut().take(5) {
+            *o = warned.clone();
+        }
+        let g = as_refs(&guard);
+        let v = views(&[("rootguard", &g)]);
+        let WindowDecision::Undecided { impaired, .. } = decide(&v, 2, &BTreeSet::new()) else {
+            panic!("undecided")
+        };
+        assert!(impaired.is_empty(), "{impaired:?}");
+        // Two vantages, one impaired: it rejoins once it sees what the
+        // healthy one sees, findings included.
+        let v = views(&[("rootguard", &g), ("vb", &g)]);
+        let WindowDecision::Undecided { impaired, .. } =
+            decide(&v, 2, &BTreeSet::from(["vb".to_string()]))
+        else {
+            panic!("undecided")
+        };
+        assert!(impaired.is_empty(), "{impaired:?}");
+        let WindowDecision::Decided { impaired, .. } = decide(&v, 2, &impaired) else {
+            panic!("decided again")
+        };
+        assert!(impaired.is_empty());
+        // One that still disagrees stays out.
+        let cut: Vec<(String, Observation)> = guard
+            .iter()
+            .map(|(t, _)| (t.clone(), obs(Some(ThreatKind::TotalOutage), &[])))
+            .collect();
+        let c = as_refs(&cut);
+        let v = views(&[("rootguard", &g), ("vb", &c)]);
+        let WindowDecision::Undecided { impaired, .. } =
+            decide(&v, 2, &BTreeSet::from(["vb".to_string()]))
+        else {
+            panic!("undecided")
+        };
+        assert_eq!(impaired, BTreeSet::from(["vb".to_string()]));
     }
 
     #[test]
