@@ -39,12 +39,30 @@ struct Inner {
     latest: BTreeMap<String, VantageReport>,
 }
 
+/// Most envelopes read and checked at once (`POST /api/v1/observations`):
+/// anyone may send one, and each may be
+/// [`crate::ledger::observation::MAX_OBSERVATION_BYTES`] long, so a flood
+/// of them is refused before its bodies are read, not buffered.
+pub const MAX_UPLOADS: usize = 8;
+
 /// The open window and the state carried between windows.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Windows {
     inner: Mutex<Inner>,
     /// Woken on every accepted report.
     pub arrived: tokio::sync::Notify,
+    /// Envelopes being read and checked ([`MAX_UPLOADS`]).
+    pub uploads: tokio::sync::Semaphore,
+}
+
+impl Default for Windows {
+    fn default() -> Windows {
+        Windows {
+            inner: Mutex::default(),
+            arrived: tokio::sync::Notify::new(),
+            uploads: tokio::sync::Semaphore::new(MAX_UPLOADS),
+        }
+    }
 }
 
 impl Windows {

@@ -569,7 +569,26 @@ async fn delegations(
 /// A registered vantage's signed observations of one sweep
 /// (`docs/RULES.md#quorum`): authenticated by its key; replayed, stale or
 /// foreign observations are refused.
-async fn observations(State(s): State<Arc<App>>, body: Bytes) -> ApiResult {
+async fn observations(State(s): State<Arc<App>>, body: axum::body::Body) -> ApiResult {
+    use crate::ledger::observation::MAX_OBSERVATION_BYTES;
+    // Unauthenticated until its note is checked: a slot before the body
+    // is read, so a flood cannot make the guard buffer gigabytes.
+    let Ok(_slot) = s.windows.uploads.try_acquire() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many observations are being received at once; send them again",
+        ));
+    };
+    let body = axum::body::to_bytes(body, MAX_OBSERVATION_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "observations are at most {MAX_OBSERVATION_BYTES} bytes, sent in one request"
+                ),
+            )
+        })?;
     let (vantage, ahead) = s.accept_observations(body).await?;
     ok(json!({
         "vantage": vantage,

@@ -91,34 +91,25 @@ pub fn decide(
         .iter()
         .filter(|(v, _)| !impaired.contains(*v))
         .collect();
-    let tlds: BTreeSet<&String> = healthy.iter().flat_map(|(_, m)| m.keys()).collect();
-    let mut decided: BTreeMap<String, Observation> = BTreeMap::new();
-    for tld in tlds {
-        let seen: Vec<&Observation> = healthy.iter().filter_map(|(_, m)| m.get(tld)).collect();
-        let mut out = Observation::default();
-        for kind in [ThreatKind::TotalOutage, ThreatKind::DnssecBogus] {
-            if seen.iter().filter(|o| o.threat == Some(kind)).count() >= quorum {
-                out.threat = Some(kind);
-                break;
-            }
-        }
-        let families: BTreeSet<Family> = seen
-            .iter()
-            .flat_map(|o| o.families.iter().copied())
-            .collect();
-        for f in families {
-            if seen.iter().filter(|o| o.families.contains(&f)).count() >= quorum {
-                out.families.insert(f);
-            }
-        }
-        decided.insert(tld.clone(), out);
-    }
+    let decided = view(&healthy, quorum);
+    let undecided = healthy.len() < quorum;
     // Every vantage, impaired or not, is judged against the quorum's view:
     // an impaired one that agrees again is healthy in the next window.
-    let next: BTreeSet<String> = agreement(views, &decided)
+    // Without a quorum there is no quorum's view: a healthy vantage is not
+    // impaired by disagreeing with a minority, and an impaired one is
+    // judged against what every healthy vantage sees (so that two
+    // vantages, one impaired, can decide again).
+    let reference = if undecided {
+        view(&healthy, healthy.len().max(1))
+    } else {
+        decided.clone()
+    };
+    let next: BTreeSet<String> = agreement(views, &reference)
         .into_iter()
-        .filter(|(_, (differing, compared))| {
-            *compared > 0 && *differing as f64 > IMPAIRED_SHARE * *compared as f64
+        .filter(|(v, (differing, compared))| {
+            (!undecided || impaired.contains(v))
+                && *compared > 0
+                && *differing as f64 > IMPAIRED_SHARE * *compared as f64
         })
         .map(|(v, _)| v)
         .collect();
@@ -127,7 +118,7 @@ pub fn decide(
         .into_iter()
         .chain(impaired.iter().filter(|v| !views.contains_key(*v)).cloned())
         .collect();
-    if healthy.len() < quorum {
+    if undecided {
         return WindowDecision::Undecided {
             healthy: healthy.len(),
             quorum,
@@ -138,6 +129,37 @@ pub fn decide(
         tlds: decided,
         impaired: next,
     }
+}
+
+/// The view of the `healthy` vantages: per ccTLD, the threat and the
+/// families at least `threshold` of them observe.
+fn view(
+    healthy: &[(&String, &BTreeMap<String, Observation>)],
+    threshold: usize,
+) -> BTreeMap<String, Observation> {
+    let tlds: BTreeSet<&String> = healthy.iter().flat_map(|(_, m)| m.keys()).collect();
+    let mut decided: BTreeMap<String, Observation> = BTreeMap::new();
+    for tld in tlds {
+        let seen: Vec<&Observation> = healthy.iter().filter_map(|(_, m)| m.get(tld)).collect();
+        let mut out = Observation::default();
+        for kind in [ThreatKind::TotalOutage, ThreatKind::DnssecBogus] {
+            if seen.iter().filter(|o| o.threat == Some(kind)).count() >= threshold {
+                out.threat = Some(kind);
+                break;
+            }
+        }
+        let families: BTreeSet<Family> = seen
+            .iter()
+            .flat_map(|o| o.families.iter().copied())
+            .collect();
+        for f in families {
+            if seen.iter().filter(|o| o.families.contains(&f)).count() >= threshold {
+                out.families.insert(f);
+            }
+        }
+        decided.insert(tld.clone(), out);
+    }
+    decided
 }
 
 /// Fewest ccTLDs a vantage must report before a majority of them in total
@@ -296,6 +318,14 @@ pub fn decide_window(
     reports: &BTreeMap<String, (Timestamp, BTreeMap<String, SweepFacts>)>,
     input: &WindowInput<'_>,
 ) -> WindowOutcome {
+    // Only the vantages expected now count: a report queued by a vantage
+    // revoked since is dropped with it.
+    let reports: BTreeMap<String, (Timestamp, BTreeMap<String, SweepFacts>)> = reports
+        .iter()
+        .filter(|(v, _)| input.expected.contains(*v))
+        .map(|(v, r)| (v.clone(), r.clone()))
+        .collect();
+    let reports = &reports;
     let several = input.expected.len() > 1 || reports.len() > 1;
     // Impaired by the previous window, or by itself in this one.
     let mut excluded: BTreeSet<String> = input.impaired.clone();
@@ -748,6 +778,119 @@ mod tests {
         let f = out.facts.unwrap();
         assert!(f.iter().all(|(_, f)| f.threat.is_none()));
         assert!(out.impaired.contains("vb"));
+    }
+
+    #[test]
+    fn a_report_of_a_vantage_no_longer_expected_does_not_count() {
+        // vc's report was queued before the operator revoked its (stolen)
+        // key: it is no longer expected, and what it says must not count.
+        let down = facts(Some(ThreatKind::TotalOutage), Some(Family::Reachability));
+        let ok = facts(None, None);
+        let r = reports(&[
+            ("rootguard", &[("xa", ok.clone())]),
+            ("vb", &[("xa", down.clone())]),
+            ("vc", &[("xa", down.clone())]),
+        ]);
+        let (e, w, none) = (names(&["rootguard", "vb"]), names(&["xa"]), BTreeSet::new());
+        let out = decide_window(&r, &input(&e, &w, &none));
+        let f: BTreeMap<_, _> = out.facts.unwrap().into_iter().collect();
+        assert_eq!(
+            f["xa"].threat, None,
+            "a revoked vantage's queued report made the quorum"
+        );
+        assert!(f["xa"].findings.is_empty());
+        assert!(!f["xa"].vantages.contains_key("vc"));
+        assert!(!out.record.vantages.get("vc").is_some_and(|v| v.counted));
+        // Nor does it make a quorum of healthy vantages by itself.
+        let r = reports(&[("rootguard", &[("xa", ok.clone())]), ("vc", &[("xa", ok)])]);
+        let out = decide_window(&r, &input(&e, &w, &none));
+        assert!(out.facts.is_none(), "one expected vantage of quorum 2");
+    }
+
+    // Not fixed: recording such a ccTLD as not judged (the obvious fix)
+    // lets one hostile vantage keep a rival's suspension forever by
+    // omitting it while another vantage is down, and no review falls due
+    // (the window is decided). It needs a per-ccTLD review clock.
+    #[test]
+    #[ignore = "open: a ccTLD fewer than quorum vantages observed is decided clean (needs a per-ccTLD quorum-review clock)"]
+    fn a_tld_observed_by_fewer_than_quorum_healthy_vantages_is_not_judged() {
+        // vc is silent; vb met a failure of its own probing .xa (or says
+        // so): only the guard observed .xa, fewer than the quorum (2). Its
+        // outage must neither count nor be taken for a healthy sweep (that
+        // would lift a suspension on no quorum's word).
+        let down = facts(Some(ThreatKind::TotalOutage), Some(Family::Reachability));
+        let ok = facts(None, None);
+        let local = SweepFacts {
+            impaired: true,
+            ..SweepFacts::default()
+        };
+        let r = reports(&[
+            ("rootguard", &[("xa", down.clone()), ("xb", ok.clone())]),
+            ("vb", &[("xa", local), ("xb", ok.clone())]),
+        ]);
+        let (e, w, none) = (
+            names(&["rootguard", "vb", "vc"]),
+            names(&["xa", "xb"]),
+            BTreeSet::new(),
+        );
+        let out = decide_window(&r, &input(&e, &w, &none));
+        let f: BTreeMap<_, _> = out.facts.unwrap().into_iter().collect();
+        assert!(f["xa"].impaired, "not judged: {:?}", f["xa"]);
+        assert_eq!(f["xa"].threat, None);
+        assert!(!f["xb"].impaired, "two observed .xb");
+        // Omitting .xa altogether is the same.
+        let r = reports(&[
+            ("rootguard", &[("xa", down), ("xb", ok.clone())]),
+            ("vb", &[("xb", ok)]),
+        ]);
+        let out = decide_window(&r, &input(&e, &w, &none));
+        let f: BTreeMap<_, _> = out.facts.unwrap().into_iter().collect();
+        assert!(f["xa"].impaired, "not judged: {:?}", f["xa"]);
+    }
+
+    #[test]
+    fn a_window_without_quorum_impairs_no_healthy_vantage() {
+        // The other two vantages are silent for a window; the guard sees
+        // findings (common warnings) on 5 of 12 ccTLDs. Without a quorum
+        // nothing is decided, and the guard must not be impaired for
+        // disagreeing with a "quorum's view" made of nobody.
+        let warned = obs(None, &[Family::Reachability]);
+        let mut guard: Vec<(String, Observation)> = healthy_tlds(12);
+        for (_, o) in guard.iter_mut().take(5) {
+            *o = warned.clone();
+        }
+        let g = as_refs(&guard);
+        let v = views(&[("rootguard", &g)]);
+        let WindowDecision::Undecided { impaired, .. } = decide(&v, 2, &BTreeSet::new()) else {
+            panic!("undecided")
+        };
+        assert!(impaired.is_empty(), "{impaired:?}");
+        // Two vantages, one impaired: it rejoins once it sees what the
+        // healthy one sees, findings included.
+        let v = views(&[("rootguard", &g), ("vb", &g)]);
+        let WindowDecision::Undecided { impaired, .. } =
+            decide(&v, 2, &BTreeSet::from(["vb".to_string()]))
+        else {
+            panic!("undecided")
+        };
+        assert!(impaired.is_empty(), "{impaired:?}");
+        let WindowDecision::Decided { impaired, .. } = decide(&v, 2, &impaired) else {
+            panic!("decided again")
+        };
+        assert!(impaired.is_empty());
+        // One that still disagrees stays out.
+        let cut: Vec<(String, Observation)> = guard
+            .iter()
+            .map(|(t, _)| (t.clone(), obs(Some(ThreatKind::TotalOutage), &[])))
+            .collect();
+        let c = as_refs(&cut);
+        let v = views(&[("rootguard", &g), ("vb", &c)]);
+        let WindowDecision::Undecided { impaired, .. } =
+            decide(&v, 2, &BTreeSet::from(["vb".to_string()]))
+        else {
+            panic!("undecided")
+        };
+        assert_eq!(impaired, BTreeSet::from(["vb".to_string()]));
     }
 
     #[test]

@@ -469,6 +469,79 @@ async fn three_vantage_processes_and_the_daemon_decide_by_quorum() {
     lab.shutdown().await;
 }
 
+/// POSTs `body` to `/api/v1/observations`: the status.
+async fn post_observations(base: &str, body: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{base}/api/v1/observations"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Anyone may POST observations, each up to 8 MiB, before any signature
+/// is checked: uploads in progress are bounded, so a flood of slow 8 MiB
+/// bodies (1024 connections would hold 8 GiB) is refused before its
+/// bodies are buffered.
+async fn a_flood_of_observation_uploads_is_refused_before_it_is_buffered() {
+    use std::io::Write;
+    let root = RootZone::new().tld("xa", &[("ns1", "127.74.1.1"), ("ns2", "127.75.1.1")]);
+    let (dir, port) = lab_dir(&root, "", None);
+    let d = dir.path();
+    std::fs::write(d.join("profile.toml"), "disable = [\"ADDRESS-SCOPE\"]\n").unwrap();
+    let config = d.join("rootguard.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "store = \"{store}\"\nprofile = \"{profile}\"\n[zone]\nfile = \"{zone}\"\n[probe]\nport = {port}\nudp_timeout_ms = 300\nudp_retries = 1\ntcp_timeout_ms = 400\n[http]\nlisten = \"127.0.0.1:0\"\n[[http.tokens]]\nname = \"op\"\nsha256 = \"{op}\"\nrole = \"operator\"\n",
+            store = d.join("record.sqlite").display(),
+            profile = d.join("profile.toml").display(),
+            zone = d.join("root.zone").display(),
+            op = rootguard::http::auth::token_hash(OP),
+        ),
+    )
+    .unwrap();
+    let daemon = start_daemon(&config);
+    let base = daemon.base.clone();
+    let addr = base.trim_start_matches("http://").to_string();
+    assert_ne!(post_observations(&base, "{}").await, 503);
+    // Slow uploads of 8 MB each, a few bytes sent, held open.
+    let mut held = Vec::new();
+    for _ in 0..rootguard::app::window::MAX_UPLOADS {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "POST /api/v1/observations HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 8000000\r\n\r\n{{\"note\": \""
+        )
+        .unwrap();
+        s.write_all(&[b'x'; 4096]).unwrap();
+        held.push(s);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        post_observations(&base, "{}").await,
+        503,
+        "one more upload is refused before its body is read"
+    );
+    assert_eq!(
+        reqwest::get(format!("{base}/healthz"))
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "the rest of the API answers"
+    );
+    drop(held);
+    wait_for("upload slots freed", 10, async || {
+        post_observations(&base, "{}").await != 503
+    })
+    .await;
+    drop(daemon);
+}
+
 /// This module's tests.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     vec![
@@ -479,6 +552,10 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         crate::support::asynch(
             "vantage::three_vantage_processes_and_the_daemon_decide_by_quorum",
             three_vantage_processes_and_the_daemon_decide_by_quorum,
+        ),
+        crate::support::asynch(
+            "vantage::a_flood_of_observation_uploads_is_refused_before_it_is_buffered",
+            a_flood_of_observation_uploads_is_refused_before_it_is_buffered,
         ),
     ]
 }
