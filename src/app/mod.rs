@@ -141,7 +141,8 @@ impl App {
         }
         let metrics = Metrics::new();
         metrics.observe_world(ledger.world());
-        let windows = window::Windows::resume(&ledger.world().vantages);
+        let windows =
+            window::Windows::resume(&ledger.world().vantages, &ledger.world().vantage_last_at);
         Ok(Arc::new(App {
             windows,
             config,

@@ -68,13 +68,18 @@ impl Default for Windows {
 impl Windows {
     /// Windows resuming from the record's last window: each vantage's
     /// last sweep time and whether it is impaired.
-    pub fn resume(vantages: &BTreeMap<String, crate::policy::quorum::VantageWindow>) -> Windows {
+    pub fn resume(
+        vantages: &BTreeMap<String, crate::policy::quorum::VantageWindow>,
+        last_at: &BTreeMap<String, Timestamp>,
+    ) -> Windows {
         let w = Windows::default();
         {
             let mut inner = w.lock();
+            inner.last_at = last_at.clone();
             for (v, state) in vantages {
                 if let Some(at) = state.at {
-                    inner.last_at.insert(v.clone(), at);
+                    let last = inner.last_at.entry(v.clone()).or_insert(at);
+                    *last = (*last).max(at);
                 }
                 if state.impaired {
                     inner.impaired.insert(v.clone());
@@ -223,11 +228,19 @@ mod tests {
                 ..Default::default()
             },
         );
-        let w = Windows::resume(&v);
+        let w = Windows::resume(&v, &BTreeMap::new());
         assert!(
             w.offer("b", report(400)).is_err(),
             "replay across a restart"
         );
         assert!(w.impaired().contains("b"));
+        // A vantage silent in the last window keeps its last time.
+        let last = BTreeMap::from([("c".to_string(), Timestamp::from_second(700))]);
+        let w = Windows::resume(&v, &last);
+        assert!(
+            w.offer("c", report(650)).is_err(),
+            "replay of a silent vantage"
+        );
+        assert!(w.offer("c", report(701)).is_ok());
     }
 }

@@ -72,6 +72,16 @@ pub async fn run_with(
 ) -> Result<(), DaemonError> {
     let app = App::open(config)?;
     app.seed_if_empty().await?;
+    let expected = app.expected_vantages().len();
+    match app.config.quorum.quorum {
+        q if q > expected => tracing::error!(
+            "quorum.quorum = {q} exceeds the {expected} vantages (the guard and the registered ones): no window can decide until more are registered (docs/RULES.md#quorum)"
+        ),
+        q if q > 0 && q < crate::policy::quorum::majority(expected) => tracing::warn!(
+            "quorum.quorum = {q} is less than a majority of the {expected} vantages: a minority of networks decides (docs/RULES.md#quorum)"
+        ),
+        _ => {}
+    }
     let listen = app.config.http.listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await

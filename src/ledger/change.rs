@@ -67,6 +67,12 @@ pub struct Change {
     /// Signed commands seen recently (their digests, against replays).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub commands: BTreeMap<String, Option<crate::time::Timestamp>>,
+    /// Suspensions upheld by an operator (`docs/RULES.md#quorum-review`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub upheld: BTreeMap<String, Option<crate::time::Timestamp>>,
+    /// ccTLDs not judged by a quorum, since when.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unjudged_since: BTreeMap<String, Option<crate::time::Timestamp>>,
 }
 
 /// The entries of `after` that differ from `before`.
@@ -124,6 +130,8 @@ impl Change {
             identities: map_diff(&before.identities, &after.identities),
             confirmations: map_diff(&before.confirmations, &after.confirmations),
             commands: map_diff(&before.commands, &after.commands),
+            upheld: map_diff(&before.upheld, &after.upheld),
+            unjudged_since: map_diff(&before.unjudged_since, &after.unjudged_since),
         }
     }
 
@@ -148,5 +156,7 @@ impl Change {
         map_patch(&mut world.identities, &self.identities);
         map_patch(&mut world.confirmations, &self.confirmations);
         map_patch(&mut world.commands, &self.commands);
+        map_patch(&mut world.upheld, &self.upheld);
+        map_patch(&mut world.unjudged_since, &self.unjudged_since);
     }
 }

@@ -1370,6 +1370,34 @@ mod tests {
         .unwrap();
         assert_eq!(l.world().quorum_lost_since, None);
         assert!(l.world().upheld.is_empty());
+        // The windows decide, but .xa is observed by fewer than the
+        // quorum (a vantage leaves it out): not judged, nothing changes,
+        // and after the same time its suspension needs an operator.
+        let unjudged = SweepFacts {
+            impaired: true,
+            ..Default::default()
+        };
+        let from = lost_at + 2520;
+        for i in 0..31 {
+            l.record_sweep(
+                Timestamp::from_second(from + 60 * i),
+                false,
+                vec![("xa".into(), unjudged.clone())],
+                Some(window(true)),
+            )
+            .unwrap();
+        }
+        let w = l.world();
+        assert_eq!(w.quorum_lost_since, None);
+        assert!(
+            w.technical["xa"].active_measure().is_some(),
+            "not lifted unjudged"
+        );
+        assert_eq!(
+            w.unjudged_since_for("xa"),
+            Some(Timestamp::from_second(from))
+        );
+        assert!(w.review_due("xa", Timestamp::from_second(from + 1800)));
         // Replay gives the same state.
         let again = Ledger::open(&dir.path().join("r.sqlite")).unwrap();
         assert_eq!(again.world(), l.world());

@@ -83,6 +83,10 @@ pub struct World {
     /// (`docs/RULES.md#quorum`).
     #[serde(default)]
     pub vantages: BTreeMap<String, crate::policy::quorum::VantageWindow>,
+    /// The latest sweep time accepted from each vantage, kept across
+    /// windows it was silent in: a replay is refused after a restart too.
+    #[serde(default)]
+    pub vantage_last_at: BTreeMap<String, Timestamp>,
     /// Since when the windows decide nothing (fewer healthy vantages than
     /// the quorum), if they do not.
     #[serde(default)]
@@ -91,6 +95,10 @@ pub struct World {
     /// (`docs/RULES.md#quorum-review`).
     #[serde(default)]
     pub upheld: BTreeMap<String, Timestamp>,
+    /// Since when each ccTLD has not been judged (observed by fewer healthy
+    /// vantages than the quorum, or only by probes that failed locally).
+    #[serde(default)]
+    pub unjudged_since: BTreeMap<String, Timestamp>,
     /// Time of the latest event (Unix seconds).
     pub last_at: Timestamp,
 }
@@ -165,17 +173,43 @@ impl World {
             .technical
             .get(tld)
             .is_some_and(|t| t.active_measure().is_some());
+        let since = self.unjudged_since_for(tld);
         active
             && crate::policy::quorum::review_due(
-                self.quorum_lost_since,
+                since,
                 now,
                 self.settings.policy.quorum_review_secs,
             )
             && self
                 .upheld
                 .get(tld)
-                .zip(self.quorum_lost_since)
+                .zip(since)
                 .is_none_or(|(u, since)| *u < since)
+    }
+
+    /// Notes whether `tld` was judged at `at`: a judged ccTLD's review
+    /// clock and upholding end.
+    fn note_judged(&mut self, tld: &str, unjudged: bool, at: Timestamp) {
+        if unjudged {
+            self.unjudged_since.entry(tld.to_string()).or_insert(at);
+        } else {
+            self.unjudged_since.remove(tld);
+            if self.quorum_lost_since.is_none() {
+                self.upheld.remove(tld);
+            }
+        }
+    }
+
+    /// Since when `tld` has not been judged: the quorum lost, or the ccTLD
+    /// itself not observed by a quorum, whichever began first.
+    pub fn unjudged_since_for(&self, tld: &str) -> Option<Timestamp> {
+        match (
+            self.quorum_lost_since,
+            self.unjudged_since.get(tld).copied(),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Refuses a seat for anyone but an active identity of `kind`: panel
@@ -557,6 +591,7 @@ impl World {
                 w.technical.insert(tld.clone(), next);
                 w.observed.insert(tld.clone(), facts.clone());
                 w.round.insert(tld.clone());
+                w.note_judged(tld, facts.impaired, at);
                 json!({"effects": effects})
             }
             Action::RecordMigrated { from, to, head, .. } => {
@@ -572,9 +607,16 @@ impl World {
                 w.round.clear();
                 if let Some(window) = window {
                     w.vantages = window.vantages.clone();
+                    for (v, state) in &window.vantages {
+                        if let Some(t) = state.at {
+                            let last = w.vantage_last_at.entry(v.clone()).or_insert(t);
+                            *last = (*last).max(t);
+                        }
+                    }
                     if window.decided {
                         w.quorum_lost_since = None;
-                        w.upheld.clear();
+                        let unjudged = w.unjudged_since.clone();
+                        w.upheld.retain(|t, _| unjudged.contains_key(t));
                     } else if w.quorum_lost_since.is_none() {
                         w.quorum_lost_since = Some(at);
                     }
@@ -611,6 +653,7 @@ impl World {
                         };
                         facts.at = at;
                         let facts = facts.clone();
+                        w.note_judged(&t, facts.impaired, at);
                         let state = w.technical.get(&t).cloned().unwrap_or_default();
                         let (next, effects) = state.sweep(&facts, &w.settings.policy);
                         // A round carries only steady ccTLDs; anything else
@@ -651,13 +694,13 @@ impl World {
                 if !self.review_due(tld, at) {
                     return refused(
                         format!(
-                            "the suspension of .{tld} needs no review: the quorum of vantages {}",
-                            match self.quorum_lost_since {
+                            "the suspension of .{tld} needs no review: {}",
+                            match self.unjudged_since_for(tld) {
                                 Some(t) => format!(
-                                    "has been lost since {t}, less than {} s",
+                                    "it has not been judged by a quorum of vantages since {t}, less than {} s",
                                     self.settings.policy.quorum_review_secs
                                 ),
-                                None => "decides".to_string(),
+                                None => "a quorum of vantages judges it".to_string(),
                             }
                         ),
                         section::QUORUM_REVIEW,
