@@ -70,6 +70,12 @@ pub async fn run_with(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(Arc<App>),
 ) -> Result<(), DaemonError> {
+    config.probe.check_source().map_err(|message| {
+        DaemonError::App(AppError::Config(crate::config::ConfigError::Invalid {
+            origin: "probe.source".into(),
+            message,
+        }))
+    })?;
     let app = App::open(config)?;
     app.seed_if_empty().await?;
     let expected = app.expected_vantages().len();

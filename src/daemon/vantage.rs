@@ -95,6 +95,7 @@ impl Vantage {
                     .into(),
             )
         })?;
+        config.probe.check_source().map_err(VantageError::Config)?;
         let key = SigningKey::load(&key_file)?;
         let profile = match &config.profile {
             Some(p) => Profile::from_file(p)?,

@@ -166,7 +166,7 @@ pub fn open_request(
     line: &str,
 ) -> Result<String, Refusal> {
     if header.len() > 16 * 1024 {
-        return refused("a signed request is at most 8 KiB");
+        return refused("a signed request is at most 8 KiB (16 KiB of hex)");
     }
     let bytes = hex::decode(header.trim())
         .map_err(|_| Refusal::new("the Rootguard-Signature header is not hex", QUORUM))?;

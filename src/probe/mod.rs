@@ -96,6 +96,19 @@ impl Default for ProbeConfig {
     }
 }
 
+impl ProbeConfig {
+    /// Refuses a `source` that is not an address of this machine (it could
+    /// never send a query: every probe would be a local failure).
+    pub fn check_source(&self) -> Result<(), String> {
+        match self.source {
+            None => Ok(()),
+            Some(ip) => std::net::UdpSocket::bind((ip, 0))
+                .map(|_| ())
+                .map_err(|e| format!("probe.source = {ip} is not an address of this machine: {e}")),
+        }
+    }
+}
+
 /// A reply that was received and parsed.
 #[derive(Clone, Debug)]
 pub struct Reply {

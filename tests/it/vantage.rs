@@ -542,9 +542,59 @@ async fn a_flood_of_observation_uploads_is_refused_before_it_is_buffered() {
     drop(daemon);
 }
 
+/// A vantage that cannot work refuses to start, naming the setting: no
+/// daemon, no key, a source address that is not this machine's.
+fn a_vantage_without_what_it_needs_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, _) = crate::support::key(dir.path(), "vb");
+    let run = |toml: String| {
+        let file = dir.path().join("v.toml");
+        std::fs::write(&file, toml).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rootguard"))
+            .args(["vantage", "--once", "--config"])
+            .arg(&file)
+            .env_remove("ROOTGUARD_STORE")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let key = key.display();
+    let (code, err) = run(format!("[vantage]\nkey = \"{key}\"\n"));
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("vantage.daemon"), "{err}");
+    let (code, err) = run("[vantage]\ndaemon = \"http://127.0.0.1:9\"\n".into());
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("vantage.key"), "{err}");
+    let (code, err) = run(format!(
+        "[vantage]\ndaemon = \"ftp://127.0.0.1:9\"\nkey = \"{key}\"\n"
+    ));
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("not an http"), "{err}");
+    // 192.0.2.1 (TEST-NET-1) is no address of this machine: the bind
+    // fails before anything is sent.
+    let (code, err) = run(format!(
+        "[vantage]\ndaemon = \"http://127.0.0.1:9\"\nkey = \"{key}\"\n[probe]\nsource = \"192.0.2.1\"\n"
+    ));
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("probe.source = 192.0.2.1"), "{err}");
+    // The daemon unreachable: a failure of this machine's round, exit 4.
+    let (code, err) = run(format!(
+        "[vantage]\ndaemon = \"http://127.0.0.1:9\"\nkey = \"{key}\"\n"
+    ));
+    assert_eq!(code, Some(4), "{err}");
+    assert!(err.contains("127.0.0.1:9/api/v1/audit/key"), "{err}");
+}
+
 /// This module's tests.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     vec![
+        crate::support::sync(
+            "vantage::a_vantage_without_what_it_needs_refuses_to_start",
+            a_vantage_without_what_it_needs_refuses_to_start,
+        ),
         crate::support::asynch(
             "vantage::three_vantages_decide_by_quorum",
             three_vantages_decide_by_quorum,
