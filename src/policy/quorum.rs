@@ -159,10 +159,23 @@ fn view(
             .iter()
             .flat_map(|o| o.families.iter().copied())
             .collect();
+        // Neither a threat nor its absence on fewer than the threshold's
+        // word: a ccTLD on which no quorum agrees either way (one healthy
+        // vantage sees an outage, the other not) is not judged, so that one
+        // vantage cannot lift a suspension or close a complaint by
+        // disagreeing when only the quorum is left.
+        let mut disputed =
+            out.threat.is_none() && seen.iter().filter(|o| o.threat.is_none()).count() < threshold;
         for f in families {
-            if seen.iter().filter(|o| o.families.contains(&f)).count() >= threshold {
+            let with = seen.iter().filter(|o| o.families.contains(&f)).count();
+            if with >= threshold {
                 out.families.insert(f);
+            } else if seen.len() - with < threshold {
+                disputed = true;
             }
+        }
+        if disputed {
+            continue;
         }
         decided.insert(tld.clone(), out);
     }
@@ -562,7 +575,47 @@ mod tests {
         let WindowDecision::Decided { tlds, .. } = decide(&v, 2, &BTreeSet::new()) else {
             panic!("decided")
         };
-        assert_eq!(tlds["xh"].threat, None);
+        // Nor is "no threat" decided on one vantage's word: not judged.
+        assert!(!tlds.contains_key("xh"), "{:?}", tlds.get("xh"));
+    }
+
+    #[test]
+    fn one_hostile_vantage_of_the_last_two_cannot_lift_or_close() {
+        // vb is down; the guard sees .xa in outage with a finding, the
+        // hostile vc says all is well. Two healthy vantages make the
+        // quorum, but they disagree: .xa must not be judged healthy (three
+        // such windows would lift its suspension, one would close its
+        // complaint), while vc stays healthy (1 of 20 differs).
+        let down = facts(Some(ThreatKind::TotalOutage), Some(Family::Reachability));
+        let ok = facts(None, None);
+        let mut guard: Vec<(&str, SweepFacts)> = vec![("xa", down)];
+        let mut hostile: Vec<(&str, SweepFacts)> = vec![("xa", ok.clone())];
+        let others: Vec<String> = (0..19).map(|i| format!("t{i}")).collect();
+        for t in &others {
+            guard.push((t.as_str(), ok.clone()));
+            hostile.push((t.as_str(), ok.clone()));
+        }
+        let r = reports(&[("rootguard", &guard), ("vc", &hostile)]);
+        let mut w = names(&["xa"]);
+        w.extend(others.iter().cloned());
+        let (e, none) = (names(&["rootguard", "vb", "vc"]), BTreeSet::new());
+        let out = decide_window(&r, &input(&e, &w, &none));
+        let f: BTreeMap<_, _> = out.facts.unwrap().into_iter().collect();
+        assert!(
+            f["xa"].impaired,
+            "judged on one vantage's word: {:?}",
+            f["xa"]
+        );
+        assert!(!f["t0"].impaired);
+        // A finding only one of the two sees is not closed either.
+        let warned = facts(None, Some(Family::Reachability));
+        let r = reports(&[
+            ("rootguard", &[("xa", warned)]),
+            ("vc", &[("xa", ok.clone())]),
+        ]);
+        let out = decide_window(&r, &input(&e, &names(&["xa"]), &none));
+        let f: BTreeMap<_, _> = out.facts.unwrap().into_iter().collect();
+        assert!(f["xa"].impaired, "{:?}", f["xa"]);
     }
 
     #[test]
