@@ -626,6 +626,7 @@ impl World {
                 } else {
                     for d in dropped {
                         w.observed.remove(d);
+                        w.unjudged_since.remove(d);
                     }
                     let steady_tlds: Vec<String> = w
                         .observed
