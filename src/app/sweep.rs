@@ -152,46 +152,29 @@ impl App {
             crate::ledger::observation::open_observations(&body, &world, Timestamp::now(), max_age)
         })
         .await?;
-        let opened = match opened {
-            Ok(o) => o,
-            Err(refusal) => {
-                self.metrics
-                    .observations
-                    .with_label_values(&["refused"])
-                    .inc();
-                tracing::warn!("observations refused: {refusal}");
-                return Err(AppError::Ledger(crate::ledger::LedgerError::Refused(
-                    refusal,
-                )));
-            }
+        let queued = opened.and_then(|o| {
+            let vantage = o.vantage.clone();
+            let report = VantageReport {
+                at: o.at,
+                tlds: o.tlds,
+            };
+            self.windows
+                .offer(&vantage, report)
+                .map(|ahead| (vantage, ahead))
+        });
+        let outcome = if queued.is_ok() {
+            "accepted"
+        } else {
+            "refused"
         };
-        let vantage = opened.vantage.clone();
-        let queued = self.windows.offer(
-            &vantage,
-            VantageReport {
-                at: opened.at,
-                tlds: opened.tlds,
-            },
-        );
-        match queued {
-            Ok(ahead) => {
-                self.metrics
-                    .observations
-                    .with_label_values(&["accepted"])
-                    .inc();
-                Ok((vantage, ahead))
-            }
-            Err(refusal) => {
-                self.metrics
-                    .observations
-                    .with_label_values(&["refused"])
-                    .inc();
-                tracing::warn!("observations refused: {refusal}");
-                Err(AppError::Ledger(crate::ledger::LedgerError::Refused(
-                    refusal,
-                )))
-            }
-        }
+        self.metrics
+            .observations
+            .with_label_values(&[outcome])
+            .inc();
+        queued.map_err(|refusal| {
+            tracing::warn!("observations refused: {refusal}");
+            AppError::Ledger(crate::ledger::LedgerError::Refused(refusal))
+        })
     }
 
     /// Closes the open window (`docs/RULES.md#quorum`): decides on the

@@ -156,6 +156,15 @@ async fn get_json(base: &str, path: &str) -> serde_json::Value {
     serde_json::from_str(&body).unwrap()
 }
 
+async fn get_text(base: &str, path: &str) -> String {
+    reqwest::get(format!("{base}{path}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn wait_for(what: &str, secs: u64, mut f: impl AsyncFnMut() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     while std::time::Instant::now() < deadline {
@@ -336,14 +345,7 @@ async fn three_vantage_processes_and_the_daemon_decide_by_quorum() {
     for v in ["rootguard", "vb", "vc"] {
         assert_eq!(w["latest_window"][v]["impaired"], false, "{w}");
     }
-    let metrics = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = get_text(&base, "/metrics").await;
     assert!(
         metrics.contains("rootguard_nameserver_up{address=\"127.72.1.1\",host=\"ns1.xo.\",tld=\"xo\",transport=\"udp\",vantage=\"vb\"} 0"),
         "per-vantage name server metrics"
@@ -400,26 +402,12 @@ async fn three_vantage_processes_and_the_daemon_decide_by_quorum() {
         w["quorum_lost_since"].is_null(),
         "the other two decide: {w}"
     );
-    let metrics = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = get_text(&base, "/metrics").await;
     assert!(
         metrics.contains("rootguard_vantage_impaired{vantage=\"vc\"} 1"),
         "{metrics}"
     );
-    let page = client
-        .get(format!("{base}/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&base, "/").await;
     assert!(page.contains("vantage vc impaired"), "page banner");
     // It agrees again once its paths return.
     for n in names {
