@@ -1711,11 +1711,7 @@ mod tests {
         }
         assert_eq!(full, live);
         // Only two snapshots are kept.
-        let kept: i64 = store
-            .conn_for_tests()
-            .query_row("SELECT COUNT(*) FROM snapshots", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(kept, 2);
+        assert_eq!(store.snapshots().unwrap().len(), 2);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! seal (`docs/RULES.md#checkpoints`).
 
 use super::checkpoint;
-use rusqlite::OptionalExtension;
+use super::db::{RowExt, Value};
 
 use super::{
     AuditReport, BadEvent, Event, GENESIS, MemoryHashes, NewEvent, Store, StoreError, event_hash,
@@ -21,62 +21,73 @@ impl Store {
     /// Checks the whole chain: contiguous sequence numbers, each event's
     /// link to its predecessor, each event's own hash.
     pub fn verify(&self) -> Result<AuditReport, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash, hash FROM events ORDER BY rowid")
-            .map_err(self.err("reading the journal"))?;
-        let mut rows = stmt.query([]).map_err(self.err("reading the journal"))?;
         let mut expected_seq = 1;
         let mut prev = GENESIS.to_string();
         let mut count = 0;
-        while let Some(r) = rows.next().map_err(self.err("reading the journal"))? {
-            let seq: i64 = r.get(0).map_err(self.err("reading the journal"))?;
-            let get = |i| r.get::<_, String>(i);
-            let fields: Result<Vec<String>, _> = (1..10).map(get).collect();
-            let f = fields.map_err(self.err("reading the journal"))?;
-            let bad = |reason: String| AuditReport {
-                events: count,
-                first_bad: Some(BadEvent { seq, reason }),
-                head: prev.clone(),
-            };
-            if seq != expected_seq {
-                let reason = if seq > expected_seq {
-                    format!("event {expected_seq} is missing (deleted?): found {seq} next")
-                } else {
-                    format!("event {seq} is out of order: expected {expected_seq}")
+        // In chunks by position (bounded memory).
+        let mut after = i64::MIN;
+        loop {
+            let rows = self
+                .db
+                .query(
+                    "SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash, hash FROM events WHERE seq > ?1 ORDER BY seq LIMIT 20000",
+                    &[Value::Int(after)],
+                )
+                .map_err(self.err("reading the journal"))?;
+            if rows.is_empty() {
+                break;
+            }
+            for r in &rows {
+                let seq = r.int(0).map_err(self.err("reading the journal"))?;
+                after = seq;
+                let f: Vec<String> = (1..10)
+                    .map(|i| r.text(i))
+                    .collect::<Result<_, _>>()
+                    .map_err(self.err("reading the journal"))?;
+                let bad = |reason: String| AuditReport {
+                    events: count,
+                    first_bad: Some(BadEvent { seq, reason }),
+                    head: prev.clone(),
                 };
-                return Ok(bad(reason));
+                if seq != expected_seq {
+                    let reason = if seq > expected_seq {
+                        format!("event {expected_seq} is missing (deleted?): found {seq} next")
+                    } else {
+                        format!("event {seq} is out of order: expected {expected_seq}")
+                    };
+                    return Ok(bad(reason));
+                }
+                if f[7] != prev {
+                    return Ok(bad(format!(
+                        "its previous-hash {} does not match event {}'s hash {prev} (reordered or a predecessor edited)",
+                        f[7],
+                        seq - 1
+                    )));
+                }
+                let payload: serde_json::Value = match serde_json::from_str(&f[6]) {
+                    Ok(v) => v,
+                    Err(e) => return Ok(bad(format!("payload is not valid JSON: {e}"))),
+                };
+                let e = NewEvent {
+                    at: f[0].clone(),
+                    actor: f[1].clone(),
+                    role: f[2].clone(),
+                    kind: f[3].clone(),
+                    subject: f[4].clone(),
+                    section: f[5].clone(),
+                    payload,
+                };
+                let computed = event_hash(seq, &e, &prev);
+                if computed != f[8] {
+                    return Ok(bad(format!(
+                        "content does not match its hash (edited): stored {}, computed {computed}",
+                        f[8]
+                    )));
+                }
+                prev = f[8].clone();
+                expected_seq += 1;
+                count += 1;
             }
-            if f[7] != prev {
-                return Ok(bad(format!(
-                    "its previous-hash {} does not match event {}'s hash {prev} (reordered or a predecessor edited)",
-                    f[7],
-                    seq - 1
-                )));
-            }
-            let payload: serde_json::Value = match serde_json::from_str(&f[6]) {
-                Ok(v) => v,
-                Err(e) => return Ok(bad(format!("payload is not valid JSON: {e}"))),
-            };
-            let e = NewEvent {
-                at: f[0].clone(),
-                actor: f[1].clone(),
-                role: f[2].clone(),
-                kind: f[3].clone(),
-                subject: f[4].clone(),
-                section: f[5].clone(),
-                payload,
-            };
-            let computed = event_hash(seq, &e, &prev);
-            if computed != f[8] {
-                return Ok(bad(format!(
-                    "content does not match its hash (edited): stored {}, computed {computed}",
-                    f[8]
-                )));
-            }
-            prev = f[8].clone();
-            expected_seq += 1;
-            count += 1;
         }
         Ok(AuditReport {
             events: count,
@@ -93,12 +104,12 @@ impl Store {
         let mut report = self.verify()?;
         if let (None, Some(head)) = (&report.first_bad, expected_head) {
             let head = head.to_ascii_lowercase();
-            let found: Option<i64> = self
-                .conn
-                .query_row("SELECT seq FROM events WHERE hash = ?1", [&head], |r| {
-                    r.get(0)
-                })
-                .optional()
+            let found = self
+                .db
+                .query_opt(
+                    "SELECT seq FROM events WHERE hash = ?1",
+                    &[Value::Text(head.clone())],
+                )
                 .map_err(self.err("reading the journal"))?;
             if found.is_none() {
                 report.first_bad = Some(BadEvent {
@@ -243,7 +254,7 @@ impl Store {
         loop {
             let chunk = self.query_events(
                 "SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash, hash FROM events WHERE seq > ?1 ORDER BY seq LIMIT 20000",
-                [after],
+                &[Value::Int(after)],
             )?;
             let Some(last) = chunk.last() else {
                 break;

@@ -12,27 +12,58 @@
 
 mod audit;
 pub mod checkpoint;
+pub mod cluster;
+pub mod db;
+pub mod lease;
+pub mod pg;
+
+use db::{Db, RowExt, Value};
+pub use db::{Engine, SqlError};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use tlog_tiles::{Hash, HashReader};
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// SQLite reported an error.
+    /// The database reported an error.
     #[error("{file}: {context}: {source}")]
-    Sqlite {
-        /// The store file.
+    Db {
+        /// The store (a file, or a URL without its password).
         file: PathBuf,
         /// What rootguard was doing.
         context: &'static str,
-        /// The SQLite error.
-        source: rusqlite::Error,
+        /// The database's error.
+        source: SqlError,
+    },
+    /// This process does not lead the shared record: it may read, and
+    /// sends writers to the leader (`docs/RULES.md#replication`).
+    #[error("{}", not_leader(file, leader, *term))]
+    NotLeader {
+        /// The store.
+        file: PathBuf,
+        /// The leader's API (empty when none leads now).
+        leader: String,
+        /// The current term.
+        term: u64,
+    },
+    /// Another instance was elected since this one took the lease: what it
+    /// decided is not recorded (`docs/RULES.md#replication`).
+    #[error(
+        "{file}: this instance led in term {mine}, the record is in term {current}: another instance was elected, so this write is refused (a stale leader never writes; docs/RULES.md#replication)"
+    )]
+    StaleTerm {
+        /// The store.
+        file: PathBuf,
+        /// The term this process was elected in.
+        mine: u64,
+        /// The record's current term.
+        current: u64,
     },
     /// The file was written by a newer rootguard.
     #[error(
@@ -80,6 +111,24 @@ pub enum StoreError {
     #[error("writing the export: {0}")]
     Export(#[from] std::io::Error),
 }
+
+fn not_leader(file: &Path, leader: &str, term: u64) -> String {
+    if leader.is_empty() {
+        format!(
+            "{}: this instance does not lead the record (term {term}) and no leader announces an API: a follower only reads; another instance takes over within two sweep intervals (docs/RULES.md#replication)",
+            file.display()
+        )
+    } else {
+        format!(
+            "{}: this instance does not lead the record: the leader (term {term}) is at {leader}; send writes there (docs/RULES.md#replication)",
+            file.display()
+        )
+    }
+}
+
+/// The term of every event of a SQLite record: one process writes it, no
+/// election ever happens.
+pub const SQLITE_TERM: u64 = 1;
 
 /// The schema migrations, in order; version N is the N-th entry.
 const MIGRATIONS: &[&str] = &[
@@ -235,24 +284,51 @@ pub fn leaf_data(
     out
 }
 
-/// Reads stored tree hashes from SQLite.
-struct SqlHashes<'a>(&'a Connection);
+/// Reads stored tree hashes from the database.
+struct SqlHashes<'a>(&'a Db);
 
 impl HashReader for SqlHashes<'_> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
-        let mut stmt = self
-            .0
-            .prepare_cached("SELECT hash FROM tree WHERE idx = ?1")
-            .map_err(|e| tlog_tiles::Error::InvalidInput(e.to_string()))?;
-        indexes
-            .iter()
-            .map(|&i| {
+        let bad = |e: SqlError| tlog_tiles::Error::InvalidInput(e.to_string());
+        let mut found = std::collections::HashMap::with_capacity(indexes.len());
+        if self.0.engine() == Engine::Postgres && indexes.len() > 1 {
+            // One round trip for the whole list (integers only).
+            let list = indexes
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            for r in self
+                .0
+                .query(
+                    &format!("SELECT idx, hash FROM tree WHERE idx IN ({list})"),
+                    &[],
+                )
+                .map_err(bad)?
+            {
+                found.insert(r.int(0).map_err(bad)? as u64, r.blob(1).map_err(bad)?);
+            }
+        } else {
+            for &i in indexes {
                 let idx = i64::try_from(i)
                     .map_err(|_| tlog_tiles::Error::InvalidInput("index too large".into()))?;
-                let bytes: Vec<u8> = stmt
-                    .query_row([idx], |r| r.get(0))
-                    .map_err(|e| tlog_tiles::Error::InvalidInput(format!("tree hash {i}: {e}")))?;
+                if let Some(r) = self
+                    .0
+                    .query_opt("SELECT hash FROM tree WHERE idx = ?1", &[Value::Int(idx)])
+                    .map_err(bad)?
+                {
+                    found.insert(i, r.blob(0).map_err(bad)?);
+                }
+            }
+        }
+        indexes
+            .iter()
+            .map(|i| {
+                let bytes = found.get(i).ok_or_else(|| {
+                    tlog_tiles::Error::InvalidInput(format!("tree hash {i}: missing"))
+                })?;
                 let array: [u8; 32] = bytes
+                    .as_slice()
                     .try_into()
                     .map_err(|_| tlog_tiles::Error::MalformedHash)?;
                 Ok(Hash(array))
@@ -331,77 +407,73 @@ pub struct StoredCheckpoint {
     pub note: String,
 }
 
-/// Reads events with `sql` (selecting the ten event columns in order).
-fn read_events<P: rusqlite::Params>(
-    conn: &Connection,
-    file: &Path,
-    sql: &str,
-    p: P,
-) -> Result<Vec<Event>, StoreError> {
-    let err = |source| StoreError::Sqlite {
+/// The ten event columns, in the order [`event_of`] reads them.
+const EVENT_COLUMNS: &str =
+    "seq, at, actor, role, kind, subject, section, payload, prev_hash, hash";
+
+/// An event from a row of [`EVENT_COLUMNS`].
+fn event_of(file: &Path, r: &[Value]) -> Result<Event, StoreError> {
+    let err = |source| StoreError::Db {
         file: file.to_path_buf(),
         context: "reading the journal",
         source,
     };
-    let mut stmt = conn.prepare(sql).map_err(err)?;
-    let rows = stmt
-        .query_map(p, |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-                r.get::<_, String>(8)?,
-                r.get::<_, String>(9)?,
-            ))
-        })
-        .map_err(err)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (seq, at, actor, role, kind, subject, section, payload, prev_hash, hash) =
-            row.map_err(err)?;
-        let payload = serde_json::from_str(&payload).map_err(|e| StoreError::Payload {
-            file: file.to_path_buf(),
-            seq,
-            message: e.to_string(),
-        })?;
-        out.push(Event {
-            seq,
-            event: NewEvent {
-                at,
-                actor,
-                role,
-                kind,
-                subject,
-                section,
-                payload,
-            },
-            prev_hash,
-            hash,
-        });
-    }
-    Ok(out)
+    let seq = r.int(0).map_err(err)?;
+    let t = |i| r.text(i).map_err(err);
+    let payload = serde_json::from_str(&t(7)?).map_err(|e| StoreError::Payload {
+        file: file.to_path_buf(),
+        seq,
+        message: e.to_string(),
+    })?;
+    Ok(Event {
+        seq,
+        event: NewEvent {
+            at: t(1)?,
+            actor: t(2)?,
+            role: t(3)?,
+            kind: t(4)?,
+            subject: t(5)?,
+            section: t(6)?,
+            payload,
+        },
+        prev_hash: t(8)?,
+        hash: t(9)?,
+    })
+}
+
+/// Reads events with `sql` (selecting [`EVENT_COLUMNS`]).
+fn read_events(
+    db: &Db,
+    file: &Path,
+    sql: &str,
+    params: &[Value],
+) -> Result<Vec<Event>, StoreError> {
+    let rows = db.query(sql, params).map_err(|source| StoreError::Db {
+        file: file.to_path_buf(),
+        context: "reading the journal",
+        source,
+    })?;
+    rows.iter().map(|r| event_of(file, r)).collect()
 }
 
 /// Adds the stored hashes of leaf `seq` (1-based) to the tree table.
-fn append_leaf(conn: &Connection, file: &Path, seq: i64, leaf: &[u8]) -> Result<(), StoreError> {
+fn append_leaf(db: &Db, file: &Path, seq: i64, leaf: &[u8]) -> Result<(), StoreError> {
     let n = (seq - 1) as u64;
     let hashes =
-        tlog_tiles::stored_hashes(n, leaf, &SqlHashes(conn)).map_err(|e| StoreError::Tree {
+        tlog_tiles::stored_hashes(n, leaf, &SqlHashes(db)).map_err(|e| StoreError::Tree {
             file: file.to_path_buf(),
             reason: format!("event {seq}: {e}"),
         })?;
     let base = tlog_tiles::stored_hash_index(0, n);
     for (i, h) in hashes.iter().enumerate() {
-        conn.execute(
+        db.execute(
             "INSERT INTO tree (idx, hash) VALUES (?1, ?2)",
-            params![(base + i as u64) as i64, h.0.to_vec()],
+            &[
+                Value::Int((base + i as u64) as i64),
+                Value::Blob(h.0.to_vec()),
+            ],
         )
-        .map_err(|source| StoreError::Sqlite {
+        .map_err(|source| StoreError::Db {
             file: file.to_path_buf(),
             context: "appending to the Merkle tree",
             source,
@@ -442,11 +514,96 @@ pub fn unsealed(seq: i64, e: &NewEvent, prev_hash: &str) -> (String, Option<Stri
     (event_hash(seq, &bare, prev_hash), seal)
 }
 
+/// Where a record lives: a SQLite file, or a PostgreSQL database named by
+/// a `postgres://` (or `postgresql://`) URL in the `store` setting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A SQLite file.
+    File(PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+impl Location {
+    /// The location the `store` setting names.
+    pub fn of(store: &Path) -> Location {
+        match store.to_str() {
+            Some(s) if s.starts_with("postgres://") || s.starts_with("postgresql://") => {
+                Location::Postgres(s.to_string())
+            }
+            _ => Location::File(store.to_path_buf()),
+        }
+    }
+
+    /// The location for messages: a URL without its password.
+    pub fn display(&self) -> String {
+        match self {
+            Location::File(p) => p.display().to_string(),
+            Location::Postgres(url) => redact(url),
+        }
+    }
+}
+
+/// Whether the `store` setting names a PostgreSQL database.
+pub fn is_postgres(store: &Path) -> bool {
+    matches!(Location::of(store), Location::Postgres(_))
+}
+
+/// `url` without a password (in its user information or its query).
+pub fn redact(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => format!("{}@{host}", user.split(':').next().unwrap_or_default()),
+        None => authority.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let kept: Vec<&str> = query
+                .split('&')
+                .filter(|kv| !kv.to_ascii_lowercase().starts_with("password="))
+                .collect();
+            if kept.is_empty() {
+                path.to_string()
+            } else {
+                format!("{path}?{}", kept.join("&"))
+            }
+        }
+        None => tail.to_string(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
+/// The lease under which this process writes a shared (PostgreSQL)
+/// record: every event it appends carries `term`, and is refused once
+/// another instance was elected (`docs/RULES.md#replication`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Writer {
+    /// This instance's name in the leader row.
+    pub holder: String,
+    /// The term it was elected in.
+    pub term: u64,
+}
+
+/// How long a command-line writer holds the lease of a shared record it
+/// took because no daemon led it.
+pub const COMMAND_LEASE_SECS: u64 = 30;
+
 /// The store.
 pub struct Store {
-    conn: Connection,
+    db: Db,
     file: PathBuf,
     sealer: Option<Sealer>,
+    /// The lease this process writes under (PostgreSQL only).
+    writer: Option<Writer>,
+    /// Whether an append may take a lease that ran out (command-line
+    /// writers; a daemon elects through [`lease`] instead).
+    auto_lead: bool,
+    /// Whether this process took the lease by itself (released on drop).
+    auto_led: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -455,9 +612,18 @@ impl std::fmt::Debug for Store {
     }
 }
 
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let (true, Some(w)) = (self.auto_led, &self.writer) {
+            let _ = pg::release(&self.db, &w.holder, w.term);
+        }
+    }
+}
+
 impl Store {
-    /// Opens (creating if needed) the store file. A file in an older
-    /// format that holds events is refused with
+    /// Opens (creating if needed) the store: a SQLite file, or a
+    /// PostgreSQL database when `path` is a `postgres://` URL. A file in
+    /// an older format that holds events is refused with
     /// [`StoreError::NeedsMigration`]: see [`Store::migrate`].
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         Store::open_with(path, false).map(|(s, _)| s)
@@ -466,7 +632,8 @@ impl Store {
     /// Converts a store in an older format to the current one, keeping a
     /// copy of the old file beside it (`FILE.format-vN`). Returns the
     /// store and, when it converted, the version it found, the copy and
-    /// the old journal's head hash.
+    /// the old journal's head hash. (A PostgreSQL record is always in the
+    /// current format.)
     pub fn migrate(path: &Path) -> Result<(Store, Option<Migrated>), StoreError> {
         Store::open_with(path, true)
     }
@@ -474,14 +641,14 @@ impl Store {
     /// Whether the file at `path` holds a journal in an older format
     /// (which [`Store::open`] refuses and [`Store::migrate`] converts).
     pub fn needs_migration(path: &Path) -> Result<bool, StoreError> {
-        if !path.exists() {
+        if is_postgres(path) || !path.exists() {
             return Ok(false);
         }
         let err = |context: &'static str| {
-            move |source| StoreError::Sqlite {
+            move |source: rusqlite::Error| StoreError::Db {
                 file: path.to_path_buf(),
                 context,
-                source,
+                source: source.into(),
             }
         };
         let conn = Connection::open(path).map_err(err("opening"))?;
@@ -498,13 +665,51 @@ impl Store {
     }
 
     fn open_with(path: &Path, migrate: bool) -> Result<(Store, Option<Migrated>), StoreError> {
-        let file = path.to_path_buf();
+        match Location::of(path) {
+            Location::File(_) => Store::open_sqlite(path, migrate),
+            Location::Postgres(url) => Ok((Store::open_postgres(&url)?, None)),
+        }
+    }
+
+    fn open_postgres(url: &str) -> Result<Store, StoreError> {
+        let file = PathBuf::from(redact(url));
         let err = |context: &'static str| {
             let file = file.clone();
-            move |source| StoreError::Sqlite {
+            move |source| StoreError::Db {
                 file: file.clone(),
                 context,
                 source,
+            }
+        };
+        let db = Db::Postgres(db::PgConn::connect(url).map_err(err("connecting"))?);
+        let version = pg::prepare(&db).map_err(err("creating the schema"))?;
+        if version > pg::VERSION {
+            return Err(StoreError::TooNew {
+                file,
+                found: version,
+                known: pg::VERSION,
+            });
+        }
+        let store = Store {
+            db,
+            file,
+            sealer: None,
+            writer: None,
+            auto_lead: true,
+            auto_led: false,
+        };
+        store.fill_tree()?;
+        Ok(store)
+    }
+
+    fn open_sqlite(path: &Path, migrate: bool) -> Result<(Store, Option<Migrated>), StoreError> {
+        let file = path.to_path_buf();
+        let err = |context: &'static str| {
+            let file = file.clone();
+            move |source: rusqlite::Error| StoreError::Db {
+                file: file.clone(),
+                context,
+                source: source.into(),
             }
         };
         let mut conn = Connection::open(path).map_err(err("opening"))?;
@@ -542,11 +747,10 @@ impl Store {
                         known,
                     });
                 }
+                // A fresh copy, never one that happens to exist already.
                 let mut kept = path.as_os_str().to_owned();
                 kept.push(format!(".format-v{version}"));
-                let kept = PathBuf::from(kept);
-                // A fresh copy, never one that happens to exist already.
-                let mut kept = kept;
+                let mut kept = PathBuf::from(kept);
                 let mut n = 1;
                 while kept.exists() {
                     let mut k = path.as_os_str().to_owned();
@@ -575,31 +779,74 @@ impl Store {
             tx.commit().map_err(err("committing a migration"))?;
         }
         let store = Store {
-            conn,
+            db: Db::Sqlite(conn),
             file,
             sealer: None,
+            writer: None,
+            auto_lead: false,
+            auto_led: false,
         };
         store.fill_tree()?;
         Ok((store, migrated))
     }
 
-    fn err(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |source| StoreError::Sqlite {
+    fn err(&self, context: &'static str) -> impl Fn(SqlError) -> StoreError + '_ {
+        move |source| StoreError::Db {
             file: self.file.clone(),
             context,
             source,
         }
     }
 
+    /// The database engine.
+    pub fn engine(&self) -> Engine {
+        self.db.engine()
+    }
+
+    /// The store's location for messages (a URL without its password).
+    pub fn name(&self) -> &Path {
+        &self.file
+    }
+
+    /// Who leads a shared record (`None` for a SQLite file: its one
+    /// process).
+    pub fn leadership(&self) -> Result<Option<pg::Leadership>, StoreError> {
+        match self.engine() {
+            Engine::Sqlite => Ok(None),
+            Engine::Postgres => pg::leadership(&self.db)
+                .map(Some)
+                .map_err(self.err("reading the leader row")),
+        }
+    }
+
+    /// Writes from now on under `writer` (the daemon's elected lease), or,
+    /// with `None`, not at all: a follower only reads. A daemon never
+    /// takes a lease by an append (it elects through [`lease`]).
+    pub fn set_writer(&mut self, writer: Option<Writer>) {
+        self.writer = writer;
+        self.auto_lead = false;
+        self.auto_led = false;
+    }
+
+    /// The term this process writes in: the lease's on a shared record;
+    /// [`crate::store::SQLITE_TERM`] for a SQLite file.
+    pub fn term(&self) -> u64 {
+        match (&self.writer, self.engine()) {
+            (Some(w), _) => w.term,
+            (None, Engine::Sqlite) => SQLITE_TERM,
+            (None, Engine::Postgres) => 0,
+        }
+    }
+
     /// How many refusals of `actor` the journal holds at or after `since`
     /// (`docs/RULES.md#refused-input`).
     pub fn refusals_since(&self, actor: &str, since: &str) -> Result<i64, StoreError> {
-        self.conn
-            .query_row(
+        self.db
+            .query_opt(
                 "SELECT COUNT(*) FROM events WHERE kind = 'refused' AND actor = ?1 AND at >= ?2",
-                params![actor, since],
-                |r| r.get(0),
+                &[actor.into(), since.into()],
             )
+            .and_then(|r| r.map(|r| r.int(0)).unwrap_or(Ok(0)))
             .map_err(self.err("counting refusals"))
     }
 
@@ -611,10 +858,8 @@ impl Store {
             .collect::<Vec<_>>()
             .join(",");
         self.query_events(
-            &format!(
-                "SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash, hash FROM events WHERE kind IN ({list}) ORDER BY seq"
-            ),
-            [],
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE kind IN ({list}) ORDER BY seq"),
+            &[],
         )
     }
 
@@ -623,19 +868,28 @@ impl Store {
         if seq == 0 {
             return Ok(GENESIS.to_string());
         }
-        self.conn
-            .query_row("SELECT hash FROM events WHERE seq = ?1", [seq], |r| {
-                r.get(0)
-            })
-            .map_err(self.err("reading an event's hash"))
+        let row = self
+            .db
+            .query_opt("SELECT hash FROM events WHERE seq = ?1", &[Value::Int(seq)])
+            .map_err(self.err("reading an event's hash"))?;
+        match row {
+            Some(r) => r.text(0).map_err(self.err("reading an event's hash")),
+            None => Err(StoreError::Tree {
+                file: self.file.clone(),
+                reason: format!("event {seq} is not in the journal"),
+            }),
+        }
     }
 
     /// Moves the write-ahead log into the main file and empties it (for
-    /// measuring the file's size).
+    /// measuring the file's size; nothing to do on PostgreSQL).
     pub fn truncate_wal(&self) -> Result<(), StoreError> {
-        self.conn
-            .pragma_update(None, "wal_checkpoint", "TRUNCATE")
-            .map_err(self.err("checkpointing the write-ahead log"))
+        match &self.db {
+            Db::Sqlite(c) => c
+                .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+                .map_err(|e| self.err("checkpointing the write-ahead log")(e.into())),
+            Db::Postgres(_) => Ok(()),
+        }
     }
 
     /// Seals every event appended from now on with `sealer`.
@@ -663,6 +917,62 @@ impl Store {
         Ok(appended.map(|mut v| v.remove(0)))
     }
 
+    /// On a shared record, checks under the leader row's lock that this
+    /// process leads in its term (taking a lease that ran out for a
+    /// command-line writer); returns the term its events carry.
+    fn check_term(&mut self) -> Result<Option<u64>, StoreError> {
+        if self.engine() != Engine::Postgres {
+            return Ok(None);
+        }
+        let row = self
+            .db
+            .query_opt(
+                "SELECT term, holder, url, (expires > now())::int FROM leader WHERE id = 1 FOR UPDATE",
+                &[],
+            )
+            .map_err(self.err("locking the leader row"))?;
+        let Some(row) = row else {
+            return Err(StoreError::NotLeader {
+                file: self.file.clone(),
+                leader: String::new(),
+                term: 0,
+            });
+        };
+        let r = |e| self.err("reading the leader row")(e);
+        let (term, holder, url, live) = (
+            row.int(0).map_err(r)? as u64,
+            row.text(1).map_err(r)?,
+            row.text(2).map_err(r)?,
+            row.int(3).map_err(r)? == 1,
+        );
+        match &self.writer {
+            Some(w) if w.holder == holder && w.term == term => Ok(Some(term)),
+            Some(w) => Err(StoreError::StaleTerm {
+                file: self.file.clone(),
+                mine: w.term,
+                current: term,
+            }),
+            None if self.auto_lead && !live => {
+                let holder = format!("command:{}:{}", hostname(), std::process::id());
+                let term = pg::acquire(&self.db, &holder, "", COMMAND_LEASE_SECS)
+                    .map_err(self.err("taking the lease"))?
+                    .ok_or_else(|| StoreError::NotLeader {
+                        file: self.file.clone(),
+                        leader: url.clone(),
+                        term,
+                    })?;
+                self.writer = Some(Writer { holder, term });
+                self.auto_led = true;
+                Ok(Some(term))
+            }
+            None => Err(StoreError::NotLeader {
+                file: self.file.clone(),
+                leader: url,
+                term,
+            }),
+        }
+    }
+
     /// Like [`Store::append_after`] for several events, appended in one
     /// transaction (all or none). `decide` must return at least one event.
     pub fn append_batch_after<E>(
@@ -670,48 +980,70 @@ impl Store {
         seen: i64,
         decide: impl FnOnce(Vec<Event>) -> Result<Vec<NewEvent>, E>,
     ) -> Result<Result<Vec<Event>, E>, StoreError> {
-        let file = self.file.clone();
-        let err = |context: &'static str| {
-            let file = file.clone();
-            move |source| StoreError::Sqlite {
-                file: file.clone(),
-                context,
-                source,
-            }
+        let begin = match self.engine() {
+            Engine::Sqlite => "BEGIN IMMEDIATE",
+            Engine::Postgres => "BEGIN",
         };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err("starting an append"))?;
+        self.db
+            .batch(begin)
+            .map_err(self.err("starting an append"))?;
+        let outcome = self.append_in_transaction(seen, decide);
+        let end = match &outcome {
+            Ok(Ok(_)) => "COMMIT",
+            _ => "ROLLBACK",
+        };
+        if let Err(e) = self.db.batch(end) {
+            let _ = self.db.batch("ROLLBACK");
+            if end == "COMMIT" {
+                return Err(self.err("committing an event")(e));
+            }
+        }
+        outcome
+    }
+
+    fn append_in_transaction<E>(
+        &mut self,
+        seen: i64,
+        decide: impl FnOnce(Vec<Event>) -> Result<Vec<NewEvent>, E>,
+    ) -> Result<Result<Vec<Event>, E>, StoreError> {
+        let term = self.check_term()?;
         let fresh = if seen == i64::MAX {
             Vec::new()
         } else {
             read_events(
-                &tx,
+                &self.db,
                 &self.file,
-                "SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash, hash FROM events WHERE seq > ?1 ORDER BY seq",
-                [seen],
+                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq"),
+                &[Value::Int(seen)],
             )?
         };
         let events = match decide(fresh) {
             Ok(e) => e,
             Err(e) => return Ok(Err(e)),
         };
-        let last: Option<(i64, String)> = tx
-            .query_row(
+        let last = self
+            .db
+            .query_opt(
                 "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                &[],
             )
-            .optional()
-            .map_err(err("reading the chain head"))?;
+            .map_err(self.err("reading the chain head"))?;
         let (mut seq, mut prev_hash) = match last {
-            Some((s, h)) => (s, h),
+            Some(r) => (
+                r.int(0).map_err(self.err("reading the chain head"))?,
+                r.text(1).map_err(self.err("reading the chain head"))?,
+            ),
             None => (0, GENESIS.to_string()),
         };
         let mut out = Vec::with_capacity(events.len());
         for mut event in events {
             seq += 1;
+            // A shared record's events carry the writer's term (fencing).
+            if let (Some(t), Some(map)) = (term, event.payload.as_object_mut())
+                && map.contains_key("term")
+            {
+                map.insert("term".into(), serde_json::Value::from(t));
+            }
             if let Some(seal) = &self.sealer {
                 let bare = event_hash(seq, &event, &prev_hash);
                 let sealed = seal(&bare).map_err(|reason| StoreError::Tree {
@@ -724,23 +1056,24 @@ impl Store {
             }
             let hash = event_hash(seq, &event, &prev_hash);
             let payload = event.payload.to_string();
-            tx.execute(
-                "INSERT INTO events (seq, at, actor, role, kind, subject, section, payload, prev_hash, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    seq,
-                    event.at,
-                    event.actor,
-                    event.role,
-                    event.kind,
-                    event.subject,
-                    event.section,
-                    payload,
-                    prev_hash,
-                    hash
-                ],
-            )
-            .map_err(err("appending an event"))?;
+            self.db
+                .execute(
+                    "INSERT INTO events (seq, at, actor, role, kind, subject, section, payload, prev_hash, hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    &[
+                        Value::Int(seq),
+                        (&event.at).into(),
+                        (&event.actor).into(),
+                        (&event.role).into(),
+                        (&event.kind).into(),
+                        (&event.subject).into(),
+                        (&event.section).into(),
+                        payload.clone().into(),
+                        (&prev_hash).into(),
+                        (&hash).into(),
+                    ],
+                )
+                .map_err(self.err("appending an event"))?;
             let leaf = leaf_data(
                 seq,
                 &event.at,
@@ -752,7 +1085,7 @@ impl Store {
                 &payload,
                 &prev_hash,
             );
-            append_leaf(&tx, &self.file, seq, &leaf)?;
+            append_leaf(&self.db, &self.file, seq, &leaf)?;
             out.push(Event {
                 seq,
                 event,
@@ -761,21 +1094,20 @@ impl Store {
             });
             prev_hash = hash;
         }
-        tx.commit().map_err(err("committing an event"))?;
         Ok(Ok(out))
     }
 
     /// Builds the Merkle tree of a journal written before it had one
     /// (schema version 1), in one transaction.
     fn fill_tree(&self) -> Result<(), StoreError> {
-        let events: i64 = self
-            .conn
-            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
-            .map_err(self.err("counting the journal"))?;
-        let stored: i64 = self
-            .conn
-            .query_row("SELECT COUNT(*) FROM tree", [], |r| r.get(0))
-            .map_err(self.err("counting the tree"))?;
+        let count = |sql: &str| {
+            self.db
+                .query_opt(sql, &[])
+                .and_then(|r| r.map(|r| r.int(0)).unwrap_or(Ok(0)))
+                .map_err(self.err("counting the journal"))
+        };
+        let events = count("SELECT COUNT(*) FROM events")?;
+        let stored = count("SELECT COUNT(*) FROM tree")?;
         if stored as u64 == tlog_tiles::stored_hash_count(events as u64) {
             return Ok(());
         }
@@ -787,29 +1119,42 @@ impl Store {
                 ),
             });
         }
-        let tx = self
-            .conn
-            .unchecked_transaction()
+        let leaves = self.leaves()?;
+        let begin = match self.engine() {
+            Engine::Sqlite => "BEGIN IMMEDIATE",
+            Engine::Postgres => "BEGIN",
+        };
+        self.db
+            .batch(begin)
             .map_err(self.err("building the Merkle tree"))?;
-        for (seq, leaf) in self.leaves()? {
-            append_leaf(&tx, &self.file, seq, &leaf)?;
-        }
-        tx.commit().map_err(self.err("building the Merkle tree"))
+        let built = leaves
+            .iter()
+            .try_for_each(|(seq, leaf)| append_leaf(&self.db, &self.file, *seq, leaf));
+        let end = if built.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = self
+            .db
+            .batch(end)
+            .map_err(self.err("building the Merkle tree"));
+        built.and(ended)
     }
 
     /// Every event's leaf data, in sequence order, from the stored bytes.
     pub fn leaves(&self) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash FROM events ORDER BY seq")
+        let rows = self
+            .db
+            .query(
+                "SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash FROM events ORDER BY seq",
+                &[],
+            )
             .map_err(self.err("reading the journal"))?;
-        let rows = stmt
-            .query_map([], |r| {
-                let s = |i| r.get::<_, String>(i);
+        rows.iter()
+            .map(|r| {
+                let s = |i| r.text(i);
+                let seq = r.int(0)?;
                 Ok((
-                    r.get::<_, i64>(0)?,
+                    seq,
                     leaf_data(
-                        r.get(0)?,
+                        seq,
                         &s(1)?,
                         &s(2)?,
                         &s(3)?,
@@ -821,16 +1166,16 @@ impl Store {
                     ),
                 ))
             })
-            .map_err(self.err("reading the journal"))?;
-        rows.collect::<Result<_, _>>()
+            .collect::<Result<_, SqlError>>()
             .map_err(self.err("reading the journal"))
     }
 
     /// Entries in the log (events in the journal).
     pub fn size(&self) -> Result<u64, StoreError> {
-        let n: i64 = self
-            .conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))
+        let n = self
+            .db
+            .query_opt("SELECT COALESCE(MAX(seq), 0) FROM events", &[])
+            .and_then(|r| r.map(|r| r.int(0)).unwrap_or(Ok(0)))
             .map_err(self.err("reading the journal size"))?;
         Ok(n as u64)
     }
@@ -844,7 +1189,7 @@ impl Store {
 
     /// The RFC 9162 root of the first `size` entries, from the stored tree.
     pub fn root(&self, size: u64) -> Result<[u8; 32], StoreError> {
-        tlog_tiles::tree_hash(size, &SqlHashes(&self.conn))
+        tlog_tiles::tree_hash(size, &SqlHashes(&self.db))
             .map(|h| h.0)
             .map_err(|e| self.tree_error(e))
     }
@@ -857,9 +1202,9 @@ impl Store {
         size: u64,
     ) -> Result<([u8; 32], Vec<[u8; 32]>), StoreError> {
         let n = (seq - 1) as u64;
-        let proof = tlog_tiles::prove_record(size, n, &SqlHashes(&self.conn))
+        let proof = tlog_tiles::prove_record(size, n, &SqlHashes(&self.db))
             .map_err(|e| self.tree_error(e))?;
-        let leaf = SqlHashes(&self.conn)
+        let leaf = SqlHashes(&self.db)
             .read_hashes(&[tlog_tiles::stored_hash_index(0, n)])
             .map_err(|e| self.tree_error(e))?;
         Ok((leaf[0].0, proof.iter().map(|h| h.0).collect()))
@@ -867,114 +1212,103 @@ impl Store {
 
     /// Every stored hash, as the tree table holds it.
     pub fn stored_hashes(&self) -> Result<Vec<[u8; 32]>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT hash FROM tree ORDER BY idx")
+        let rows = self
+            .db
+            .query("SELECT hash FROM tree ORDER BY idx", &[])
             .map_err(self.err("reading the tree"))?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, Vec<u8>>(0))
-            .map_err(self.err("reading the tree"))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let bytes = row.map_err(self.err("reading the tree"))?;
-            out.push(bytes.try_into().unwrap_or([0; 32]));
-        }
-        Ok(out)
+        rows.iter()
+            .map(|r| Ok(r.blob(0)?.try_into().unwrap_or([0; 32])))
+            .collect::<Result<_, SqlError>>()
+            .map_err(self.err("reading the tree"))
     }
 
     /// Keeps a signed checkpoint.
     pub fn add_checkpoint(&self, size: u64, at: &str, note: &str) -> Result<(), StoreError> {
-        self.conn
+        self.db
             .execute(
-                "INSERT OR IGNORE INTO checkpoints (size, at, note) VALUES (?1, ?2, ?3)",
-                params![size as i64, at, note],
+                "INSERT INTO checkpoints (size, at, note) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                &[Value::Int(size as i64), at.into(), note.into()],
             )
             .map_err(self.err("keeping a checkpoint"))?;
         Ok(())
     }
 
-    /// Every kept checkpoint, by size.
-    pub fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT size, at, note FROM checkpoints ORDER BY size")
+    fn checkpoint_rows(&self, sql: &str) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let rows = self
+            .db
+            .query(sql, &[])
             .map_err(self.err("reading checkpoints"))?;
-        let rows = stmt
-            .query_map([], |r| {
+        rows.iter()
+            .map(|r| {
                 Ok(StoredCheckpoint {
-                    size: r.get::<_, i64>(0)? as u64,
-                    at: r.get(1)?,
-                    note: r.get(2)?,
+                    size: r.int(0)? as u64,
+                    at: r.text(1)?,
+                    note: r.text(2)?,
                 })
             })
-            .map_err(self.err("reading checkpoints"))?;
-        rows.collect::<Result<_, _>>()
+            .collect::<Result<_, SqlError>>()
             .map_err(self.err("reading checkpoints"))
+    }
+
+    /// Every kept checkpoint, by size.
+    pub fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        self.checkpoint_rows("SELECT size, at, note FROM checkpoints ORDER BY size")
     }
 
     /// The latest kept checkpoint.
     pub fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT size, at, note FROM checkpoints ORDER BY size DESC LIMIT 1",
-                [],
-                |r| {
-                    Ok(StoredCheckpoint {
-                        size: r.get::<_, i64>(0)? as u64,
-                        at: r.get(1)?,
-                        note: r.get(2)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(self.err("reading the latest checkpoint"))
+        Ok(self
+            .checkpoint_rows("SELECT size, at, note FROM checkpoints ORDER BY size DESC LIMIT 1")?
+            .pop())
     }
 
     /// Keeps a snapshot of the state derived from the first `seq` events
     /// (with the tree root at `seq`), and drops all but the newest two.
     pub fn save_snapshot(&self, seq: i64, state: &str, note: &str) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .unchecked_transaction()
-            .map_err(self.err("keeping a snapshot"))?;
         let root = self.root(seq as u64)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO snapshots (seq, root, state, note) VALUES (?1, ?2, ?3, ?4)",
-            params![seq, root.to_vec(), state, note],
-        )
-        .map_err(self.err("keeping a snapshot"))?;
-        tx.execute(
-            "DELETE FROM snapshots WHERE seq < (SELECT MIN(seq) FROM (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 2))",
-            [],
-        )
-        .map_err(self.err("pruning snapshots"))?;
-        tx.commit().map_err(self.err("keeping a snapshot"))
+        self.db
+            .transaction(|db| {
+                db.execute(
+                    "INSERT INTO snapshots (seq, root, state, note) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (seq) DO UPDATE SET root = excluded.root, state = excluded.state, note = excluded.note",
+                    &[Value::Int(seq), Value::Blob(root.to_vec()), state.into(), note.into()],
+                )?;
+                db.execute(
+                    "DELETE FROM snapshots WHERE seq < (SELECT MIN(seq) FROM (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 2) AS newest)",
+                    &[],
+                )?;
+                Ok(())
+            })
+            .map_err(self.err("keeping a snapshot"))
     }
 
     /// The snapshots whose tree root still matches the tree, newest first:
     /// sequence number, root, state and the guard's signed note over them.
     pub fn snapshots(&self) -> Result<Vec<StoredSnapshot>, StoreError> {
         let size = self.size()?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, root, state, note FROM snapshots ORDER BY seq DESC")
-            .map_err(self.err("reading snapshots"))?;
-        let rows: Vec<(i64, Vec<u8>, String, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .map_err(self.err("reading snapshots"))?
-            .collect::<Result<_, _>>()
+        let rows = self
+            .db
+            .query(
+                "SELECT seq, root, state, note FROM snapshots ORDER BY seq DESC",
+                &[],
+            )
             .map_err(self.err("reading snapshots"))?;
         let mut out = Vec::new();
-        for (seq, root, state, note) in rows {
+        for r in rows {
+            let read = |r: &[Value]| -> Result<_, SqlError> {
+                Ok((r.int(0)?, r.blob(1)?, r.text(2)?, r.text(3)?))
+            };
+            let (seq, root, state, note) = read(&r).map_err(self.err("reading snapshots"))?;
             if seq >= 0
                 && seq as u64 <= size
+                && root.len() == 32
                 && self.root(seq as u64)?.as_slice() == root.as_slice()
             {
-                let mut r = [0u8; 32];
-                r.copy_from_slice(&root);
+                let mut rt = [0u8; 32];
+                rt.copy_from_slice(&root);
                 out.push(StoredSnapshot {
                     seq,
-                    root: r,
+                    root: rt,
                     state,
                     note,
                 });
@@ -988,41 +1322,99 @@ impl Store {
     /// The events after `seq`, in sequence order.
     pub fn events_after(&self, seq: i64) -> Result<Vec<Event>, StoreError> {
         self.query_events(
-            "SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash, hash FROM events WHERE seq > ?1 ORDER BY seq",
-            [seq],
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq"),
+            &[Value::Int(seq)],
         )
     }
 
-    /// A consistent copy of the whole store, taken while others may write
-    /// (SQLite `VACUUM INTO`): `rootguard backup`.
+    /// A consistent copy of the whole store, taken while others may write:
+    /// `rootguard backup`. A SQLite file is copied with `VACUUM INTO`; a
+    /// PostgreSQL record is copied, in one repeatable-read transaction,
+    /// into a new SQLite file (the same events, tree, checkpoints and
+    /// snapshots, which every rootguard command reads).
     pub fn backup(&self, to: &Path) -> Result<(), StoreError> {
-        self.conn
-            .execute("VACUUM INTO ?1", [to.to_string_lossy()])
-            .map_err(self.err("copying the store"))?;
-        Ok(())
+        match &self.db {
+            Db::Sqlite(c) => {
+                c.execute("VACUUM INTO ?1", [to.to_string_lossy()])
+                    .map_err(|e| self.err("copying the store")(e.into()))?;
+                Ok(())
+            }
+            Db::Postgres(_) => self.copy_into_sqlite(to),
+        }
     }
 
-    /// The connection, for unit tests of other layers.
+    fn copy_into_sqlite(&self, to: &Path) -> Result<(), StoreError> {
+        if to.exists() {
+            return Err(StoreError::Export(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} exists: a backup never overwrites a file", to.display()),
+            )));
+        }
+        let target = Store::open(to)?;
+        let copy = |sql: &str, insert: &str| -> Result<(), StoreError> {
+            let rows = self
+                .db
+                .query(sql, &[])
+                .map_err(self.err("copying the store"))?;
+            target
+                .db
+                .transaction(|db| {
+                    for r in &rows {
+                        db.execute(insert, r)?;
+                    }
+                    Ok(())
+                })
+                .map_err(target.err("writing the copy"))
+        };
+        self.db
+            .batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .map_err(self.err("copying the store"))?;
+        let copied = (|| {
+            copy(
+                &format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq"),
+                "INSERT INTO events (seq, at, actor, role, kind, subject, section, payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            copy(
+                "SELECT idx, hash FROM tree ORDER BY idx",
+                "INSERT INTO tree (idx, hash) VALUES (?1, ?2)",
+            )?;
+            copy(
+                "SELECT size, at, note FROM checkpoints ORDER BY size",
+                "INSERT INTO checkpoints (size, at, note) VALUES (?1, ?2, ?3)",
+            )?;
+            copy(
+                "SELECT seq, root, state, note FROM snapshots ORDER BY seq",
+                "INSERT INTO snapshots (seq, root, state, note) VALUES (?1, ?2, ?3, ?4)",
+            )
+        })();
+        let _ = self.db.batch("COMMIT");
+        copied
+    }
+
+    /// Runs raw SQL, for unit tests of other layers (tampering).
     #[cfg(test)]
-    pub(crate) fn conn_for_tests(&self) -> &Connection {
-        &self.conn
+    pub(crate) fn execute_for_tests(&self, sql: &str) -> Result<(), SqlError> {
+        self.db.batch(sql)
     }
 
     /// Every event in sequence order.
     pub fn events(&self) -> Result<Vec<Event>, StoreError> {
-        self.query_events("SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash, hash FROM events ORDER BY seq", [])
+        self.query_events(
+            &format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq"),
+            &[],
+        )
     }
 
     /// The events concerning `subject`, in sequence order.
     pub fn events_for(&self, subject: &str) -> Result<Vec<Event>, StoreError> {
         self.query_events(
-            "SELECT seq, at, actor, role, kind, subject, section, payload, prev_hash, hash FROM events WHERE subject = ?1 ORDER BY seq",
-            [subject],
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE subject = ?1 ORDER BY seq"),
+            &[subject.into()],
         )
     }
 
-    fn query_events<P: rusqlite::Params>(&self, sql: &str, p: P) -> Result<Vec<Event>, StoreError> {
-        read_events(&self.conn, &self.file, sql, p)
+    fn query_events(&self, sql: &str, params: &[Value]) -> Result<Vec<Event>, StoreError> {
+        read_events(&self.db, &self.file, sql, params)
     }
 
     /// Writes the journal as JSON lines, one event a line.
@@ -1035,6 +1427,13 @@ impl Store {
         out.flush()?;
         Ok(events.len() as i64)
     }
+}
+
+/// This machine's name, for the leader row.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
 }
 
 #[cfg(test)]
@@ -1081,11 +1480,10 @@ mod tests {
         let mut s = Store::open(&dir.path().join("s.sqlite")).unwrap();
         s.append(ev("a")).unwrap();
         let e = s
-            .conn
-            .execute("UPDATE events SET actor = 'x'", [])
+            .execute_for_tests("UPDATE events SET actor = 'x'")
             .unwrap_err();
         assert!(e.to_string().contains("append-only"), "{e}");
-        let e = s.conn.execute("DELETE FROM events", []).unwrap_err();
+        let e = s.execute_for_tests("DELETE FROM events").unwrap_err();
         assert!(e.to_string().contains("append-only"), "{e}");
     }
 
@@ -1096,11 +1494,10 @@ mod tests {
         for k in ["a", "b", "c", "d"] {
             s.append(ev(k)).unwrap();
         }
-        s.conn
-            .execute_batch(&format!(
-                "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete; {sql}"
-            ))
-            .unwrap();
+        s.execute_for_tests(&format!(
+            "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete; {sql}"
+        ))
+        .unwrap();
         s.verify().unwrap()
     }
 
@@ -1132,8 +1529,7 @@ mod tests {
         }
         let head = s.verify().unwrap().head;
         assert!(s.verify_with_head(Some(&head)).unwrap().first_bad.is_none());
-        s.conn
-            .execute_batch("DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 3;")
+        s.execute_for_tests("DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 3;")
             .unwrap();
         let r = s.verify_with_head(Some(&head)).unwrap();
         assert!(r.first_bad.unwrap().reason.contains("removed from the end"));

@@ -1,0 +1,139 @@
+//! The lease that elects one leader among several `rootguard serve`
+//! instances on one PostgreSQL record (`docs/RULES.md#replication`). It
+//! has a connection of its own, so that renewing it never waits behind a
+//! sweep's transaction.
+//!
+//! ```text
+//!            tick: lease ran out, take it (term + 1)
+//!   Follower ─────────────────────────────────────────▶ Leader(term)
+//!      ▲                                                   │ tick: renew
+//!      │      tick: renewal refused (another term), or     │ (holder and
+//!      └────────── release on shutdown ◀───────────────────┘  term mine)
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use super::db::{Db, PgConn};
+use super::pg::{self, Leadership};
+use super::{Location, StoreError, Writer};
+
+/// What a tick of the lease found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// This instance was elected in a new term.
+    Elected(Writer),
+    /// This instance leads and renewed its lease.
+    Leading(Writer),
+    /// This instance led, and another was elected: it must stop writing.
+    Deposed {
+        /// The term it led in.
+        term: u64,
+    },
+    /// Another instance leads (or the lease has not run out yet).
+    Following(Leadership),
+}
+
+/// This instance's lease on a shared record.
+pub struct Lease {
+    db: Db,
+    file: PathBuf,
+    holder: String,
+    url: String,
+    secs: u64,
+    term: Option<u64>,
+}
+
+impl std::fmt::Debug for Lease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lease")
+            .field("holder", &self.holder)
+            .field("term", &self.term)
+            .finish()
+    }
+}
+
+impl Lease {
+    /// Connects for the record at `store` (`None` for a SQLite file, which
+    /// one process leads); `holder` names this instance, `url` is its API
+    /// (where followers send writers) and the lease runs `secs` seconds
+    /// after each renewal.
+    pub fn connect(
+        store: &Path,
+        holder: &str,
+        url: &str,
+        secs: u64,
+    ) -> Result<Option<Lease>, StoreError> {
+        let Location::Postgres(u) = Location::of(store) else {
+            return Ok(None);
+        };
+        let file = PathBuf::from(super::redact(&u));
+        let db = Db::Postgres(PgConn::connect(&u).map_err(|source| StoreError::Db {
+            file: file.clone(),
+            context: "connecting for the lease",
+            source,
+        })?);
+        Ok(Some(Lease {
+            db,
+            file,
+            holder: holder.to_string(),
+            url: url.to_string(),
+            secs: secs.max(1),
+            term: None,
+        }))
+    }
+
+    fn err(&self, context: &'static str) -> impl Fn(super::SqlError) -> StoreError + '_ {
+        move |source| StoreError::Db {
+            file: self.file.clone(),
+            context,
+            source,
+        }
+    }
+
+    /// The writer this instance is while it leads.
+    pub fn writer(&self) -> Option<Writer> {
+        self.term.map(|term| Writer {
+            holder: self.holder.clone(),
+            term,
+        })
+    }
+
+    /// Renews the lease when leading, takes it when it ran out.
+    pub fn tick(&mut self) -> Result<Standing, StoreError> {
+        if let Some(term) = self.term {
+            let renewed = pg::renew(&self.db, &self.holder, term, self.secs)
+                .map_err(self.err("renewing the lease"))?;
+            if renewed {
+                return Ok(Standing::Leading(Writer {
+                    holder: self.holder.clone(),
+                    term,
+                }));
+            }
+            self.term = None;
+            return Ok(Standing::Deposed { term });
+        }
+        match pg::acquire(&self.db, &self.holder, &self.url, self.secs)
+            .map_err(self.err("taking the lease"))?
+        {
+            Some(term) => {
+                self.term = Some(term);
+                Ok(Standing::Elected(Writer {
+                    holder: self.holder.clone(),
+                    term,
+                }))
+            }
+            None => Ok(Standing::Following(
+                pg::leadership(&self.db).map_err(self.err("reading the leader row"))?,
+            )),
+        }
+    }
+
+    /// Gives the lease up (on shutdown), so that another instance takes
+    /// over at once.
+    pub fn release(&mut self) -> Result<(), StoreError> {
+        if let Some(term) = self.term.take() {
+            pg::release(&self.db, &self.holder, term).map_err(self.err("releasing the lease"))?;
+        }
+        Ok(())
+    }
+}
