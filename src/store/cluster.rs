@@ -69,6 +69,14 @@ impl Cluster {
     /// Creates and starts a cluster in `dir` (which must exist and be
     /// empty of a previous cluster).
     pub fn start(dir: &Path) -> Result<Cluster, String> {
+        Cluster::start_with(dir, false)
+    }
+
+    /// Like [`Cluster::start`]; with `die_with_thread`, the server is
+    /// killed when the calling thread ends (a cluster kept for a whole
+    /// test process, which never drops it, is started from a thread that
+    /// lives as long as the process).
+    fn start_with(dir: &Path, die_with_thread: bool) -> Result<Cluster, String> {
         let bin =
             binaries().ok_or("PostgreSQL is not installed (Debian: apt-get install postgresql)")?;
         chown(dir)?;
@@ -96,7 +104,19 @@ impl Cluster {
             .map_err(|e| format!("a free loopback port: {e}"))?
             .port();
         let log = std::fs::File::create(dir.join("postgres.log")).map_err(|e| e.to_string())?;
-        let child = command(bin.join("postgres"))
+        let mut server = command(bin.join("postgres"));
+        if die_with_thread {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: prctl is async-signal-safe; it runs after the uid
+            // change, which would clear it.
+            unsafe {
+                server.pre_exec(|| {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    Ok(())
+                });
+            }
+        }
+        let child = server
             .arg("-D")
             .arg(&data)
             .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
@@ -159,4 +179,50 @@ impl Drop for Cluster {
         }
         let _ = self.child.wait();
     }
+}
+
+/// A fresh database on the test process's one throwaway cluster (started
+/// on first use), or `None` when PostgreSQL is not installed: the tests
+/// that use it then run on SQLite only, and say so.
+#[cfg(test)]
+pub(crate) fn test_database() -> Option<String> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::{Mutex, OnceLock};
+    static CLUSTER: OnceLock<Option<(u16, Mutex<()>)>> = OnceLock::new();
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let cluster = CLUSTER.get_or_init(|| {
+        binaries()?;
+        let dir = std::env::temp_dir().join(format!("rootguard-unit-pg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).ok()?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let started = Cluster::start_with(&dir, true);
+            let port = started.as_ref().map(|c| c.port).map_err(|e| e.clone());
+            let _ = tx.send(port);
+            // Keeps the server (and its parent thread) for the process.
+            let _keep = started;
+            loop {
+                std::thread::park();
+            }
+        });
+        match rx.recv().ok()? {
+            Ok(port) => Some((port, Mutex::new(()))),
+            Err(e) => panic!("the throwaway PostgreSQL cluster: {e}"),
+        }
+    });
+    let Some((port, lock)) = cluster else {
+        eprintln!("skipped on PostgreSQL: it is not installed (apt-get install postgresql)");
+        return None;
+    };
+    let name = format!("unit{}", NEXT.fetch_add(1, Ordering::SeqCst));
+    let _one_at_a_time = lock.lock().unwrap_or_else(|e| e.into_inner());
+    let admin = super::db::Db::Postgres(
+        super::db::PgConn::connect(&format!("postgres://rootguard@127.0.0.1:{port}/postgres"))
+            .expect("connecting to the test cluster"),
+    );
+    admin
+        .batch(&format!("CREATE DATABASE {name}"))
+        .expect("creating a test database");
+    Some(format!("postgres://rootguard@127.0.0.1:{port}/{name}"))
 }

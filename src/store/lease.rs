@@ -72,6 +72,11 @@ impl Lease {
             context: "connecting for the lease",
             source,
         })?);
+        pg::prepare(&db).map_err(|source| StoreError::Db {
+            file: file.clone(),
+            context: "creating the schema",
+            source,
+        })?;
         Ok(Some(Lease {
             db,
             file,

@@ -1448,90 +1448,244 @@ mod tests {
             kind: kind.into(),
             subject: "tld:xa".into(),
             section: "BP §4.1".into(),
-            payload: serde_json::json!({"n": kind.len()}),
+            payload: serde_json::json!({"term": SQLITE_TERM, "n": kind.len()}),
+        }
+    }
+
+    /// A fresh store on each engine: a SQLite file in `dir`, and a
+    /// database on the throwaway PostgreSQL cluster when installed.
+    fn engines(dir: &Path) -> Vec<PathBuf> {
+        let mut v = vec![dir.join("s.sqlite")];
+        v.extend(cluster::test_database().map(PathBuf::from));
+        v
+    }
+
+    /// SQL that lets the test edit the journal behind rootguard's back.
+    fn untriggered(s: &Store) -> &'static str {
+        match s.engine() {
+            Engine::Sqlite => "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;",
+            Engine::Postgres => "ALTER TABLE events DISABLE TRIGGER USER;",
         }
     }
 
     #[test]
     fn appends_chain_and_verifies() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite");
-        let mut s = Store::open(&path).unwrap();
-        let a = s.append(ev("a")).unwrap();
-        let b = s.append(ev("bb")).unwrap();
-        assert_eq!((a.seq, b.seq), (1, 2));
-        assert_eq!(a.prev_hash, GENESIS);
-        assert_eq!(b.prev_hash, a.hash);
-        drop(s);
-        let s = Store::open(&path).unwrap();
-        assert_eq!(s.events().unwrap().len(), 2);
-        assert_eq!(s.events_for("tld:xa").unwrap().len(), 2);
-        let r = s.verify().unwrap();
-        assert_eq!(r.events, 2);
-        assert!(r.first_bad.is_none());
-        let mut out = Vec::new();
-        assert_eq!(s.export(&mut out).unwrap(), 2);
-        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2);
+        for path in engines(dir.path()) {
+            let mut s = Store::open(&path).unwrap();
+            let a = s.append(ev("a")).unwrap();
+            let b = s.append(ev("bb")).unwrap();
+            assert_eq!((a.seq, b.seq), (1, 2));
+            assert_eq!(a.prev_hash, GENESIS);
+            assert_eq!(b.prev_hash, a.hash);
+            drop(s);
+            let s = Store::open(&path).unwrap();
+            assert_eq!(s.events().unwrap().len(), 2);
+            assert_eq!(s.events_for("tld:xa").unwrap().len(), 2);
+            let r = s.verify().unwrap();
+            assert_eq!(r.events, 2);
+            assert!(r.first_bad.is_none());
+            let mut out = Vec::new();
+            assert_eq!(s.export(&mut out).unwrap(), 2);
+            assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2);
+            // The tree, checkpoints and snapshots.
+            assert_eq!(s.size().unwrap(), 2);
+            let root = s.root(2).unwrap();
+            let (leaf, proof) = s.inclusion_proof(1, 2).unwrap();
+            assert_eq!(proof.len(), 1);
+            assert_ne!(leaf, root);
+            s.add_checkpoint(2, "2026-11-23T10:00:00Z", "note").unwrap();
+            s.add_checkpoint(2, "2026-11-23T10:00:01Z", "again").unwrap();
+            assert_eq!(s.checkpoints().unwrap().len(), 1);
+            assert_eq!(s.latest_checkpoint().unwrap().unwrap().note, "note");
+            for seq in [1, 2, 2] {
+                s.save_snapshot(seq, "{}", "n").unwrap();
+            }
+            let snaps = s.snapshots().unwrap();
+            assert_eq!(snaps.iter().map(|x| x.seq).collect::<Vec<_>>(), vec![2, 1]);
+            assert_eq!(snaps[0].root, root);
+            // A backup is a SQLite file with the same journal.
+            let copy = dir.path().join(format!("copy-{:?}.sqlite", s.engine()));
+            s.backup(&copy).unwrap();
+            let c = Store::open(&copy).unwrap();
+            assert_eq!(c.events().unwrap(), s.events().unwrap());
+            assert_eq!(c.root(2).unwrap(), root);
+            assert_eq!(c.checkpoints().unwrap(), s.checkpoints().unwrap());
+        }
     }
 
     #[test]
     fn updates_and_deletes_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("s.sqlite")).unwrap();
-        s.append(ev("a")).unwrap();
-        let e = s
-            .execute_for_tests("UPDATE events SET actor = 'x'")
-            .unwrap_err();
-        assert!(e.to_string().contains("append-only"), "{e}");
-        let e = s.execute_for_tests("DELETE FROM events").unwrap_err();
-        assert!(e.to_string().contains("append-only"), "{e}");
+        for path in engines(dir.path()) {
+            let mut s = Store::open(&path).unwrap();
+            s.append(ev("a")).unwrap();
+            s.add_checkpoint(1, "2026-11-23T10:00:00Z", "note").unwrap();
+            for sql in [
+                "UPDATE events SET actor = 'x'",
+                "DELETE FROM events",
+                "UPDATE tree SET hash = hash",
+                "DELETE FROM checkpoints",
+            ] {
+                let e = s.execute_for_tests(sql).unwrap_err();
+                assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+            }
+            if s.engine() == Engine::Postgres {
+                let e = s.execute_for_tests("TRUNCATE events CASCADE").unwrap_err();
+                assert!(e.to_string().contains("append-only"), "{e}");
+            }
+            assert!(s.verify().unwrap().first_bad.is_none());
+        }
     }
 
-    fn tampered(sql: &str) -> AuditReport {
+    #[test]
+    fn the_database_itself_refuses_an_event_that_is_not_the_next_link() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite");
-        let mut s = Store::open(&path).unwrap();
-        for k in ["a", "b", "c", "d"] {
-            s.append(ev(k)).unwrap();
-        }
-        s.execute_for_tests(&format!(
-            "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete; {sql}"
-        ))
-        .unwrap();
-        s.verify().unwrap()
+        let Some(url) = engines(dir.path()).into_iter().nth(1) else {
+            return;
+        };
+        let mut s = Store::open(&url).unwrap();
+        let a = s.append(ev("a")).unwrap();
+        let insert = |seq: i64, e: &NewEvent, prev: &str, hash: &str| {
+            s.execute_for_tests(&format!(
+                "INSERT INTO events VALUES ({seq}, '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{prev}', '{hash}')",
+                e.at, e.actor, e.role, e.kind, e.subject, e.section, e.payload
+            ))
+            .map_err(|e| e.to_string())
+        };
+        let b = ev("b");
+        let good = event_hash(2, &b, &a.hash);
+        assert!(insert(5, &b, &a.hash, &good).unwrap_err().contains("not the next one"));
+        assert!(insert(2, &b, GENESIS, &good).unwrap_err().contains("does not link"));
+        let edited = NewEvent {
+            actor: "mallory".into(),
+            ..b.clone()
+        };
+        assert!(insert(2, &edited, &a.hash, &good).unwrap_err().contains("does not hash"));
+        // A well-formed link of another term is refused too.
+        let stale = NewEvent {
+            payload: serde_json::json!({"term": 7}),
+            ..b.clone()
+        };
+        let hash = event_hash(2, &stale, &a.hash);
+        let e = insert(2, &stale, &a.hash, &hash).unwrap_err();
+        assert!(e.contains("stale writer"), "{e}");
+        // The same event in the leader's term is the next link.
+        insert(2, &b, &a.hash, &good).unwrap();
+        assert!(s.verify().unwrap().first_bad.is_none());
+    }
+
+    #[test]
+    fn a_stale_leader_is_refused_and_a_follower_only_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(url) = engines(dir.path()).into_iter().nth(1) else {
+            return;
+        };
+        let url = PathBuf::from(url);
+        let mut one = lease::Lease::connect(&url, "one", "http://127.0.0.1:1", 60)
+            .unwrap()
+            .unwrap();
+        let lease::Standing::Elected(w1) = one.tick().unwrap() else {
+            panic!("the first instance is elected");
+        };
+        let mut a = Store::open(&url).unwrap();
+        a.set_writer(Some(w1.clone()));
+        let e = a.append(ev("a")).unwrap();
+        assert_eq!(e.event.payload["term"], w1.term);
+        // Another instance neither leads nor writes while the lease runs.
+        let mut two = lease::Lease::connect(&url, "two", "http://127.0.0.1:2", 60)
+            .unwrap()
+            .unwrap();
+        assert!(matches!(two.tick().unwrap(), lease::Standing::Following(l) if l.holder == "one" && l.live));
+        let mut b = Store::open(&url).unwrap();
+        b.set_writer(None);
+        let err = b.append(ev("b")).unwrap_err();
+        assert!(matches!(&err, StoreError::NotLeader { leader, .. } if leader == "http://127.0.0.1:1"), "{err}");
+        assert_eq!(b.events().unwrap().len(), 1, "a follower reads");
+        // The lease is given up: the other is elected in a new term, and
+        // the old leader's next write is refused.
+        assert!(matches!(one.tick().unwrap(), lease::Standing::Leading(_)));
+        one.release().unwrap();
+        let lease::Standing::Elected(w2) = two.tick().unwrap() else {
+            panic!("the second instance is elected");
+        };
+        assert_eq!(w2.term, w1.term + 1);
+        let err = a.append(ev("stale")).unwrap_err();
+        assert!(matches!(err, StoreError::StaleTerm { mine, current, .. } if mine == w1.term && current == w2.term), "{err}");
+        b.set_writer(Some(w2.clone()));
+        assert_eq!(b.append(ev("b")).unwrap().event.payload["term"], w2.term);
+        let mut deposed = lease::Lease::connect(&url, "one", "", 60).unwrap().unwrap();
+        assert!(matches!(deposed.tick().unwrap(), lease::Standing::Following(_)));
+        assert!(a.verify().unwrap().first_bad.is_none());
+        assert_eq!(a.events().unwrap().len(), 2);
+    }
+
+    fn tampered(sql: &str) -> Vec<AuditReport> {
+        let dir = tempfile::tempdir().unwrap();
+        engines(dir.path())
+            .into_iter()
+            .map(|path| {
+                let mut s = Store::open(&path).unwrap();
+                for k in ["a", "b", "c", "d"] {
+                    s.append(ev(k)).unwrap();
+                }
+                s.execute_for_tests(&format!("{} {sql}", untriggered(&s)))
+                    .unwrap();
+                s.verify().unwrap()
+            })
+            .collect()
     }
 
     #[test]
     fn edits_deletions_and_reorderings_are_detected() {
-        let r = tampered("UPDATE events SET actor = 'mallory' WHERE seq = 3;");
-        assert_eq!(r.first_bad.as_ref().unwrap().seq, 3);
-        assert!(r.first_bad.unwrap().reason.contains("edited"));
-        let r = tampered("DELETE FROM events WHERE seq = 2;");
-        assert_eq!(r.first_bad.as_ref().unwrap().seq, 3);
-        assert!(r.first_bad.unwrap().reason.contains("event 2 is missing"));
-        let r = tampered(
+        for r in tampered("UPDATE events SET actor = 'mallory' WHERE seq = 3;") {
+            assert_eq!(r.first_bad.as_ref().unwrap().seq, 3);
+            assert!(r.first_bad.unwrap().reason.contains("edited"));
+        }
+        for r in tampered("DELETE FROM events WHERE seq = 2;") {
+            assert_eq!(r.first_bad.as_ref().unwrap().seq, 3);
+            assert!(r.first_bad.unwrap().reason.contains("event 2 is missing"));
+        }
+        for r in tampered(
             "UPDATE events SET seq = 10 WHERE seq = 2; UPDATE events SET seq = 2 WHERE seq = 3; UPDATE events SET seq = 3 WHERE seq = 10;",
-        );
-        let bad = r.first_bad.unwrap();
-        assert_eq!(bad.seq, 2);
+        ) {
+            assert_eq!(r.first_bad.unwrap().seq, 2);
+        }
         // Deleting the last event leaves a valid, shorter chain...
-        let r = tampered("DELETE FROM events WHERE seq = 4;");
-        assert!(r.first_bad.is_none());
-        assert_eq!(r.events, 3);
+        for r in tampered("DELETE FROM events WHERE seq = 4;") {
+            assert!(r.first_bad.is_none());
+            assert_eq!(r.events, 3);
+        }
     }
 
     #[test]
     fn a_kept_head_reveals_removal_at_the_end() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("s.sqlite")).unwrap();
-        for k in ["a", "b", "c"] {
-            s.append(ev(k)).unwrap();
-        }
-        let head = s.verify().unwrap().head;
-        assert!(s.verify_with_head(Some(&head)).unwrap().first_bad.is_none());
-        s.execute_for_tests("DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 3;")
+        for path in engines(dir.path()) {
+            let mut s = Store::open(&path).unwrap();
+            for k in ["a", "b", "c"] {
+                s.append(ev(k)).unwrap();
+            }
+            let head = s.verify().unwrap().head;
+            assert!(s.verify_with_head(Some(&head)).unwrap().first_bad.is_none());
+            s.execute_for_tests(&format!(
+                "{} DELETE FROM events WHERE seq = 3;",
+                untriggered(&s)
+            ))
             .unwrap();
-        let r = s.verify_with_head(Some(&head)).unwrap();
-        assert!(r.first_bad.unwrap().reason.contains("removed from the end"));
+            let r = s.verify_with_head(Some(&head)).unwrap();
+            assert!(r.first_bad.unwrap().reason.contains("removed from the end"));
+        }
+    }
+
+    #[test]
+    fn a_password_never_shows_in_messages() {
+        assert_eq!(
+            redact("postgres://rg:s3cret@db.example:5432/rootguard?sslmode=disable&password=x"),
+            "postgres://rg@db.example:5432/rootguard?sslmode=disable"
+        );
+        assert_eq!(redact("postgresql://db/rg?password=x"), "postgresql://db/rg");
+        assert!(is_postgres(Path::new("postgres://h/d")));
+        assert!(!is_postgres(Path::new("rootguard.sqlite")));
     }
 }

@@ -120,7 +120,7 @@ CREATE TRIGGER events_chain BEFORE INSERT ON events
 /// instances starting at once serialise on an advisory lock.
 pub fn prepare(db: &Db) -> Result<i64, SqlError> {
     db.transaction(|db| {
-        db.query("SELECT pg_advisory_xact_lock(7403174)", &[])?;
+        db.batch("SELECT pg_advisory_xact_lock(7403174)")?;
         let exists = db
             .query_opt("SELECT to_regclass('rootguard_schema')::text", &[])?
             .and_then(|r| r.text_opt(0).ok().flatten())
