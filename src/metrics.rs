@@ -45,6 +45,11 @@ pub const VANTAGE_DIFFERING: &str = "rootguard_vantage_differing_tlds";
 /// Whether the latest window decided (1) or had fewer healthy vantages
 /// than the quorum (0).
 pub const QUORUM_DECIDED: &str = "rootguard_quorum_decided";
+/// Whether this instance leads the record (1) or follows the leader of a
+/// shared record (0) (`docs/RULES.md#replication`).
+pub const LEADER: &str = "rootguard_leader";
+/// The record's current term as this instance knows it.
+pub const TERM: &str = "rootguard_term";
 /// Time from the arrival of the last report of a window to its decision
 /// being recorded (`docs/RULES.md#quorum`).
 pub const WINDOW_DECISION_SECONDS: &str = "rootguard_window_decision_seconds";
@@ -102,6 +107,10 @@ pub struct Metrics {
     pub vantage_differing: IntGaugeVec,
     /// See [`QUORUM_DECIDED`].
     pub quorum_decided: IntGauge,
+    /// See [`LEADER`].
+    pub leader: IntGauge,
+    /// See [`TERM`].
+    pub term: IntGauge,
     /// See [`OBSERVATIONS_TOTAL`].
     pub observations: IntCounterVec,
     /// See [`WINDOW_DECISION_SECONDS`].
@@ -257,6 +266,11 @@ impl Metrics {
                 QUORUM_DECIDED,
                 "Whether the latest window decided (1) or lacked a quorum of healthy vantages (0).",
             ),
+            leader: gauge(
+                LEADER,
+                "Whether this instance leads the record (1) or follows the leader of a shared record (0).",
+            ),
+            term: gauge(TERM, "The record's current term as this instance knows it."),
             observations,
             window_decision,
             suspension_review_due: gauge(

@@ -83,6 +83,9 @@ pub struct App {
     requests: Mutex<std::collections::HashMap<String, std::collections::VecDeque<Timestamp>>>,
     /// The open sweep window (`docs/RULES.md#quorum`).
     pub windows: window::Windows,
+    /// Whether this instance leads the record (always, on SQLite;
+    /// `docs/RULES.md#replication`).
+    leading: std::sync::atomic::AtomicBool,
 }
 
 /// The longest time between checkpoints while the record grows
@@ -114,6 +117,15 @@ impl App {
                     })?
                     .into_string();
             }
+        }
+        if crate::store::is_postgres(&config.store) && config.guard_key.is_none() {
+            return Err(AppError::Config(crate::config::ConfigError::Invalid {
+                origin: "guard_key".into(),
+                message: format!(
+                    "the record is a PostgreSQL database ({}): give the guard's key file (guard_key), installed on every instance (docs/RULES.md#replication)",
+                    crate::store::redact(&config.store.display().to_string())
+                ),
+            }));
         }
         let ledger = Ledger::open_sealed(&config.store, Some(&config.guard_key_path()))?;
         for c in &config.sweep.canaries {
@@ -155,6 +167,7 @@ impl App {
             cache: Mutex::new(std::collections::HashMap::new()),
             key,
             requests: Mutex::new(std::collections::HashMap::new()),
+            leading: std::sync::atomic::AtomicBool::new(true),
         }))
     }
 
@@ -193,6 +206,44 @@ impl App {
             r
         })
         .await?
+    }
+
+    /// Whether this instance leads sweeps and decisions.
+    pub fn leading(&self) -> bool {
+        self.leading.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Leads the shared record as `writer` from now on, or follows it
+    /// (`None`): catches up with what the last leader recorded first, and
+    /// a new leader's windows continue from the record's last one
+    /// (`docs/RULES.md#replication`).
+    pub async fn lead(
+        self: &Arc<Self>,
+        writer: Option<crate::store::Writer>,
+    ) -> Result<(), AppError> {
+        let leads = writer.is_some();
+        if !leads {
+            self.leading
+                .store(false, std::sync::atomic::Ordering::SeqCst);
+        }
+        self.blocking(move |ledger, _| {
+            ledger.set_writer(writer);
+            ledger.catch_up()?;
+            Ok(())
+        })
+        .await?;
+        if leads {
+            let world = self.world();
+            self.windows.reset(&world.vantages, &world.vantage_last_at);
+            self.leading.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    /// Applies what the leader recorded since (a follower's readers see
+    /// the shared record).
+    pub async fn catch_up(self: &Arc<Self>) -> Result<usize, AppError> {
+        self.blocking(|ledger, _| Ok(ledger.catch_up()?)).await
     }
 
     /// Whether `identity` may submit another change request now: at most
@@ -438,6 +489,21 @@ pub fn sign_checkpoint(
         }
         // This key signed before, but what it signed last is gone: never
         // sign blind.
+        // An instance of a shared record that has not signed yet on this
+        // machine starts from the latest checkpoint the record holds, once
+        // the stored tree still has that checkpoint's root
+        // (docs/RULES.md#replication).
+        None if store.engine() == crate::store::Engine::Postgres
+            && latest.as_ref().is_some_and(|c| {
+                crate::store::checkpoint::verify(&c.note, &key.verifier_key)
+                    .is_ok_and(|h| h.size <= size && store.root(h.size).ok() == Some(h.root))
+            }) =>
+        {
+            tracing::warn!(
+                "{} is missing: this instance starts from the shared record's latest checkpoint",
+                key.head_file().display()
+            );
+        }
         None if latest.as_ref().is_some_and(|c| {
             crate::store::checkpoint::verify(&c.note, &key.verifier_key).is_ok()
         }) =>
@@ -449,7 +515,7 @@ pub fn sign_checkpoint(
         }
         None => {}
     }
-    let note = key.sign(size, store.root(size)?)?;
+    let note = key.sign_in_term(size, store.root(size)?, store.term())?;
     store.add_checkpoint(size, &now.to_string(), &note)?;
     key.keep_head(&note)?;
     Ok(())

@@ -73,8 +73,20 @@ impl Windows {
         last_at: &BTreeMap<String, Timestamp>,
     ) -> Windows {
         let w = Windows::default();
+        w.reset(vantages, last_at);
+        w
+    }
+
+    /// Starts again from the record's last window (an instance elected
+    /// leader of a shared record continues where the last leader left).
+    pub fn reset(
+        &self,
+        vantages: &BTreeMap<String, crate::policy::quorum::VantageWindow>,
+        last_at: &BTreeMap<String, Timestamp>,
+    ) {
         {
-            let mut inner = w.lock();
+            let mut inner = self.lock();
+            *inner = Inner::default();
             inner.last_at = last_at.clone();
             for (v, state) in vantages {
                 if let Some(at) = state.at {
@@ -86,7 +98,6 @@ impl Windows {
                 }
             }
         }
-        w
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

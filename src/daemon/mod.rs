@@ -9,6 +9,7 @@
 
 #[cfg(feature = "lab")]
 pub mod demo;
+pub mod lease;
 pub mod presence;
 pub mod vantage;
 pub mod zone_source;
@@ -77,7 +78,12 @@ pub async fn run_with(
         }))
     })?;
     let app = App::open(config)?;
-    app.seed_if_empty().await?;
+    let shared = crate::store::is_postgres(&app.config.store);
+    if !shared {
+        app.seed_if_empty().await?;
+        app.metrics.leader.set(1);
+        app.metrics.term.set(crate::store::SQLITE_TERM as i64);
+    }
     let expected = app.expected_vantages().len();
     match app.config.quorum.quorum {
         q if q > expected => tracing::error!(
@@ -108,8 +114,21 @@ pub async fn run_with(
     } else {
         address
     };
-    let _presence = presence::Presence::announce(&app.config.store, &format!("http://{reach}"))
-        .map_err(DaemonError::Presence)?;
+    // On a shared record the leader row says who leads; on a file, the
+    // presence marker beside it.
+    let _presence = if shared {
+        None
+    } else {
+        Some(
+            presence::Presence::announce(&app.config.store, &format!("http://{reach}"))
+                .map_err(DaemonError::Presence)?,
+        )
+    };
+    let lease = if shared {
+        Some(lease::elect(&app, &format!("http://{reach}")).await?)
+    } else {
+        None
+    };
     on_ready(app.clone());
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let router = crate::http::router(app.clone());
@@ -133,6 +152,14 @@ pub async fn run_with(
     let mut source = ZoneSource::new(&app.config.zone);
     let interval = Duration::from_secs(app.config.sweep.interval_secs.max(1));
     loop {
+        if !app.leading() {
+            // A follower serves the shared record and waits for the lease.
+            tokio::select! {
+                _ = stop_rx.wait_for(|s| *s) => break,
+                _ = tokio::time::sleep(lease::tick(interval)) => {}
+            }
+            continue;
+        }
         // One window per interval on the daemon's clock
         // (docs/RULES.md#quorum).
         let opened = tokio::time::Instant::now();
@@ -146,6 +173,9 @@ pub async fn run_with(
         }
     }
     eprintln!("rootguard: shutting down");
+    if let Some(l) = lease {
+        l.release().await;
+    }
     match server.await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(DaemonError::Server(e)),

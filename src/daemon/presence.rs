@@ -67,6 +67,9 @@ impl Presence {
 /// are never sent to whoever planted a file.
 pub fn running(store: &Path) -> Result<Option<String>, String> {
     use std::os::unix::fs::MetadataExt;
+    if crate::store::is_postgres(store) {
+        return leader(store);
+    }
     let path = marker(store);
     let Ok(mut file) = File::open(&path) else {
         return Ok(None);
@@ -102,6 +105,32 @@ pub fn running(store: &Path) -> Result<Option<String>, String> {
         ));
     }
     Ok(Some(url))
+}
+
+/// The API of the leader of a shared record, while its lease runs
+/// (`docs/RULES.md#replication`): only an `http://` or `https://` URL.
+fn leader(store: &Path) -> Result<Option<String>, String> {
+    let s = crate::store::Store::open(store).map_err(|e| e.to_string())?;
+    let Some(l) = s.leadership().map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    if !l.live || l.url.is_empty() {
+        return Ok(None);
+    }
+    let host = l
+        .url
+        .strip_prefix("http://")
+        .or_else(|| l.url.strip_prefix("https://"))
+        .and_then(|rest| rest.split('/').next())
+        .filter(|h| !h.is_empty() && !h.contains(['@', ' ']));
+    if host.is_none() {
+        return Err(format!(
+            "the leader row of {} names {:?}, not an HTTP address: refusing to send commands to it",
+            s.name().display(),
+            l.url
+        ));
+    }
+    Ok(Some(l.url))
 }
 
 #[cfg(test)]

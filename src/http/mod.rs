@@ -80,6 +80,16 @@ impl From<AppError> for ApiError {
             e @ (AppError::Observation { .. } | AppError::Confirmations) => {
                 ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
             }
+            // A follower of a shared record, or a deposed leader: the
+            // writer goes to the leader (docs/RULES.md#replication).
+            AppError::Ledger(LedgerError::Store(
+                e @ (crate::store::StoreError::NotLeader { .. }
+                | crate::store::StoreError::StaleTerm { .. }),
+            )) => ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: e.to_string(),
+                section: Some("docs/RULES.md#replication".into()),
+            },
             other => {
                 // Internal details stay in the daemon's log.
                 tracing::error!(error = %other, "request failed");

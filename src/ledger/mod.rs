@@ -488,6 +488,10 @@ impl Ledger {
         let Some(key) = &self.key else {
             return Ok(());
         };
+        if !self.store.may_write() {
+            // A follower leaves snapshots to the leader.
+            return Ok(());
+        }
         if self.seen - self.snapshot < every.max(1) {
             return Ok(());
         }
@@ -523,6 +527,26 @@ impl Ledger {
         self.key = Some(new);
         self.snapshot_if_due(1)?;
         Ok(recorded)
+    }
+
+    /// Applies the events other writers appended since the last one
+    /// applied (a follower of a shared record keeps up with its leader);
+    /// returns how many.
+    pub fn catch_up(&mut self) -> Result<usize, LedgerError> {
+        let vkey = self.key.as_ref().map(|k| k.verifier_key.clone());
+        let fresh = self.store.events_after(self.seen)?;
+        for e in &fresh {
+            admit(&self.world, &mut self.admitted, e, vkey.as_deref())?;
+            replay(&mut self.world, e)?;
+            self.seen = e.seq;
+        }
+        Ok(fresh.len())
+    }
+
+    /// Writes a shared record from now on under `writer` (elected), or
+    /// not at all (`None`: a follower; `docs/RULES.md#replication`).
+    pub fn set_writer(&mut self, writer: Option<crate::store::Writer>) {
+        self.store.set_writer(writer);
     }
 
     /// The last journal event applied to the state.

@@ -202,7 +202,23 @@ impl SigningKey {
 
     /// Signs the tree head of a log of `size` entries with root `root`.
     pub fn sign(&self, size: u64, root: [u8; 32]) -> Result<String, CheckpointError> {
-        let head = TreeHead::new(&self.name, size, Hash(root), "")
+        self.sign_head(size, root, "")
+    }
+
+    /// Signs the tree head of a log of `size` entries with root `root`,
+    /// written in the leader's `term` (an extension line `term N`,
+    /// `docs/RULES.md#replication`).
+    pub fn sign_in_term(
+        &self,
+        size: u64,
+        root: [u8; 32],
+        term: u64,
+    ) -> Result<String, CheckpointError> {
+        self.sign_head(size, root, &format!("{TERM_LINE}{term}\n"))
+    }
+
+    fn sign_head(&self, size: u64, root: [u8; 32], extension: &str) -> Result<String, CheckpointError> {
+        let head = TreeHead::new(&self.name, size, Hash(root), extension)
             .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
         let mut note = Note::new(&head.to_bytes(), &[])
             .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
@@ -251,6 +267,9 @@ pub fn seal_verifies(vkey: &str, hash: &str, seal: &str) -> bool {
         .is_ok()
 }
 
+/// The extension line of a checkpoint that names the leader's term.
+pub const TERM_LINE: &str = "term ";
+
 /// A verified checkpoint: the tree size and root it commits to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedHead {
@@ -260,6 +279,8 @@ pub struct SignedHead {
     pub size: u64,
     /// The RFC 9162 root hash.
     pub root: [u8; 32],
+    /// The leader's term it names (none before terms were named).
+    pub term: Option<u64>,
 }
 
 /// Verifies a checkpoint's signature with the verifier key `vkey` and
@@ -289,6 +310,11 @@ pub fn verify(note: &str, vkey: &str) -> Result<SignedHead, CheckpointError> {
         origin: head.origin().to_string(),
         size: head.size(),
         root: head.hash().0,
+        term: head
+            .extension()
+            .lines()
+            .find_map(|l| l.strip_prefix(TERM_LINE))
+            .and_then(|t| t.parse().ok()),
     })
 }
 
@@ -312,6 +338,12 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         let note = key.sign(7, [9; 32]).unwrap();
+        assert_eq!(verify(&note, &key.verifier_key).unwrap().term, None);
+        let termed = key.sign_in_term(7, [9; 32], 3).unwrap();
+        assert!(termed.contains("\nterm 3\n"), "{termed}");
+        let head = verify(&termed, &key.verifier_key).unwrap();
+        assert_eq!((head.size, head.term), (7, Some(3)));
+        assert!(verify(&termed.replacen("term 3", "term 4", 1), &key.verifier_key).is_err());
         let head = verify(&note, &key.verifier_key).unwrap();
         assert_eq!((head.size, head.root), (7, [9; 32]));
         // Another key, an edited size, an edited root: refused.

@@ -828,6 +828,12 @@ impl Store {
         self.auto_led = false;
     }
 
+    /// Whether this process may write: a SQLite file's one process, the
+    /// elected leader of a shared record, or a command-line writer.
+    pub fn may_write(&self) -> bool {
+        self.engine() == Engine::Sqlite || self.writer.is_some() || self.auto_lead
+    }
+
     /// The term this process writes in: the lease's on a shared record;
     /// [`crate::store::SQLITE_TERM`] for a SQLite file.
     pub fn term(&self) -> u64 {
