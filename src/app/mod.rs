@@ -235,7 +235,8 @@ impl App {
         if leads {
             let world = self.world();
             self.windows.reset(&world.vantages, &world.vantage_last_at);
-            self.leading.store(true, std::sync::atomic::Ordering::SeqCst);
+            self.leading
+                .store(true, std::sync::atomic::Ordering::SeqCst);
         }
         Ok(())
     }

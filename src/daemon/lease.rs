@@ -99,14 +99,15 @@ pub async fn elect(app: &Arc<App>, url: &str) -> Result<Election, AppError> {
         url.to_string(),
         interval.as_secs().max(1),
     );
-    let lease = tokio::task::spawn_blocking(move || Lease::connect(&store, &holder, &url_owned, secs))
-        .await??
-        .ok_or_else(|| {
-            AppError::Config(crate::config::ConfigError::Invalid {
-                origin: "store".into(),
-                message: "an election needs a shared (postgres://) record".into(),
-            })
-        })?;
+    let lease =
+        tokio::task::spawn_blocking(move || Lease::connect(&store, &holder, &url_owned, secs))
+            .await??
+            .ok_or_else(|| {
+                AppError::Config(crate::config::ConfigError::Invalid {
+                    origin: "store".into(),
+                    message: "an election needs a shared (postgres://) record".into(),
+                })
+            })?;
     let lease = Arc::new(Mutex::new(lease));
     // Nothing is written before the election says who writes.
     app.lead(None).await?;

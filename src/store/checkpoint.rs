@@ -217,7 +217,12 @@ impl SigningKey {
         self.sign_head(size, root, &format!("{TERM_LINE}{term}\n"))
     }
 
-    fn sign_head(&self, size: u64, root: [u8; 32], extension: &str) -> Result<String, CheckpointError> {
+    fn sign_head(
+        &self,
+        size: u64,
+        root: [u8; 32],
+        extension: &str,
+    ) -> Result<String, CheckpointError> {
         let head = TreeHead::new(&self.name, size, Hash(root), extension)
             .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
         let mut note = Note::new(&head.to_bytes(), &[])

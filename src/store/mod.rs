@@ -924,8 +924,7 @@ impl Store {
     }
 
     /// On a shared record, checks under the leader row's lock that this
-    /// process leads in its term (taking a lease that ran out for a
-    /// command-line writer); returns the term its events carry.
+    /// process leads in its term; returns the term its events carry.
     fn check_term(&mut self) -> Result<Option<u64>, StoreError> {
         if self.engine() != Engine::Postgres {
             return Ok(None);
@@ -945,11 +944,10 @@ impl Store {
             });
         };
         let r = |e| self.err("reading the leader row")(e);
-        let (term, holder, url, live) = (
+        let (term, holder, url) = (
             row.int(0).map_err(r)? as u64,
             row.text(1).map_err(r)?,
             row.text(2).map_err(r)?,
-            row.int(3).map_err(r)? == 1,
         );
         match &self.writer {
             Some(w) if w.holder == holder && w.term == term => Ok(Some(term)),
@@ -958,19 +956,6 @@ impl Store {
                 mine: w.term,
                 current: term,
             }),
-            None if self.auto_lead && !live => {
-                let holder = format!("command:{}:{}", hostname(), std::process::id());
-                let term = pg::acquire(&self.db, &holder, "", COMMAND_LEASE_SECS)
-                    .map_err(self.err("taking the lease"))?
-                    .ok_or_else(|| StoreError::NotLeader {
-                        file: self.file.clone(),
-                        leader: url.clone(),
-                        term,
-                    })?;
-                self.writer = Some(Writer { holder, term });
-                self.auto_led = true;
-                Ok(Some(term))
-            }
             None => Err(StoreError::NotLeader {
                 file: self.file.clone(),
                 leader: url,
@@ -986,6 +971,17 @@ impl Store {
         seen: i64,
         decide: impl FnOnce(Vec<Event>) -> Result<Vec<NewEvent>, E>,
     ) -> Result<Result<Vec<Event>, E>, StoreError> {
+        if self.auto_lead && self.writer.is_none() && self.engine() == Engine::Postgres {
+            // A command-line writer takes a lease that ran out, on its own
+            // (committed before the append, which a refusal rolls back).
+            let holder = format!("command:{}:{}", hostname(), std::process::id());
+            if let Some(term) = pg::acquire_for_command(&self.db, &holder, COMMAND_LEASE_SECS)
+                .map_err(self.err("taking the lease"))?
+            {
+                self.writer = Some(Writer { holder, term });
+                self.auto_led = true;
+            }
+        }
         let begin = match self.engine() {
             Engine::Sqlite => "BEGIN IMMEDIATE",
             Engine::Postgres => "BEGIN",
@@ -1501,7 +1497,8 @@ mod tests {
             assert_eq!(proof.len(), 1);
             assert_ne!(leaf, root);
             s.add_checkpoint(2, "2026-11-23T10:00:00Z", "note").unwrap();
-            s.add_checkpoint(2, "2026-11-23T10:00:01Z", "again").unwrap();
+            s.add_checkpoint(2, "2026-11-23T10:00:01Z", "again")
+                .unwrap();
             assert_eq!(s.checkpoints().unwrap().len(), 1);
             assert_eq!(s.latest_checkpoint().unwrap().unwrap().note, "note");
             for seq in [1, 2, 2] {
@@ -1561,13 +1558,25 @@ mod tests {
         };
         let b = ev("b");
         let good = event_hash(2, &b, &a.hash);
-        assert!(insert(5, &b, &a.hash, &good).unwrap_err().contains("not the next one"));
-        assert!(insert(2, &b, GENESIS, &good).unwrap_err().contains("does not link"));
+        assert!(
+            insert(5, &b, &a.hash, &good)
+                .unwrap_err()
+                .contains("not the next one")
+        );
+        assert!(
+            insert(2, &b, GENESIS, &good)
+                .unwrap_err()
+                .contains("does not link")
+        );
         let edited = NewEvent {
             actor: "mallory".into(),
             ..b.clone()
         };
-        assert!(insert(2, &edited, &a.hash, &good).unwrap_err().contains("does not hash"));
+        assert!(
+            insert(2, &edited, &a.hash, &good)
+                .unwrap_err()
+                .contains("does not hash")
+        );
         // A well-formed link of another term is refused too.
         let stale = NewEvent {
             payload: serde_json::json!({"term": 7}),
@@ -1602,11 +1611,16 @@ mod tests {
         let mut two = lease::Lease::connect(&url, "two", "http://127.0.0.1:2", 60)
             .unwrap()
             .unwrap();
-        assert!(matches!(two.tick().unwrap(), lease::Standing::Following(l) if l.holder == "one" && l.live));
+        assert!(
+            matches!(two.tick().unwrap(), lease::Standing::Following(l) if l.holder == "one" && l.live)
+        );
         let mut b = Store::open(&url).unwrap();
         b.set_writer(None);
         let err = b.append(ev("b")).unwrap_err();
-        assert!(matches!(&err, StoreError::NotLeader { leader, .. } if leader == "http://127.0.0.1:1"), "{err}");
+        assert!(
+            matches!(&err, StoreError::NotLeader { leader, .. } if leader == "http://127.0.0.1:1"),
+            "{err}"
+        );
         assert_eq!(b.events().unwrap().len(), 1, "a follower reads");
         // The lease is given up: the other is elected in a new term, and
         // the old leader's next write is refused.
@@ -1617,11 +1631,17 @@ mod tests {
         };
         assert_eq!(w2.term, w1.term + 1);
         let err = a.append(ev("stale")).unwrap_err();
-        assert!(matches!(err, StoreError::StaleTerm { mine, current, .. } if mine == w1.term && current == w2.term), "{err}");
+        assert!(
+            matches!(err, StoreError::StaleTerm { mine, current, .. } if mine == w1.term && current == w2.term),
+            "{err}"
+        );
         b.set_writer(Some(w2.clone()));
         assert_eq!(b.append(ev("b")).unwrap().event.payload["term"], w2.term);
         let mut deposed = lease::Lease::connect(&url, "one", "", 60).unwrap().unwrap();
-        assert!(matches!(deposed.tick().unwrap(), lease::Standing::Following(_)));
+        assert!(matches!(
+            deposed.tick().unwrap(),
+            lease::Standing::Following(_)
+        ));
         assert!(a.verify().unwrap().first_bad.is_none());
         assert_eq!(a.events().unwrap().len(), 2);
     }
@@ -1690,7 +1710,10 @@ mod tests {
             redact("postgres://rg:s3cret@db.example:5432/rootguard?sslmode=disable&password=x"),
             "postgres://rg@db.example:5432/rootguard?sslmode=disable"
         );
-        assert_eq!(redact("postgresql://db/rg?password=x"), "postgresql://db/rg");
+        assert_eq!(
+            redact("postgresql://db/rg?password=x"),
+            "postgresql://db/rg"
+        );
         assert!(is_postgres(Path::new("postgres://h/d")));
         assert!(!is_postgres(Path::new("rootguard.sqlite")));
     }

@@ -181,6 +181,22 @@ pub fn acquire(db: &Db, holder: &str, url: &str, lease_secs: u64) -> Result<Opti
     row.map(|r| r.int(0).map(|t| t as u64)).transpose()
 }
 
+/// Takes the lease for a command-line writer `holder` when it ran out, or
+/// joins the term `holder` already holds (two stores of one process).
+pub fn acquire_for_command(
+    db: &Db,
+    holder: &str,
+    lease_secs: u64,
+) -> Result<Option<u64>, SqlError> {
+    let row = db.query_opt(
+        "UPDATE leader SET term = CASE WHEN holder = ?1 AND expires > now() THEN term ELSE term + 1 END,
+             holder = ?1, url = '', expires = now() + ?2::bigint * interval '1 second'
+         WHERE id = 1 AND (expires < now() OR holder = ?1) RETURNING term",
+        &[holder.into(), Value::Int(lease_secs as i64)],
+    )?;
+    row.map(|r| r.int(0).map(|t| t as u64)).transpose()
+}
+
 /// Extends the lease of `holder` in `term`; false when it was lost (another
 /// instance was elected).
 pub fn renew(db: &Db, holder: &str, term: u64, lease_secs: u64) -> Result<bool, SqlError> {

@@ -8,13 +8,16 @@
 # refusal event holding only the input's size and SHA-256; bad input is
 # refused with a clear message and writes nothing.
 # Usage: bash tests/e2e/redelegation.sh [path to rootguard]
+# With E2E_STORE=postgres://..., the record is that PostgreSQL database
+# (docs/RULES.md#replication) and the guard's key a file beside the work.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${1:-$here/target/debug/rootguard}
 work=$(mktemp -d)
 labpid=""
 trap '[ -n "$labpid" ] && kill $labpid 2>/dev/null; rm -rf "$work"' EXIT
-export ROOTGUARD_STORE=$work/record.sqlite
+export ROOTGUARD_STORE=${E2E_STORE:-$work/record.sqlite}
+case $ROOTGUARD_STORE in postgres*) export ROOTGUARD_GUARD_KEY=$work/guard.key ;; esac
 
 rg() { "$BIN" "$@"; }
 events() { rg audit verify | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])'; }
@@ -206,10 +209,10 @@ invalid "not signed by a registered identity" --now 2026-03-23T00:00:00Z --key "
 rg --now 2026-03-23T00:00:00Z act identity-revoke --identity citizen --reason "lost key" >/dev/null
 invalid "is revoked" --now 2026-03-23T00:00:00Z --key "$keys/citizen.key" act complaint-lodge --tld xa --category technical --text revoked
 real=$work/real.sqlite
-rg --store "$real" import --no-verify --root-zone "$here/zones/lab/root.zone" --operator op2 --operator-key "$(key op2)" >/dev/null
-set +e; out=$(rg --store "$real" --key "$keys/op2.key" --now 2099-01-01T00:00:00Z act complaint-lodge --tld xa --category technical --text future 2>&1); code=$?; set -e
+ROOTGUARD_GUARD_KEY=$work/real.key rg --store "$real" import --no-verify --root-zone "$here/zones/lab/root.zone" --operator op2 --operator-key "$(key op2)" >/dev/null
+set +e; out=$(ROOTGUARD_GUARD_KEY=$work/real.key rg --store "$real" --key "$keys/op2.key" --now 2099-01-01T00:00:00Z act complaint-lodge --tld xa --category technical --text future 2>&1); code=$?; set -e
 [ "$code" -eq 3 ] && grep -q "keeps the system clock" <<<"$out" || fail "a set clock on a real record: $code $out"
-[ "$(rg --store "$real" audit export | wc -l)" -eq 1 ] || fail "a set clock wrote to a real record"
+[ "$(ROOTGUARD_GUARD_KEY=$work/real.key rg --store "$real" audit export | wc -l)" -eq 1 ] || fail "a set clock wrote to a real record"
 echo "  refused as expected: a set clock on a record that is not a simulation"
 
 echo "== the record"

@@ -238,6 +238,15 @@ pub fn need_tool(tool: &'static str) -> &'static str {
     tool
 }
 
+/// A throwaway PostgreSQL cluster in `dir`, or a skip when PostgreSQL is
+/// not installed (CI installs it).
+pub fn postgres(dir: &Path) -> rootguard::store::cluster::Cluster {
+    if rootguard::store::cluster::binaries().is_none() {
+        skip("PostgreSQL is not installed (bash .ci/run installs it: apt-get install postgresql)");
+    }
+    rootguard::store::cluster::Cluster::start(dir).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// The optional real-data folder `../shared/rootzone`, or a skip.
 pub fn real_data() -> std::path::PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/rootzone");
