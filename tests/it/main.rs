@@ -16,6 +16,7 @@ mod layers;
 mod pages;
 mod real_rootzone;
 mod record;
+mod replication;
 mod restart;
 mod rules;
 mod schema;
@@ -43,6 +44,7 @@ fn main() {
         pages::trials,
         real_rootzone::trials,
         record::trials,
+        replication::trials,
         restart::trials,
         rules::trials,
         schema::trials,
