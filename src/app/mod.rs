@@ -241,6 +241,25 @@ impl App {
         Ok(())
     }
 
+    /// A follower's refusal of what only the leader takes (observations):
+    /// [`crate::store::StoreError::NotLeader`], naming the leader.
+    pub async fn refuse_if_following(self: &Arc<Self>) -> Result<(), AppError> {
+        if self.leading() {
+            return Ok(());
+        }
+        self.blocking(|ledger, _| {
+            let store = ledger.store();
+            let l = store.leadership()?.unwrap_or_default();
+            Err(crate::store::StoreError::NotLeader {
+                file: store.name().to_path_buf(),
+                leader: if l.live { l.url } else { String::new() },
+                term: l.term,
+            }
+            .into())
+        })
+        .await
+    }
+
     /// Applies what the leader recorded since (a follower's readers see
     /// the shared record).
     pub async fn catch_up(self: &Arc<Self>) -> Result<usize, AppError> {

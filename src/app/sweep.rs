@@ -146,6 +146,9 @@ impl App {
         self: &Arc<Self>,
         body: bytes::Bytes,
     ) -> Result<(String, usize), AppError> {
+        // Only the leader keeps windows: a follower sends the vantage on
+        // (docs/RULES.md#replication).
+        self.refuse_if_following().await?;
         let world = self.world();
         let max_age = self.observation_max_age();
         let opened = tokio::task::spawn_blocking(move || {

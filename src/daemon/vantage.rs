@@ -56,7 +56,11 @@ pub struct Vantage {
     config: Config,
     key: SigningKey,
     profile: Profile,
-    daemon: String,
+    /// The daemons it reports to (several instances of one shared
+    /// record; only the leader accepts observations).
+    daemons: Vec<String>,
+    /// The one that answered last.
+    current: std::sync::atomic::AtomicUsize,
     client: reqwest::Client,
 }
 
@@ -72,22 +76,27 @@ pub struct Round {
 }
 
 impl Vantage {
-    /// A vantage from the configuration: `vantage.daemon` and
-    /// `vantage.key` are required.
+    /// A vantage from the configuration: `vantage.daemon` (one URL, or
+    /// several separated by commas: the instances of one shared record)
+    /// and `vantage.key` are required.
     pub fn new(config: Config) -> Result<Vantage, VantageError> {
-        let daemon = config
-            .vantage
-            .daemon
-            .clone()
-            .ok_or_else(|| {
-                VantageError::Config("vantage.daemon (the daemon's URL) is not set".into())
-            })?
-            .trim_end_matches('/')
-            .to_string();
-        if !(daemon.starts_with("http://") || daemon.starts_with("https://")) {
-            return Err(VantageError::Config(format!(
-                "vantage.daemon = {daemon:?} is not an http:// or https:// URL"
-            )));
+        let list = config.vantage.daemon.clone().ok_or_else(|| {
+            VantageError::Config("vantage.daemon (the daemon's URL) is not set".into())
+        })?;
+        let daemons: Vec<String> = list
+            .split(',')
+            .map(|d| d.trim().trim_end_matches('/').to_string())
+            .filter(|d| !d.is_empty())
+            .collect();
+        if daemons.is_empty() {
+            return Err(VantageError::Config("vantage.daemon names no URL".into()));
+        }
+        for daemon in &daemons {
+            if !(daemon.starts_with("http://") || daemon.starts_with("https://")) {
+                return Err(VantageError::Config(format!(
+                    "vantage.daemon = {daemon:?} is not an http:// or https:// URL"
+                )));
+            }
         }
         let key_file = config.vantage.key.clone().ok_or_else(|| {
             VantageError::Config(
@@ -109,9 +118,47 @@ impl Vantage {
             config,
             key,
             profile,
-            daemon,
+            daemons,
+            current: std::sync::atomic::AtomicUsize::new(0),
             client,
         })
+    }
+
+    /// The daemon that answered last.
+    fn daemon(&self) -> &str {
+        let i = self.current.load(std::sync::atomic::Ordering::Relaxed);
+        &self.daemons[i % self.daemons.len()]
+    }
+
+    /// Moves on to the next daemon (the last one was unreachable, or a
+    /// follower of the shared record).
+    fn next_daemon(&self) {
+        self.current
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether to try another daemon after this failure: unreachable, or
+    /// a follower that sends writers to the leader (503).
+    fn try_another(e: &VantageError) -> bool {
+        matches!(e, VantageError::Daemon { message, .. }
+            if message.starts_with("503") || message.starts_with("unreachable"))
+    }
+
+    /// One round, moving on to the next daemon of the list while one is
+    /// unreachable or follows (`docs/RULES.md#replication`).
+    pub async fn round(&self) -> Result<Round, VantageError> {
+        let mut last = None;
+        for _ in 0..self.daemons.len() {
+            match self.round_once().await {
+                Err(e) if Self::try_another(&e) && self.daemons.len() > 1 => {
+                    tracing::warn!("{e}: trying the next daemon");
+                    self.next_daemon();
+                    last = Some(e);
+                }
+                other => return other,
+            }
+        }
+        Err(last.unwrap_or_else(|| self.failed("", "no daemon answered")))
     }
 
     /// The vantage's name (its key's, its registered identity's).
@@ -121,30 +168,33 @@ impl Vantage {
 
     fn failed(&self, path: &str, message: impl std::fmt::Display) -> VantageError {
         VantageError::Daemon {
-            url: format!("{}{path}", self.daemon),
+            url: format!("{}{path}", self.daemon()),
             message: message.to_string(),
         }
     }
 
     async fn text(&self, response: reqwest::Response, path: &str) -> Result<String, VantageError> {
         let status = response.status();
-        let body = response.text().await.map_err(|e| self.failed(path, e))?;
+        let body = response
+            .text()
+            .await
+            .map_err(|e| self.failed(path, format!("unreachable: {e}")))?;
         if !status.is_success() {
             return Err(self.failed(path, format!("{status}: {}", body.trim())));
         }
         Ok(body)
     }
 
-    /// One round: learn, probe, send.
-    pub async fn round(&self) -> Result<Round, VantageError> {
+    /// One round with the current daemon: learn, probe, send.
+    async fn round_once(&self) -> Result<Round, VantageError> {
         // The record the daemon keeps: its guard key's name and hash.
         let path = "/api/v1/audit/key";
         let r = self
             .client
-            .get(format!("{}{path}", self.daemon))
+            .get(format!("{}{path}", self.daemon()))
             .send()
             .await
-            .map_err(|e| self.failed(path, e))?;
+            .map_err(|e| self.failed(path, format!("unreachable: {e}")))?;
         let key = self.text(r, path).await?;
         let record: String = key
             .trim()
@@ -160,11 +210,11 @@ impl Vantage {
         let signature = sign_request(&self.key, &record, at, DELEGATIONS_REQUEST)?;
         let r = self
             .client
-            .get(format!("{}{path}", self.daemon))
+            .get(format!("{}{path}", self.daemon()))
             .header("Rootguard-Signature", signature)
             .send()
             .await
-            .map_err(|e| self.failed(path, e))?;
+            .map_err(|e| self.failed(path, format!("unreachable: {e}")))?;
         let body = self.text(r, path).await?;
         #[derive(serde::Deserialize)]
         struct Approved {
@@ -189,12 +239,12 @@ impl Vantage {
         let path = "/api/v1/observations";
         let r = self
             .client
-            .post(format!("{}{path}", self.daemon))
+            .post(format!("{}{path}", self.daemon()))
             .header("content-type", "application/json")
             .body(envelope)
             .send()
             .await
-            .map_err(|e| self.failed(path, e))?;
+            .map_err(|e| self.failed(path, format!("unreachable: {e}")))?;
         let body = self.text(r, path).await?;
         let answer = serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body));
         Ok(Round {
@@ -210,7 +260,7 @@ impl Vantage {
         eprintln!(
             "rootguard: vantage {} reporting to {} every {} s",
             self.name(),
-            self.daemon,
+            self.daemons.join(", "),
             interval.as_secs()
         );
         tokio::pin!(shutdown);

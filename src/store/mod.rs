@@ -1102,14 +1102,22 @@ impl Store {
     /// Builds the Merkle tree of a journal written before it had one
     /// (schema version 1), in one transaction.
     fn fill_tree(&self) -> Result<(), StoreError> {
-        let count = |sql: &str| {
-            self.db
-                .query_opt(sql, &[])
-                .and_then(|r| r.map(|r| r.int(0)).unwrap_or(Ok(0)))
-                .map_err(self.err("counting the journal"))
+        // One statement: one snapshot of both tables, while another
+        // instance may be appending.
+        let counts = self
+            .db
+            .query_opt(
+                "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM tree)",
+                &[],
+            )
+            .map_err(self.err("counting the journal"))?;
+        let (events, stored) = match counts {
+            Some(r) => (
+                r.int(0).map_err(self.err("counting the journal"))?,
+                r.int(1).map_err(self.err("counting the journal"))?,
+            ),
+            None => (0, 0),
         };
-        let events = count("SELECT COUNT(*) FROM events")?;
-        let stored = count("SELECT COUNT(*) FROM tree")?;
         if stored as u64 == tlog_tiles::stored_hash_count(events as u64) {
             return Ok(());
         }

@@ -139,7 +139,7 @@ pub fn prepare(db: &Db) -> Result<i64, SqlError> {
 }
 
 /// Who leads the record now.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Leadership {
     /// The current term (0 before the first election).
     pub term: u64,

@@ -29,6 +29,16 @@ async fn gauge(base: &str, name: &str) -> Option<i64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
+/// Whether `base` shows a report of vantage `vb` at most `secs` old.
+async fn reported(base: &str, secs: i64) -> bool {
+    let (_, text) = get(base, "/api/v1/vantages").await;
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    v["latest_window"]["vb"]["at"].as_str().is_some_and(|at| {
+        rootguard::time::Timestamp::parse(at)
+            .is_ok_and(|t| rootguard::time::Timestamp::now().secs_since(t) <= secs)
+    })
+}
+
 async fn leads(base: &str) -> bool {
     gauge(base, "rootguard_leader").await == Some(1)
 }
@@ -139,7 +149,7 @@ async fn two_daemons_on_one_postgresql_survive_the_loss_of_the_leader() {
     // A leads (it seeds the record); B follows and serves it.
     let a = start_daemon_logged(&config, Some(&d.join("a.log")));
     wait_for("A leads", 20, async || leads(&a.base).await).await;
-    let b = start_daemon_logged(&config, Some(&d.join("b.log")));
+    let b = crate::support::start_daemon_with(&config, Some(&d.join("b.log")), "rootguard=debug");
     wait_for("B serves the shared record", 20, async || {
         get(&b.base, "/api/v1/tlds/xa").await.0 == 200
     })
@@ -149,6 +159,42 @@ async fn two_daemons_on_one_postgresql_survive_the_loss_of_the_leader() {
         Some(0),
         "B follows"
     );
+    // A vantage that knows both instances (the follower first): its
+    // reports go to the leader.
+    let (vkey, public) = crate::support::key(d, "vb");
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/actions", a.base))
+        .bearer_auth(OP)
+        .body(
+            serde_json::json!({"action": "identity-register", "id": "vb", "kind": "vantage",
+                   "person": "vantage vb", "key": public})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+    let vconfig = d.join("vb.toml");
+    std::fs::write(
+        &vconfig,
+        format!(
+            "profile = \"{profile}\"\n[probe]\nport = {port}\nsource = \"127.0.0.3\"\nudp_timeout_ms = 400\nudp_retries = 1\ntcp_timeout_ms = 500\n[sweep]\ninterval_secs = {INTERVAL}\n[vantage]\ndaemon = \"{b}, {a}\"\nkey = \"{key}\"\n",
+            profile = d.join("profile.toml").display(),
+            b = b.base,
+            a = a.base,
+            key = vkey.display(),
+        ),
+    )
+    .unwrap();
+    let _vantage = crate::vantage::start_vantage(&vconfig);
+    wait_for("the vantage reports to the leader", 30, async || {
+        reported(&a.base, 2 * INTERVAL as i64).await
+    })
+    .await;
+    wait_for("the follower shows the vantage's reports", 30, async || {
+        reported(&b.base, 2 * INTERVAL as i64).await
+    })
+    .await;
     let mut acknowledged: Vec<(i64, String, String)> = Vec::new();
     for i in 0..5 {
         let text = format!("before the failover #{i}");
@@ -208,6 +254,10 @@ async fn two_daemons_on_one_postgresql_survive_the_loss_of_the_leader() {
         "B took over after {takeover:?}, more than two sweep intervals"
     );
     let b_term = gauge(&b.base, "rootguard_term").await.unwrap();
+    wait_for("the vantage reports to the new leader", 30, async || {
+        reported(&b.base, INTERVAL as i64).await
+    })
+    .await;
     assert!(b_term > a_term, "a new term: {a_term} -> {b_term}");
     eprintln!("takeover after {takeover:?} (term {a_term} -> {b_term})");
     for i in 0..3 {

@@ -182,11 +182,17 @@ pub fn start_daemon(config: &Path) -> Daemon {
 /// Starts `rootguard serve --config CONFIG`, its standard error copied to
 /// `log` when given, and waits for its address.
 pub fn start_daemon_logged(config: &Path, log: Option<&Path>) -> Daemon {
+    start_daemon_with(config, log, "error")
+}
+
+/// Like [`start_daemon_logged`], logging at `level` (`ROOTGUARD_LOG`).
+pub fn start_daemon_with(config: &Path, log: Option<&Path>, level: &str) -> Daemon {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rootguard"))
         .args(["serve", "--config"])
         .arg(config)
         .env_remove("ROOTGUARD_STORE")
+        .env("ROOTGUARD_LOG", level)
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()

@@ -228,7 +228,7 @@ async fn windows_with(base: &str, dir: &std::path::Path, reporting: &[&str], n: 
 }
 
 /// A `rootguard vantage` child process, killed when dropped.
-struct VantageProcess(std::process::Child);
+pub(crate) struct VantageProcess(std::process::Child);
 
 impl Drop for VantageProcess {
     fn drop(&mut self) {
@@ -237,7 +237,7 @@ impl Drop for VantageProcess {
     }
 }
 
-fn start_vantage(config: &std::path::Path) -> VantageProcess {
+pub(crate) fn start_vantage(config: &std::path::Path) -> VantageProcess {
     let log = std::fs::File::create(config.with_extension("log")).unwrap();
     VantageProcess(
         std::process::Command::new(env!("CARGO_BIN_EXE_rootguard"))
