@@ -1604,7 +1604,6 @@ mod tests {
         let Some(url) = engines(dir.path()).into_iter().nth(1) else {
             return;
         };
-        let url = PathBuf::from(url);
         let mut one = lease::Lease::connect(&url, "one", "http://127.0.0.1:1", 60)
             .unwrap()
             .unwrap();
