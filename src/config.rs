@@ -167,6 +167,13 @@ pub struct HttpConfig {
     pub max_connections: usize,
     /// Change requests one identity may submit per hour.
     pub change_requests_per_hour: u32,
+    /// The URL this instance announces as its API when it leads a shared
+    /// (PostgreSQL) record: where followers send writers and where
+    /// vantages and the command line find it (default: `http://` and the
+    /// listen address, loopback when it listens on all addresses;
+    /// `docs/RULES.md#replication`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advertise: Option<String>,
     /// Bearer tokens.
     pub tokens: Vec<TokenConfig>,
 }
@@ -180,6 +187,7 @@ impl Default for HttpConfig {
             header_read_timeout_secs: 10,
             max_connections: 1024,
             change_requests_per_hour: 60,
+            advertise: None,
             tokens: Vec::new(),
         }
     }
@@ -189,7 +197,9 @@ impl Default for HttpConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
-    /// The record (SQLite file).
+    /// The record: a SQLite file, or a PostgreSQL database shared by
+    /// several instances (`postgres://user:password@host:port/database`;
+    /// `docs/RULES.md#replication`).
     pub store: PathBuf,
     /// Root zone source.
     pub zone: ZoneConfig,
@@ -393,9 +403,13 @@ impl Config {
         })
     }
 
-    /// The configuration as TOML.
+    /// The configuration as TOML (a PostgreSQL URL without its password).
     pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self)
+        let mut shown = self.clone();
+        if crate::store::is_postgres(&shown.store) {
+            shown.store = PathBuf::from(crate::store::redact(&shown.store.display().to_string()));
+        }
+        toml::to_string_pretty(&shown)
             .unwrap_or_else(|e| format!("# cannot print the configuration: {e}\n"))
     }
 }

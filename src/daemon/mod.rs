@@ -125,7 +125,13 @@ pub async fn run_with(
         )
     };
     let lease = if shared {
-        Some(lease::elect(&app, &format!("http://{reach}")).await?)
+        let advertise = app
+            .config
+            .http
+            .advertise
+            .clone()
+            .unwrap_or_else(|| format!("http://{reach}"));
+        Some(lease::elect(&app, &advertise).await?)
     } else {
         None
     };
