@@ -1671,9 +1671,15 @@ mod tests {
     #[test]
     fn a_restart_loads_the_snapshot_and_applies_the_tail() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.sqlite");
         let key = dir.path().join("r.key");
         SigningKey::create(&key, "rootguard").unwrap();
+        for path in crate::store::cluster::engines(dir.path(), "r.sqlite") {
+            restart_loads_the_snapshot(&path, &key);
+        }
+    }
+
+    fn restart_loads_the_snapshot(path: &Path, key: &Path) {
+        let (path, key) = (path.to_path_buf(), key.to_path_buf());
         let mut l = Ledger::open_sealed(&path, Some(&key)).unwrap();
         l.submit(
             "op",
@@ -1741,7 +1747,13 @@ mod tests {
     #[test]
     fn two_writers_on_one_record_decide_on_the_same_state() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.sqlite");
+        for path in crate::store::cluster::engines(dir.path(), "r.sqlite") {
+            two_writers_decide_on_the_same_state(&path);
+        }
+    }
+
+    fn two_writers_decide_on_the_same_state(path: &Path) {
+        let path = path.to_path_buf();
         let mut a = Ledger::open(&path).unwrap();
         let import = Action::Import {
             identities: ops(),

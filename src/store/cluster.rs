@@ -249,3 +249,12 @@ pub(crate) fn test_database() -> Option<String> {
         .expect("creating a test database");
     Some(format!("postgres://rootguard@127.0.0.1:{port}/{name}"))
 }
+
+/// A fresh record on each engine, for tests: a SQLite file `name` in
+/// `dir`, and a database on the throwaway cluster when installed.
+#[cfg(test)]
+pub(crate) fn engines(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut v = vec![dir.join(name)];
+    v.extend(test_database().map(PathBuf::from));
+    v
+}

@@ -1465,9 +1465,7 @@ mod tests {
     /// A fresh store on each engine: a SQLite file in `dir`, and a
     /// database on the throwaway PostgreSQL cluster when installed.
     fn engines(dir: &Path) -> Vec<PathBuf> {
-        let mut v = vec![dir.join("s.sqlite")];
-        v.extend(cluster::test_database().map(PathBuf::from));
-        v
+        cluster::engines(dir, "s.sqlite")
     }
 
     /// SQL that lets the test edit the journal behind rootguard's back.
