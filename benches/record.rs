@@ -6,7 +6,8 @@
 //! the record again (restart) and to verify the chain.
 //!
 //! `cargo bench --bench record -- DAYS [STORE]` (default 1 day, a
-//! temporary store).
+//! temporary store; STORE may be a `postgres://` URL of an empty
+//! database).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -63,9 +64,7 @@ fn main() {
         r.steady_growth_median
     );
     let t = Instant::now();
-    let mut key = store.clone().into_os_string();
-    key.push(".key");
-    let reopened = Ledger::open_sealed(&store, Some(Path::new(&key))).expect("reopen");
+    let reopened = Ledger::open_sealed(&store, Some(&r.guard_key)).expect("reopen");
     let restart = t.elapsed().as_secs_f64();
     drop(reopened);
     let t = Instant::now();

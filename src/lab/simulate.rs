@@ -70,6 +70,8 @@ pub struct SimulateReport {
     pub elapsed_secs: f64,
     /// Store size after a WAL checkpoint, in bytes.
     pub bytes: u64,
+    /// The guard's key file the record was sealed with.
+    pub guard_key: PathBuf,
     /// Time to record one sweep, in ms: median, p99, max.
     pub record_ms: [f64; 3],
     /// Store growth of a sampled steady sweep, in bytes: median.
@@ -177,8 +179,20 @@ pub fn simulate(
     if store.exists() {
         return Err(SimulateError::Exists(store.to_path_buf()));
     }
+    // Keys beside a SQLite file; for a PostgreSQL record, in a temporary
+    // directory of this process.
+    let keys = if crate::store::is_postgres(store) {
+        let d = std::env::temp_dir().join(format!("rootguard-simulate-{}", std::process::id()));
+        std::fs::create_dir_all(&d).map_err(|source| AppError::Io {
+            file: d.clone(),
+            source,
+        })?;
+        d.join("record")
+    } else {
+        store.to_path_buf()
+    };
     let beside = |suffix: &str| {
-        let mut p = store.as_os_str().to_owned();
+        let mut p = keys.as_os_str().to_owned();
         p.push(suffix);
         PathBuf::from(p)
     };
@@ -233,7 +247,13 @@ pub fn simulate(
     let mut state: BTreeMap<String, Condition> = BTreeMap::new();
     let mut record_ms: Vec<f64> = Vec::with_capacity(sweeps as usize);
     let mut steady_growth: Vec<u64> = Vec::new();
-    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let size = |l: &Ledger, p: &Path| {
+        if crate::store::is_postgres(p) {
+            l.store().bytes().unwrap_or(0)
+        } else {
+            std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+        }
+    };
     let wal = beside("-wal");
     let (mut gate_decisions, mut suspensions) = (0u64, 0u64);
     let started = Instant::now();
@@ -277,7 +297,7 @@ pub fn simulate(
                 (t.clone(), f)
             })
             .collect();
-        let before = size(store) + size(&wal);
+        let before = size(&ledger, store) + size(&ledger, &wal);
         let timer = Instant::now();
         let recorded = ledger.record_sweep(at, false, observations, None)?;
         ledger.snapshot_if_due(SNAPSHOT_EVERY)?;
@@ -289,7 +309,7 @@ pub fn simulate(
         sign_checkpoint(&ledger, &guard, changed, at)?;
         record_ms.push(timer.elapsed().as_secs_f64() * 1000.0);
         if recorded.len() == 1 && i % 97 == 0 {
-            steady_growth.push((size(store) + size(&wal)).saturating_sub(before));
+            steady_growth.push((size(&ledger, store) + size(&ledger, &wal)).saturating_sub(before));
         }
         // A delegation change now and then, through the gate, with the
         // guard's (here synthesised) passing pre-check.
@@ -356,6 +376,7 @@ pub fn simulate(
     let elapsed_secs = started.elapsed().as_secs_f64();
     let events = ledger.store().size()?;
     ledger.store().truncate_wal()?;
+    let bytes = size(&ledger, store);
     drop(ledger);
     record_ms.sort_by(f64::total_cmp);
     let q = |x: f64| {
@@ -373,7 +394,8 @@ pub fn simulate(
         gate_decisions,
         suspensions,
         elapsed_secs,
-        bytes: size(store),
+        bytes,
+        guard_key: beside(".key"),
         record_ms: [q(0.5), q(0.99), q(1.0)],
         steady_growth_median: steady_growth
             .get(steady_growth.len() / 2)

@@ -898,6 +898,20 @@ impl Store {
         }
     }
 
+    /// The record's size on disk, in bytes: the SQLite file (without its
+    /// write-ahead log), or the PostgreSQL database.
+    pub fn bytes(&self) -> Result<u64, StoreError> {
+        match &self.db {
+            Db::Sqlite(_) => Ok(std::fs::metadata(&self.file).map(|m| m.len()).unwrap_or(0)),
+            Db::Postgres(_) => self
+                .db
+                .query_opt("SELECT pg_database_size(current_database())", &[])
+                .and_then(|r| r.map(|r| r.int(0)).unwrap_or(Ok(0)))
+                .map(|n| n as u64)
+                .map_err(self.err("measuring the database")),
+        }
+    }
+
     /// Seals every event appended from now on with `sealer`.
     pub fn set_sealer(&mut self, sealer: Sealer) {
         self.sealer = Some(sealer);
