@@ -86,6 +86,9 @@ pub enum SqlError {
     /// The connection's thread is gone.
     #[error("the PostgreSQL connection's thread stopped")]
     Gone,
+    /// The database cannot be reached now.
+    #[error("PostgreSQL is unreachable: {0}")]
+    Unreachable(String),
 }
 
 /// The server's own message for a database error (the client's display
@@ -165,9 +168,17 @@ impl RowExt for [Value] {
 
 type Job = Box<dyn FnOnce(&mut postgres::Client) + Send>;
 
-/// A PostgreSQL client on its own thread.
+/// A PostgreSQL client on its own thread. A connection the server closed
+/// (a restart, a network cut) is opened again before the next query, but
+/// never inside a transaction: a transaction whose connection was lost
+/// fails (its COMMIT is never sent to a new session, where it would
+/// "succeed" with nothing to commit).
 pub struct PgConn {
     jobs: mpsc::Sender<Job>,
+    /// Whether a transaction is open on the connection.
+    in_transaction: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Why the last reconnection failed.
+    down: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl PgConn {
@@ -176,6 +187,9 @@ impl PgConn {
         let (jobs, queue) = mpsc::channel::<Job>();
         let (ready_tx, ready) = mpsc::channel();
         let url = url.to_string();
+        let in_transaction = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let down = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (tx_flag, down_msg) = (in_transaction.clone(), down.clone());
         std::thread::Builder::new()
             .name("rootguard-postgres".into())
             .spawn(move || {
@@ -190,12 +204,33 @@ impl PgConn {
                     }
                 };
                 while let Ok(job) = queue.recv() {
+                    if client.is_closed() {
+                        if tx_flag.load(std::sync::atomic::Ordering::SeqCst) {
+                            // The transaction is lost with its session: the
+                            // job is dropped, its caller sees an error.
+                            *down_msg.lock().unwrap_or_else(|p| p.into_inner()) =
+                                "the connection was lost inside a transaction, which is rolled back".into();
+                            continue;
+                        }
+                        match postgres::Client::connect(&url, postgres::NoTls) {
+                            Ok(c) => client = c,
+                            Err(e) => {
+                                *down_msg.lock().unwrap_or_else(|p| p.into_inner()) =
+                                    format!("reconnecting: {}", SqlError::from(e));
+                                continue;
+                            }
+                        }
+                    }
                     job(&mut client);
                 }
             })
             .map_err(|_| SqlError::Gone)?;
         ready.recv().map_err(|_| SqlError::Gone)??;
-        Ok(PgConn { jobs })
+        Ok(PgConn {
+            jobs,
+            in_transaction,
+            down,
+        })
     }
 
     /// Runs `f` with the client on the connection's thread.
@@ -209,7 +244,24 @@ impl PgConn {
                 let _ = tx.send(f(c));
             }))
             .map_err(|_| SqlError::Gone)?;
-        rx.recv().map_err(|_| SqlError::Gone)
+        rx.recv().map_err(|_| {
+            SqlError::Unreachable(self.down.lock().map(|m| m.clone()).unwrap_or_default())
+        })
+    }
+
+    /// Notes the transaction state a statement leaves.
+    fn note(&self, sql: &str) {
+        let word = sql
+            .trim_start()
+            .split_whitespace()
+            .next()
+            .unwrap_or_default();
+        let flag = &self.in_transaction;
+        if word.eq_ignore_ascii_case("BEGIN") {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        } else if word.eq_ignore_ascii_case("COMMIT") || word.eq_ignore_ascii_case("ROLLBACK") {
+            flag.store(false, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 }
 
@@ -375,9 +427,19 @@ impl Db {
         match self {
             Db::Sqlite(c) => Ok(c.execute_batch(sql)?),
             Db::Postgres(c) => {
-                let sql = sql.to_string();
-                c.call(move |client| client.batch_execute(&sql))?
-                    .map_err(SqlError::from)
+                // The state changes once the statement ran: a COMMIT
+                // whose session was lost fails (it is never sent to a new
+                // one) and still ends the transaction, which the server
+                // rolled back.
+                let begin = sql.trim_start().to_ascii_uppercase().starts_with("BEGIN");
+                let owned = sql.to_string();
+                let r = c
+                    .call(move |client| client.batch_execute(&owned))
+                    .and_then(|r| r.map_err(SqlError::from));
+                if !begin || r.is_ok() {
+                    c.note(sql);
+                }
+                r
             }
         }
     }

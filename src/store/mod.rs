@@ -1421,6 +1421,17 @@ impl Store {
         self.db.batch(sql)
     }
 
+    /// The first integer `sql` selects, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn int_for_tests(&self, sql: &str) -> i64 {
+        self.db
+            .query_opt(sql, &[])
+            .unwrap()
+            .unwrap()
+            .int(0)
+            .unwrap()
+    }
+
     /// Every event in sequence order.
     pub fn events(&self) -> Result<Vec<Event>, StoreError> {
         self.query_events(
@@ -1663,6 +1674,52 @@ mod tests {
         ));
         assert!(a.verify().unwrap().first_bad.is_none());
         assert_eq!(a.events().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_lost_connection_is_opened_again_but_never_inside_a_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(url) = engines(dir.path()).into_iter().nth(1) else {
+            return;
+        };
+        let mut s = Store::open(&url).unwrap();
+        let other = Store::open(&url).unwrap();
+        let kill = |s: &Store| {
+            let pid = s.int_for_tests("SELECT pg_backend_pid()");
+            other.int_for_tests(&format!("SELECT pg_terminate_backend({pid})::int"));
+        };
+        s.append(ev("a")).unwrap();
+        // The server closes the session (a restart, a cut): the next
+        // query may fail, the one after runs on a new connection.
+        kill(&s);
+        let mut appended = s.append(ev("b"));
+        if appended.is_err() {
+            appended = s.append(ev("b"));
+        }
+        assert_eq!(appended.unwrap().seq, 2);
+        // Inside a transaction the loss is the transaction's: its COMMIT
+        // fails, nothing of it is written, and the next write works.
+        s.execute_for_tests("BEGIN").unwrap();
+        s.execute_for_tests(&format!(
+            "INSERT INTO snapshots (seq, root, state, note) VALUES (99, '\\x00', 'lost', '')"
+        ))
+        .unwrap();
+        kill(&s);
+        let _ = s.execute_for_tests("SELECT 1");
+        assert!(
+            s.execute_for_tests("COMMIT").is_err(),
+            "a lost transaction never commits"
+        );
+        assert_eq!(
+            other.int_for_tests("SELECT COUNT(*) FROM snapshots WHERE seq = 99"),
+            0
+        );
+        let mut appended = s.append(ev("c"));
+        if appended.is_err() {
+            appended = s.append(ev("c"));
+        }
+        assert_eq!(appended.unwrap().seq, 3);
+        assert!(s.verify().unwrap().first_bad.is_none());
     }
 
     fn tampered(sql: &str) -> Vec<AuditReport> {
