@@ -251,11 +251,7 @@ impl PgConn {
 
     /// Notes the transaction state a statement leaves.
     fn note(&self, sql: &str) {
-        let word = sql
-            .trim_start()
-            .split_whitespace()
-            .next()
-            .unwrap_or_default();
+        let word = sql.split_whitespace().next().unwrap_or_default();
         let flag = &self.in_transaction;
         if word.eq_ignore_ascii_case("BEGIN") {
             flag.store(true, std::sync::atomic::Ordering::SeqCst);

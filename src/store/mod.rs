@@ -1700,9 +1700,9 @@ mod tests {
         // Inside a transaction the loss is the transaction's: its COMMIT
         // fails, nothing of it is written, and the next write works.
         s.execute_for_tests("BEGIN").unwrap();
-        s.execute_for_tests(&format!(
-            "INSERT INTO snapshots (seq, root, state, note) VALUES (99, '\\x00', 'lost', '')"
-        ))
+        s.execute_for_tests(
+            "INSERT INTO snapshots (seq, root, state, note) VALUES (99, '\\x00', 'lost', '')",
+        )
         .unwrap();
         kill(&s);
         let _ = s.execute_for_tests("SELECT 1");
