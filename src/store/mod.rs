@@ -939,7 +939,7 @@ impl Store {
 
     /// On a shared record, checks under the leader row's lock that this
     /// process leads in its term; returns the term its events carry.
-    fn check_term(&mut self) -> Result<Option<u64>, StoreError> {
+    fn check_term(&self) -> Result<Option<u64>, StoreError> {
         if self.engine() != Engine::Postgres {
             return Ok(None);
         }
@@ -1247,14 +1247,28 @@ impl Store {
     }
 
     /// Keeps a signed checkpoint.
+    /// On a shared record, only the leader in its term keeps one (a
+    /// deposed leader's is refused, `docs/RULES.md#replication`).
     pub fn add_checkpoint(&self, size: u64, at: &str, note: &str) -> Result<(), StoreError> {
+        let insert = || {
+            self.db
+                .execute(
+                    "INSERT INTO checkpoints (size, at, note) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                    &[Value::Int(size as i64), at.into(), note.into()],
+                )
+                .map_err(self.err("keeping a checkpoint"))
+        };
+        if self.engine() == Engine::Sqlite {
+            insert()?;
+            return Ok(());
+        }
         self.db
-            .execute(
-                "INSERT INTO checkpoints (size, at, note) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                &[Value::Int(size as i64), at.into(), note.into()],
-            )
+            .batch("BEGIN")
             .map_err(self.err("keeping a checkpoint"))?;
-        Ok(())
+        let kept = self.check_term().and_then(|_| insert());
+        let end = if kept.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = self.db.batch(end).map_err(self.err("keeping a checkpoint"));
+        kept.and(ended).map(|_| ())
     }
 
     fn checkpoint_rows(&self, sql: &str) -> Result<Vec<StoredCheckpoint>, StoreError> {
@@ -1512,7 +1526,7 @@ mod tests {
             assert_eq!(a.prev_hash, GENESIS);
             assert_eq!(b.prev_hash, a.hash);
             drop(s);
-            let s = Store::open(&path).unwrap();
+            let mut s = Store::open(&path).unwrap();
             assert_eq!(s.events().unwrap().len(), 2);
             assert_eq!(s.events_for("tld:xa").unwrap().len(), 2);
             let r = s.verify().unwrap();
@@ -1527,6 +1541,18 @@ mod tests {
             let (leaf, proof) = s.inclusion_proof(1, 2).unwrap();
             assert_eq!(proof.len(), 1);
             assert_ne!(leaf, root);
+            if s.engine() == Engine::Postgres {
+                // Only a writer in the current term keeps checkpoints.
+                let e = s
+                    .add_checkpoint(2, "2026-11-23T10:00:00Z", "note")
+                    .unwrap_err();
+                assert!(matches!(e, StoreError::NotLeader { .. }), "{e}");
+                let term = pg::acquire(&s.db, "t", "", 60).unwrap().unwrap();
+                s.set_writer(Some(Writer {
+                    holder: "t".into(),
+                    term,
+                }));
+            }
             s.add_checkpoint(2, "2026-11-23T10:00:00Z", "note").unwrap();
             s.add_checkpoint(2, "2026-11-23T10:00:01Z", "again")
                 .unwrap();
