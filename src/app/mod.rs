@@ -123,7 +123,7 @@ impl App {
                 origin: "guard_key".into(),
                 message: format!(
                     "the record is a PostgreSQL database ({}): give the guard's key file (guard_key), installed on every instance (docs/RULES.md#replication)",
-                    crate::store::redact(&config.store.display().to_string())
+                    crate::store::display(&config.store)
                 ),
             }));
         }
@@ -221,23 +221,41 @@ impl App {
         self: &Arc<Self>,
         writer: Option<crate::store::Writer>,
     ) -> Result<(), AppError> {
-        let leads = writer.is_some();
-        if !leads {
+        let Some(writer) = writer else {
             self.leading
                 .store(false, std::sync::atomic::Ordering::SeqCst);
+            return self
+                .blocking(|ledger, _| {
+                    ledger.set_writer(None);
+                    ledger.catch_up()?;
+                    Ok(())
+                })
+                .await;
+        };
+        // Only an instance holding the record's guard key may lead: what
+        // it seals and signs must verify with the record's key.
+        self.catch_up().await?;
+        let key = self.guard_key()?.verifier_key.clone();
+        if let Some(recorded) = self.world().guard_key()
+            && recorded != key
+        {
+            return Err(AppError::Config(crate::config::ConfigError::Invalid {
+                origin: "guard_key".into(),
+                message: format!(
+                    "{} holds {key}, the record's guard key is {recorded}: this instance cannot lead the shared record (install the record's key; docs/RULES.md#replication)",
+                    self.config.guard_key_path().display()
+                ),
+            }));
         }
         self.blocking(move |ledger, _| {
-            ledger.set_writer(writer);
+            ledger.set_writer(Some(writer));
             ledger.catch_up()?;
             Ok(())
         })
         .await?;
-        if leads {
-            let world = self.world();
-            self.windows.reset(&world.vantages, &world.vantage_last_at);
-            self.leading
-                .store(true, std::sync::atomic::Ordering::SeqCst);
-        }
+        let world = self.world();
+        self.windows.reset(&world.vantages, &world.vantage_last_at);
+        self.leading.store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 
@@ -372,7 +390,7 @@ impl App {
     /// (`docs/RULES.md#identities`).
     pub fn check_clock(&self, when: When) -> Result<(), AppError> {
         if matches!(when, When::At(_)) && !self.world().settings.simulation {
-            return Err(AppError::Clock(self.config.store.display().to_string()));
+            return Err(AppError::Clock(crate::store::display(&self.config.store)));
         }
         Ok(())
     }

@@ -139,7 +139,7 @@ impl App {
         when: When,
     ) -> Result<Recorded, AppError> {
         if matches!(when, When::At(_)) && !settings.simulation {
-            return Err(AppError::Clock(self.config.store.display().to_string()));
+            return Err(AppError::Clock(crate::store::display(&self.config.store)));
         }
         let (root_zone, registry) = (root_zone.to_path_buf(), registry.map(Path::to_path_buf));
         let recorded = self
@@ -202,14 +202,14 @@ impl App {
                 if required && ledger.world().seed_authenticity.is_none() {
                     return Err(AppError::UnverifiedSeed(format!(
                         "the record {} was seeded from a root zone that was not verified (rootguard import --no-verify), and zone.require_authentic is set; seed a new record from a verified zone (docs/RULES.md#authentic-root-zone)",
-                        app.config.store.display()
+                        crate::store::display(&app.config.store)
                     )));
                 }
                 return Ok(false);
             }
             let config = &app.config;
             let Some(file) = &config.zone.file else {
-                return Err(AppError::NotSeeded(config.store.display().to_string()));
+                return Err(AppError::NotSeeded(crate::store::display(&config.store)));
             };
             let zone = Zone::from_file(file)?;
             let now = Timestamp::now();
@@ -247,7 +247,7 @@ impl App {
                 "rootguard (first start)",
                 now,
             )?;
-            tracing::warn!(store = %config.store.display(), "record seeded from {}", file.display());
+            tracing::warn!(store = %crate::store::display(&config.store), "record seeded from {}", file.display());
             Ok(true)
         })
         .await?;

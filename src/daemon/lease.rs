@@ -52,13 +52,41 @@ async fn step(lease: &Arc<Mutex<Lease>>) -> Result<Standing, AppError> {
 }
 
 /// Acts on what a tick of the lease found.
-async fn follow(app: &Arc<App>, standing: Standing) -> Result<(), AppError> {
+async fn follow(
+    app: &Arc<App>,
+    lease: &Arc<Mutex<Lease>>,
+    standing: Standing,
+) -> Result<(), AppError> {
     match standing {
         Standing::Elected(w) => {
-            eprintln!("rootguard: elected leader of the record in term {}", w.term);
-            tracing::warn!(term = w.term, "elected leader of the shared record");
-            app.metrics.term.set(w.term as i64);
-            app.lead(Some(w)).await?;
+            let term = w.term;
+            if let Err(e) = app.lead(Some(w)).await {
+                // Elected but unable to lead (another guard key, the
+                // database gone): the lease goes back at once.
+                // It stays out of the elections for four intervals.
+                let l = lease.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    let mut l = l.lock().unwrap_or_else(|p| p.into_inner());
+                    l.stand(false);
+                    l.release()
+                })
+                .await;
+                let (l, app2) = (lease.clone(), app.clone());
+                tokio::spawn(async move {
+                    let interval = app2.config.sweep.interval_secs.max(1);
+                    tokio::time::sleep(Duration::from_secs(4 * interval)).await;
+                    let _ = tokio::task::spawn_blocking(move || {
+                        l.lock().unwrap_or_else(|p| p.into_inner()).stand(true)
+                    })
+                    .await;
+                });
+                let _ = app.lead(None).await;
+                app.metrics.leader.set(0);
+                return Err(e);
+            }
+            eprintln!("rootguard: elected leader of the record in term {term}");
+            tracing::warn!(term, "elected leader of the shared record");
+            app.metrics.term.set(term as i64);
             app.metrics.leader.set(1);
             app.seed_if_empty().await?;
         }
@@ -111,19 +139,49 @@ pub async fn elect(app: &Arc<App>, url: &str) -> Result<Election, AppError> {
     let lease = Arc::new(Mutex::new(lease));
     // Nothing is written before the election says who writes.
     app.lead(None).await?;
+    // Only an instance holding the guard key stands for election.
+    app.guard_key()?;
     let first = step(&lease).await?;
-    follow(app, first).await?;
+    if let Err(e) = follow(app, &lease, first).await {
+        tracing::error!("the lease: {e}");
+    }
     let (app2, lease2) = (app.clone(), lease.clone());
     let task = tokio::spawn(async move {
         let every = tick(interval);
+        let mut last_ok = std::time::Instant::now();
         loop {
             tokio::time::sleep(every).await;
             let outcome = match step(&lease2).await {
-                Ok(s) => follow(&app2, s).await,
+                Ok(s) => {
+                    last_ok = std::time::Instant::now();
+                    follow(&app2, &lease2, s).await
+                }
                 Err(e) => Err(e),
             };
             if let Err(e) = outcome {
                 tracing::error!("the lease: {e}");
+                // A leader that cannot renew for as long as its lease
+                // runs is no longer the leader: it stops sweeping, and
+                // the database will refuse what it would still write.
+                if app2.leading() && last_ok.elapsed() >= interval {
+                    let forgotten = {
+                        let l = lease2.clone();
+                        tokio::task::spawn_blocking(move || {
+                            l.lock().unwrap_or_else(|p| p.into_inner()).forget()
+                        })
+                        .await
+                        .ok()
+                        .flatten()
+                    };
+                    tracing::error!(
+                        term = forgotten,
+                        "the lease could not be renewed for a whole interval: this instance stops leading (docs/RULES.md#replication)"
+                    );
+                    app2.metrics.leader.set(0);
+                    if let Err(e) = app2.lead(None).await {
+                        tracing::error!("stepping down: {e}");
+                    }
+                }
             }
         }
     });

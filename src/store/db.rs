@@ -193,7 +193,7 @@ impl PgConn {
         std::thread::Builder::new()
             .name("rootguard-postgres".into())
             .spawn(move || {
-                let mut client = match postgres::Client::connect(&url, postgres::NoTls) {
+                let mut client = match open(&url) {
                     Ok(c) => {
                         let _ = ready_tx.send(Ok(()));
                         c
@@ -212,7 +212,7 @@ impl PgConn {
                                 "the connection was lost inside a transaction, which is rolled back".into();
                             continue;
                         }
-                        match postgres::Client::connect(&url, postgres::NoTls) {
+                        match open(&url) {
                             Ok(c) => client = c,
                             Err(e) => {
                                 *down_msg.lock().unwrap_or_else(|p| p.into_inner()) =
@@ -259,6 +259,35 @@ impl PgConn {
             flag.store(false, std::sync::atomic::Ordering::SeqCst);
         }
     }
+}
+
+/// How long a session may sit idle inside a transaction before the server
+/// ends it (and its locks): a leader frozen mid-append never blocks the
+/// election for longer (`docs/RULES.md#replication`).
+pub const IDLE_IN_TRANSACTION_MS: u64 = 1500;
+
+/// How long a statement waits for a lock (the leader row) before failing.
+pub const LOCK_TIMEOUT_MS: u64 = 2000;
+
+/// Opens a connection to `url` with the record's session settings: TCP
+/// keepalives and a user timeout (a cut network is noticed in seconds, not
+/// hours), a connect timeout, and the idle-in-transaction and lock
+/// timeouts above.
+fn open(url: &str) -> Result<postgres::Client, SqlError> {
+    use std::time::Duration;
+    let mut config: postgres::Config = url.parse()?;
+    let options = format!(
+        "{} -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS} -c lock_timeout={LOCK_TIMEOUT_MS}",
+        config.get_options().unwrap_or_default()
+    );
+    config
+        .options(options.trim())
+        .connect_timeout(Duration::from_secs(10))
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(5))
+        .keepalives_interval(Duration::from_secs(2))
+        .tcp_user_timeout(Duration::from_secs(15));
+    Ok(config.connect(postgres::NoTls)?)
 }
 
 /// `?N` parameters as PostgreSQL's `$N`.

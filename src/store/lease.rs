@@ -41,6 +41,8 @@ pub struct Lease {
     url: String,
     secs: u64,
     term: Option<u64>,
+    /// Whether a tick takes a lease that ran out.
+    stand: bool,
 }
 
 impl std::fmt::Debug for Lease {
@@ -84,6 +86,7 @@ impl Lease {
             url: url.to_string(),
             secs: secs.max(1),
             term: None,
+            stand: true,
         }))
     }
 
@@ -117,9 +120,13 @@ impl Lease {
             self.term = None;
             return Ok(Standing::Deposed { term });
         }
-        match pg::acquire(&self.db, &self.holder, &self.url, self.secs)
-            .map_err(self.err("taking the lease"))?
-        {
+        let taken = if self.stand {
+            pg::acquire(&self.db, &self.holder, &self.url, self.secs)
+                .map_err(self.err("taking the lease"))?
+        } else {
+            None
+        };
+        match taken {
             Some(term) => {
                 self.term = Some(term);
                 Ok(Standing::Elected(Writer {
@@ -131,6 +138,20 @@ impl Lease {
                 pg::leadership(&self.db).map_err(self.err("reading the leader row"))?,
             )),
         }
+    }
+
+    /// Whether this instance stands for election (an instance that could
+    /// not lead stays out for a while, rather than taking the lease at
+    /// every tick).
+    pub fn stand(&mut self, stand: bool) {
+        self.stand = stand;
+    }
+
+    /// Forgets the lease without telling the database (which cannot be
+    /// reached): this instance no longer counts itself the leader; the
+    /// lease runs out by itself.
+    pub fn forget(&mut self) -> Option<u64> {
+        self.term.take()
     }
 
     /// Gives the lease up (on shutdown), so that another instance takes

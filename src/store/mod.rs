@@ -55,7 +55,7 @@ pub enum StoreError {
     /// Another instance was elected since this one took the lease: what it
     /// decided is not recorded (`docs/RULES.md#replication`).
     #[error(
-        "{file}: this instance led in term {mine}, the record is in term {current}: another instance was elected, so this write is refused (a stale leader never writes; docs/RULES.md#replication)"
+        "this instance led the shared record in term {mine}; its lease ran out or another instance was elected (the record is in term {current}): this write is refused (a stale leader never writes; docs/RULES.md#replication)"
     )]
     StaleTerm {
         /// The store.
@@ -112,16 +112,16 @@ pub enum StoreError {
     Export(#[from] std::io::Error),
 }
 
-fn not_leader(file: &Path, leader: &str, term: u64) -> String {
+/// The refusal of a follower, without the store's name (it is answered
+/// over HTTP to anyone).
+fn not_leader(_file: &Path, leader: &str, term: u64) -> String {
     if leader.is_empty() {
         format!(
-            "{}: this instance does not lead the record (term {term}) and no leader announces an API: a follower only reads; another instance takes over within two sweep intervals (docs/RULES.md#replication)",
-            file.display()
+            "this instance does not lead the shared record (term {term}) and no leader announces an API: a follower only reads; another instance takes over within two sweep intervals (docs/RULES.md#replication)"
         )
     } else {
         format!(
-            "{}: this instance does not lead the record: the leader (term {term}) is at {leader}; send writes there (docs/RULES.md#replication)",
-            file.display()
+            "this instance does not lead the shared record: the leader (term {term}) is at {leader}; send writes there (docs/RULES.md#replication)"
         )
     }
 }
@@ -551,30 +551,32 @@ pub fn is_postgres(store: &Path) -> bool {
 
 /// `url` without a password (in its user information or its query).
 pub fn redact(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
+    // Named from what the client itself parses (user, hosts, ports,
+    // database), never by cutting the text: nothing else of the URL shows.
+    let Ok(c) = url.parse::<::postgres::Config>() else {
+        return "postgres://(a URL the PostgreSQL client does not parse)".into();
     };
-    let authority = match authority.rsplit_once('@') {
-        Some((user, host)) => format!("{}@{host}", user.split(':').next().unwrap_or_default()),
-        None => authority.to_string(),
-    };
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => {
-            let kept: Vec<&str> = query
-                .split('&')
-                .filter(|kv| !kv.to_ascii_lowercase().starts_with("password="))
-                .collect();
-            if kept.is_empty() {
-                path.to_string()
-            } else {
-                format!("{path}?{}", kept.join("&"))
-            }
-        }
-        None => tail.to_string(),
-    };
-    format!("{scheme}://{authority}{tail}")
+    let hosts: Vec<String> = c
+        .get_hosts()
+        .iter()
+        .zip(c.get_ports().iter().chain(std::iter::repeat(&5432)))
+        .map(|(h, p)| match h {
+            ::postgres::config::Host::Tcp(h) => format!("{h}:{p}"),
+            ::postgres::config::Host::Unix(d) => format!("{}:{p}", d.display()),
+        })
+        .collect();
+    format!(
+        "postgres://{}{}/{}",
+        c.get_user().map(|u| format!("{u}@")).unwrap_or_default(),
+        hosts.join(","),
+        c.get_dbname().unwrap_or_default()
+    )
+}
+
+/// The `store` setting as shown in messages: a file's path, or a
+/// PostgreSQL URL without its password.
+pub fn display(store: &Path) -> String {
+    Location::of(store).display()
 }
 
 /// The lease under which this process writes a shared (PostgreSQL)
@@ -958,13 +960,16 @@ impl Store {
             });
         };
         let r = |e| self.err("reading the leader row")(e);
-        let (term, holder, url) = (
+        let (term, holder, url, live) = (
             row.int(0).map_err(r)? as u64,
             row.text(1).map_err(r)?,
             row.text(2).map_err(r)?,
+            row.int(3).map_err(r)? == 1,
         );
         match &self.writer {
-            Some(w) if w.holder == holder && w.term == term => Ok(Some(term)),
+            // Only while the lease runs: a leader frozen past it, even one
+            // nobody replaced yet, no longer decides.
+            Some(w) if w.holder == holder && w.term == term && live => Ok(Some(term)),
             Some(w) => Err(StoreError::StaleTerm {
                 file: self.file.clone(),
                 mine: w.term,
@@ -1404,8 +1409,10 @@ impl Store {
                 })
                 .map_err(target.err("writing the copy"))
         };
+        // The copy writes the SQLite file between reads: the session may
+        // sit idle in this (read-only) transaction.
         self.db
-            .batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL idle_in_transaction_session_timeout = 0")
             .map_err(self.err("copying the store"))?;
         let copied = (|| {
             copy(
@@ -1810,12 +1817,22 @@ mod tests {
     fn a_password_never_shows_in_messages() {
         assert_eq!(
             redact("postgres://rg:s3cret@db.example:5432/rootguard?sslmode=disable&password=x"),
-            "postgres://rg@db.example:5432/rootguard?sslmode=disable"
+            "postgres://rg@db.example:5432/rootguard"
         );
         assert_eq!(
             redact("postgresql://db/rg?password=x"),
-            "postgresql://db/rg"
+            "postgres://db:5432/rg"
         );
+        // Passwords the client accepts however they are written.
+        for url in [
+            "postgres://rg:pa/ss@h/d",
+            "postgres://rg:pa?ss@h/d",
+            "postgres://rg@h/d?passw%6Frd=pa%2Fss",
+            "postgres://rg@h/d?%70assword=pa%2Fss",
+        ] {
+            let shown = redact(url);
+            assert!(!shown.contains("pa"), "{url}: {shown}");
+        }
         assert!(is_postgres(Path::new("postgres://h/d")));
         assert!(!is_postgres(Path::new("rootguard.sqlite")));
     }

@@ -134,6 +134,8 @@ async fn two_daemons_on_one_postgresql_survive_the_loss_of_the_leader() {
     std::fs::write(d.join("profile.toml"), "disable = [\"ADDRESS-SCOPE\"]\n").unwrap();
     let config = d.join("rootguard.toml");
     let key = d.join("guard.key");
+    // The one guard key, installed on every instance before they start.
+    rootguard::store::checkpoint::SigningKey::create(&key, "rootguard").unwrap();
     std::fs::write(
         &config,
         format!(
