@@ -255,7 +255,8 @@ impl App {
         .await?;
         let world = self.world();
         self.windows.reset(&world.vantages, &world.vantage_last_at);
-        self.leading.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.leading
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 
@@ -430,8 +431,21 @@ impl App {
     pub async fn latest_checkpoint(
         self: &Arc<Self>,
     ) -> Result<Option<crate::store::StoredCheckpoint>, AppError> {
-        self.blocking(|ledger, _| Ok(ledger.store().latest_checkpoint()?))
-            .await
+        // The latest the guard signed over what the journal holds: a row
+        // planted in the table is never served (docs/RULES.md#checkpoints).
+        self.blocking(|ledger, _| {
+            let store = ledger.store();
+            let size = store.size()?;
+            let Some(key) = ledger.world().guard_key().map(str::to_string) else {
+                return Ok(None);
+            };
+            Ok(store.recent_checkpoints(size, 64)?.into_iter().find(|c| {
+                c.size <= size
+                    && crate::store::checkpoint::verify(&c.note, &key)
+                        .is_ok_and(|h| h.size == c.size)
+            }))
+        })
+        .await
     }
 
     /// An inclusion proof of event `seq` in the latest signed checkpoint.
@@ -498,8 +512,18 @@ pub fn sign_checkpoint(
     let store = ledger.store();
     // Only what the ledger admitted (linked and sealed): events another
     // hand appended to the table are never signed over.
-    let size = store.size()?.min(ledger.head().max(0) as u64);
-    let latest = store.latest_checkpoint()?;
+    let store_size = store.size()?;
+    let size = store_size.min(ledger.head().max(0) as u64);
+    // The latest checkpoint this key signed over what the journal holds
+    // (a planted row, e.g. of a size beyond the journal, is not one).
+    let latest = store
+        .recent_checkpoints(store_size, 64)?
+        .into_iter()
+        .find(|c| {
+            c.size <= store_size
+                && crate::store::checkpoint::verify(&c.note, &key.verifier_key)
+                    .is_ok_and(|h| h.size == c.size)
+        });
     let due = match &latest {
         None => true,
         Some(c) if c.size >= size => false,

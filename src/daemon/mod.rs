@@ -159,10 +159,22 @@ pub async fn run_with(
     let interval = Duration::from_secs(app.config.sweep.interval_secs.max(1));
     loop {
         if !app.leading() {
-            // A follower serves the shared record and waits for the lease.
+            // A follower serves the shared record, watches the published
+            // root zone for its readers (drift, alarms) once an interval,
+            // and waits for the lease.
+            let opened = tokio::time::Instant::now();
             tokio::select! {
                 _ = stop_rx.wait_for(|s| *s) => break,
-                _ = tokio::time::sleep(lease::tick(interval)) => {}
+                _ = follow_cycle(&app, &mut source) => {}
+            }
+            while !app.leading() && opened.elapsed() < interval {
+                tokio::select! {
+                    _ = stop_rx.wait_for(|s| *s) => break,
+                    _ = tokio::time::sleep(lease::tick(interval)) => {}
+                }
+            }
+            if *stop_rx.borrow() {
+                break;
             }
             continue;
         }
@@ -228,11 +240,17 @@ async fn sweep_window(
     app.close_window(When::Now, own, started).await
 }
 
-/// One scheduling cycle: zone, drift, sweep window, record, metrics,
-/// publication.
-async fn cycle(app: &Arc<App>, source: &mut ZoneSource, deadline: tokio::time::Instant) {
-    let at = crate::time::Timestamp::now();
-    // The root zone and drift.
+/// The published root zone and its drift from the approved record, with
+/// their metrics.
+async fn watch_zone(
+    app: &Arc<App>,
+    source: &mut ZoneSource,
+    at: crate::time::Timestamp,
+) -> (
+    Option<crate::app::status::ZoneStatus>,
+    Option<String>,
+    Vec<Drift>,
+) {
     let (zone_status, alarm) = source.refresh(at).await;
     if alarm.is_some() {
         app.metrics.zone_rejected.inc();
@@ -254,6 +272,29 @@ async fn cycle(app: &Arc<App>, source: &mut ZoneSource, deadline: tokio::time::I
             "unauthorised delegation changes in the published root zone (docs/RULES.md#drift)"
         );
     }
+    (zone_status, alarm, drift)
+}
+
+/// A follower's cycle (`docs/RULES.md#replication`): the zone and drift
+/// its readers see; no sweep, no decision.
+async fn follow_cycle(app: &Arc<App>, source: &mut ZoneSource) {
+    let at = crate::time::Timestamp::now();
+    let (zone_status, alarm, drift) = watch_zone(app, source, at).await;
+    app.metrics.observe_world(&app.world());
+    app.set_status(|s| {
+        if zone_status.is_some() {
+            s.zone = zone_status;
+        }
+        s.drift = drift;
+        s.alarms = alarm.into_iter().collect();
+    });
+}
+
+/// One scheduling cycle: zone, drift, sweep window, record, metrics,
+/// publication.
+async fn cycle(app: &Arc<App>, source: &mut ZoneSource, deadline: tokio::time::Instant) {
+    let at = crate::time::Timestamp::now();
+    let (zone_status, alarm, drift) = watch_zone(app, source, at).await;
 
     // The sweep: the application's one pipeline.
     let mut alarms: Vec<String> = alarm.into_iter().collect();

@@ -199,7 +199,7 @@ impl PgConn {
                         c
                     }
                     Err(e) => {
-                        let _ = ready_tx.send(Err(SqlError::from(e)));
+                        let _ = ready_tx.send(Err(e));
                         return;
                     }
                 };
@@ -216,7 +216,7 @@ impl PgConn {
                             Ok(c) => client = c,
                             Err(e) => {
                                 *down_msg.lock().unwrap_or_else(|p| p.into_inner()) =
-                                    format!("reconnecting: {}", SqlError::from(e));
+                                    format!("reconnecting: {e}");
                                 continue;
                             }
                         }

@@ -1298,6 +1298,31 @@ impl Store {
         self.checkpoint_rows("SELECT size, at, note FROM checkpoints ORDER BY size")
     }
 
+    /// The latest `n` checkpoints of at most `size` entries, newest first.
+    pub fn recent_checkpoints(
+        &self,
+        size: u64,
+        n: u32,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                &format!("SELECT size, at, note FROM checkpoints WHERE size <= ?1 ORDER BY size DESC LIMIT {n}"),
+                &[Value::Int(size as i64)],
+            )
+            .map_err(self.err("reading checkpoints"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredCheckpoint {
+                    size: r.int(0)? as u64,
+                    at: r.text(1)?,
+                    note: r.text(2)?,
+                })
+            })
+            .collect::<Result<_, SqlError>>()
+            .map_err(self.err("reading checkpoints"))
+    }
+
     /// The latest kept checkpoint.
     pub fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
         Ok(self
@@ -1753,6 +1778,50 @@ mod tests {
         }
         assert_eq!(appended.unwrap().seq, 3);
         assert!(s.verify().unwrap().first_bad.is_none());
+    }
+
+    #[test]
+    fn a_leader_frozen_inside_a_transaction_does_not_block_the_election() {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(url) = engines(dir.path()).into_iter().nth(1) else {
+            return;
+        };
+        let mut one = lease::Lease::connect(&url, "one", "", 1).unwrap().unwrap();
+        let lease::Standing::Elected(w1) = one.tick().unwrap() else {
+            panic!("elected");
+        };
+        let mut a = Store::open(&url).unwrap();
+        a.set_writer(Some(w1.clone()));
+        a.append(ev("a")).unwrap();
+        // Frozen in the middle of an append, holding the leader row.
+        a.execute_for_tests("BEGIN; SELECT term FROM leader WHERE id = 1 FOR UPDATE")
+            .unwrap();
+        let mut two = lease::Lease::connect(&url, "two", "", 1).unwrap().unwrap();
+        let started = std::time::Instant::now();
+        let w2 = loop {
+            match two.tick() {
+                Ok(lease::Standing::Elected(w)) => break w,
+                _ => std::thread::sleep(std::time::Duration::from_millis(100)),
+            }
+            assert!(started.elapsed().as_secs() < 10, "the election is blocked");
+        };
+        assert!(
+            started.elapsed().as_millis()
+                < u128::from(1000 + db::IDLE_IN_TRANSACTION_MS + db::LOCK_TIMEOUT_MS + 500),
+            "elected after {:?}",
+            started.elapsed()
+        );
+        // The frozen transaction is gone; its leader's next write is stale.
+        assert!(a.execute_for_tests("COMMIT").is_err());
+        let mut e = a.append(ev("late"));
+        if matches!(e, Err(StoreError::Db { .. })) {
+            e = a.append(ev("late"));
+        }
+        assert!(
+            matches!(e, Err(StoreError::StaleTerm { current, .. }) if current == w2.term),
+            "{e:?}"
+        );
+        assert_eq!(a.events().unwrap().len(), 1);
     }
 
     fn tampered(sql: &str) -> Vec<AuditReport> {

@@ -114,6 +114,16 @@ BEGIN
 END $$;
 CREATE TRIGGER events_chain BEFORE INSERT ON events
     FOR EACH ROW EXECUTE FUNCTION rootguard_chain();
+
+CREATE FUNCTION rootguard_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.size < 1 OR NEW.size > (SELECT COALESCE(MAX(seq), 0) FROM events) THEN
+        RAISE EXCEPTION 'a checkpoint of % events: the journal holds %', NEW.size, (SELECT COALESCE(MAX(seq), 0) FROM events);
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER checkpoints_within_the_journal BEFORE INSERT ON checkpoints
+    FOR EACH ROW EXECUTE FUNCTION rootguard_checkpoint();
 "#;
 
 /// Creates the schema on an empty database, or reads its version. Two
