@@ -125,9 +125,9 @@ impl AuditCommand {
                     );
                     return Ok(1);
                 }
-                let mut facts_seen = false;
+                let (mut facts_seen, mut last_term) = (false, 0);
                 let mut r = store.verify_checkpoint(&note, &vkey, &others, |chunk| {
-                    crate::ledger::accept_chunk(chunk, &chain, &mut facts_seen)
+                    crate::ledger::accept_chunk(chunk, &chain, &mut facts_seen, &mut last_term)
                 })?;
                 if r.first_bad.is_none() && expect_head.is_some() {
                     r = store.verify_with_head(expect_head.as_deref())?;

@@ -50,7 +50,28 @@ pub(super) async fn record(
     let record = crate::ledger::command::record_id(&app.world());
     let note = sign_command(key, &record, action, issued).map_err(crate::app::AppError::from)?;
     match ctx.daemon(&app.config.store)? {
-        Some(url) => send(&url, &note).await,
+        Some(url) => {
+            let recorded = send(&url, &note).await?;
+            if crate::store::is_postgres(&app.config.store) {
+                // The leader's address came from the database: its answer
+                // counts only once the record holds that very event
+                // (docs/RULES.md#replication).
+                let (seq, hash) = (recorded.event.seq, recorded.event.hash.clone());
+                let held = app
+                    .blocking(move |ledger, _| Ok(ledger.store().hash_at(seq).ok()))
+                    .await?;
+                if held.as_deref() != Some(hash.as_str()) {
+                    return Err(CliError::Remote {
+                        url,
+                        status: 0,
+                        message: format!(
+                            "answered event {seq}, which the shared record does not hold: not the record's leader"
+                        ),
+                    });
+                }
+            }
+            Ok(recorded)
+        }
         None => Ok(app.submit_signed(&note, ctx.when).await?),
     }
 }

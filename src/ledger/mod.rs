@@ -362,6 +362,7 @@ impl Ledger {
         let mut admitted = Admitted {
             last_hash: store.hash_at(seen)?,
             facts_seen: snapshot > 0,
+            last_term: 0,
         };
         for e in store.events_after(seen)? {
             admit(&world, &mut admitted, &e, vkey.as_deref())?;
@@ -454,6 +455,7 @@ impl Ledger {
             admitted: Admitted {
                 last_hash: m.head.clone(),
                 facts_seen: false,
+                last_term: 0,
             },
         };
         let action = Action::RecordMigrated {
@@ -477,6 +479,7 @@ impl Ledger {
         ledger.admitted = Admitted {
             last_hash: appended.hash.clone(),
             facts_seen: true,
+            last_term: 0,
         };
         ledger.snapshot_if_due(1)?;
         Ok((ledger, Some(m)))
@@ -694,6 +697,7 @@ impl Ledger {
                 *seen = event.seq;
                 admitted.last_hash = event.hash.clone();
                 admitted.facts_seen = true;
+                admitted.last_term = admitted.last_term.max(term(&event));
                 Ok(Recorded { event, result })
             }
             Err(LedgerError::Refused(refusal)) => {
@@ -741,6 +745,7 @@ impl Ledger {
                         })?;
                         let appended = appended?;
                         *seen = appended.seq;
+                        admitted.last_term = admitted.last_term.max(term(&appended));
                         admitted.last_hash = appended.hash;
                         admitted.facts_seen = true;
                     }
@@ -864,6 +869,7 @@ impl Ledger {
             *seen = last.seq;
             admitted.last_hash = last.hash.clone();
             admitted.facts_seen = true;
+            admitted.last_term = admitted.last_term.max(term(last));
         }
         Ok(events
             .into_iter()
@@ -1742,6 +1748,62 @@ mod tests {
         assert_eq!(full, live);
         // Only two snapshots are kept.
         assert_eq!(store.snapshots().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn an_event_of_an_older_term_after_a_newer_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(url) = crate::store::cluster::engines(dir.path(), "r.sqlite")
+            .into_iter()
+            .nth(1)
+        else {
+            return;
+        };
+        let lodge = |text: &str| Action::ComplaintLodge {
+            tld: crate::zone::Tld::parse("xa").unwrap(),
+            category: Category::NonTechnical,
+            text: text.into(),
+        };
+        let mut a = Ledger::open(&url).unwrap();
+        let import = Action::Import {
+            identities: ops(),
+            simulation: true,
+            delegations: vec![approved()],
+            policy: PolicyConfig::default(),
+            appeal_window_days: 30,
+            authenticity: None,
+        };
+        a.submit("op", Role::Operator, Timestamp::from_second(1), import)
+            .unwrap();
+        drop(a);
+        // A second term writes; then someone with the database's password
+        // sets the leader row's term back and writes in the old term.
+        let mut b = Ledger::open(&url).unwrap();
+        b.submit("x", Role::Public, Timestamp::from_second(2), lodge("new"))
+            .unwrap();
+        drop(b);
+        let c = Store::open(&url).unwrap();
+        c.execute_for_tests("UPDATE leader SET term = 1, expires = '-infinity'")
+            .unwrap();
+        drop(c);
+        // A writer of term 1, the row saying so.
+        let mut d = Ledger::open(&url).unwrap();
+        let e = Store::open(&url).unwrap();
+        e.execute_for_tests(
+            "UPDATE leader SET term = 1, holder = 'old', expires = now() + interval '1 minute'",
+        )
+        .unwrap();
+        d.store.set_writer(Some(crate::store::Writer {
+            holder: "old".into(),
+            term: 1,
+        }));
+        d.submit("x", Role::Public, Timestamp::from_second(3), lodge("old"))
+            .unwrap();
+        let err = Ledger::open(&url)
+            .err()
+            .expect("an older term after a newer one")
+            .to_string();
+        assert!(err.contains("is older than the term"), "{err}");
     }
 
     #[test]

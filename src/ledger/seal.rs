@@ -82,6 +82,7 @@ pub fn accept_chunk(
     chunk: &[Event],
     chain: &[(i64, String)],
     facts_seen: &mut bool,
+    last_term: &mut u64,
 ) -> Result<(), (i64, String)> {
     use rayon::prelude::*;
     for e in chunk {
@@ -93,6 +94,16 @@ pub fn accept_chunk(
                     .into(),
             ));
         }
+        let term = super::term(e);
+        if fact && term < *last_term {
+            return Err((
+                e.seq,
+                format!(
+                    "its term {term} is older than the term {last_term} of an event before it: a deposed leader's event (docs/RULES.md#replication)"
+                ),
+            ));
+        }
+        *last_term = (*last_term).max(term);
         *facts_seen |= fact;
     }
     let bad = |e: &&Event| {
@@ -139,6 +150,9 @@ pub(super) struct Admitted {
     pub last_hash: String,
     /// Whether an event of this format was admitted.
     pub facts_seen: bool,
+    /// The term of the last event admitted (terms never go back:
+    /// `docs/RULES.md#replication`).
+    pub last_term: u64,
 }
 
 /// Admits the next journal event before it is applied: it links to the
@@ -171,7 +185,15 @@ pub(super) fn admit(
         ));
     }
     check_seal(e, expected_key(world, e, file).as_deref())?;
+    let term = super::term(e);
+    if fact && term < seen.last_term {
+        return Err(fail(format!(
+            "its term {term} is older than the term {} of an event before it: a deposed leader's event (docs/RULES.md#replication)",
+            seen.last_term
+        )));
+    }
     seen.facts_seen |= fact;
+    seen.last_term = seen.last_term.max(term);
     seen.last_hash = e.hash.clone();
     Ok(())
 }

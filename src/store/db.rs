@@ -86,6 +86,9 @@ pub enum SqlError {
     /// The connection's thread is gone.
     #[error("the PostgreSQL connection's thread stopped")]
     Gone,
+    /// The database cannot hold the record as it is set up.
+    #[error("{0}")]
+    Unsuitable(String),
     /// The database cannot be reached now.
     #[error("PostgreSQL is unreachable: {0}")]
     Unreachable(String),

@@ -129,6 +129,17 @@ CREATE TRIGGER checkpoints_within_the_journal BEFORE INSERT ON checkpoints
 /// Creates the schema on an empty database, or reads its version. Two
 /// instances starting at once serialise on an advisory lock.
 pub fn prepare(db: &Db) -> Result<i64, SqlError> {
+    // The journal's text is UTF-8, hashed as such in SQL too.
+    let encoding = db
+        .query_opt("SELECT current_setting('server_encoding')", &[])?
+        .map(|r| r.text(0))
+        .transpose()?
+        .unwrap_or_default();
+    if encoding != "UTF8" {
+        return Err(SqlError::Unsuitable(format!(
+            "the database's encoding is {encoding}: the record needs UTF8 (createdb -E UTF8 -T template0)"
+        )));
+    }
     db.transaction(|db| {
         db.batch("SELECT pg_advisory_xact_lock(7403174)")?;
         let exists = db
