@@ -149,9 +149,9 @@ async fn two_daemons_on_one_postgresql_survive_the_loss_of_the_leader() {
     .unwrap();
 
     // A leads (it seeds the record); B follows and serves it.
-    let a = start_daemon_logged(&config, Some(&d.join("a.log")));
+    let a = crate::support::start_daemon_with(&config, Some(&d.join("a.log")), "rootguard=info");
     wait_for("A leads", 20, async || leads(&a.base).await).await;
-    let b = crate::support::start_daemon_with(&config, Some(&d.join("b.log")), "rootguard=debug");
+    let b = start_daemon_logged(&config, Some(&d.join("b.log")));
     wait_for("B serves the shared record", 20, async || {
         get(&b.base, "/api/v1/tlds/xa").await.0 == 200
     })
@@ -243,7 +243,18 @@ async fn two_daemons_on_one_postgresql_survive_the_loss_of_the_leader() {
         }
         acks
     });
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    // A window is decided at D (its sweep took over a second, probing the
+    // silent .xq); the next opens at D + 0.7 s and probes until about
+    // D + 2 s: A is killed at D + 1.2 s, in the middle of that sweep.
+    let decided = || {
+        std::fs::read_to_string(d.join("a.log"))
+            .unwrap_or_default()
+            .matches("window decided")
+            .count()
+    };
+    let before = decided();
+    wait_for("a window decided", 20, async || decided() > before).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     let a_term = gauge(&a.base, "rootguard_term").await.unwrap();
     signal(&a, libc::SIGKILL);
     let killed = Instant::now();
