@@ -606,6 +606,10 @@ pub struct Store {
     auto_lead: bool,
     /// Whether this process took the lease by itself (released on drop).
     auto_led: bool,
+    /// The term a SQLite file's events carry: [`SQLITE_TERM`], or the
+    /// latest term of a shared record it was copied from (terms never go
+    /// back).
+    file_term: u64,
 }
 
 impl std::fmt::Debug for Store {
@@ -699,6 +703,7 @@ impl Store {
             writer: None,
             auto_lead: true,
             auto_led: false,
+            file_term: SQLITE_TERM,
         };
         store.fill_tree()?;
         Ok(store)
@@ -787,8 +792,11 @@ impl Store {
             writer: None,
             auto_lead: false,
             auto_led: false,
+            file_term: SQLITE_TERM,
         };
         store.fill_tree()?;
+        let mut store = store;
+        store.file_term = store.head_term()?.max(SQLITE_TERM);
         Ok((store, migrated))
     }
 
@@ -841,9 +849,25 @@ impl Store {
     pub fn term(&self) -> u64 {
         match (&self.writer, self.engine()) {
             (Some(w), _) => w.term,
-            (None, Engine::Sqlite) => SQLITE_TERM,
+            (None, Engine::Sqlite) => self.file_term,
             (None, Engine::Postgres) => 0,
         }
+    }
+
+    /// The term of the journal's last event (0 for none).
+    fn head_term(&self) -> Result<u64, StoreError> {
+        let row = self
+            .db
+            .query_opt(
+                "SELECT payload FROM events ORDER BY seq DESC LIMIT 1",
+                &[],
+            )
+            .map_err(self.err("reading the chain head"))?;
+        Ok(row
+            .and_then(|r| r.text(0).ok())
+            .and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok())
+            .and_then(|v| v["term"].as_u64())
+            .unwrap_or(0))
     }
 
     /// How many refusals of `actor` the journal holds at or after `since`
@@ -1027,7 +1051,11 @@ impl Store {
         seen: i64,
         decide: impl FnOnce(Vec<Event>) -> Result<Vec<NewEvent>, E>,
     ) -> Result<Result<Vec<Event>, E>, StoreError> {
-        let term = self.check_term()?;
+        let term = match self.engine() {
+            Engine::Postgres => self.check_term()?,
+            // A copy of a shared record continues in its latest term.
+            Engine::Sqlite => (self.file_term > SQLITE_TERM).then_some(self.file_term),
+        };
         let fresh = if seen == i64::MAX {
             Vec::new()
         } else {
@@ -1822,6 +1850,30 @@ mod tests {
             "{e:?}"
         );
         assert_eq!(a.events().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_sqlite_copy_of_a_shared_record_continues_in_its_term() {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(url) = engines(dir.path()).into_iter().nth(1) else {
+            return;
+        };
+        let mut s = Store::open(&url).unwrap();
+        s.append(ev("a")).unwrap();
+        let first = s.writer.clone().unwrap();
+        pg::release(&s.db, &first.holder, first.term).unwrap();
+        let term = pg::acquire(&s.db, "later", "", 60).unwrap().unwrap();
+        s.set_writer(Some(Writer {
+            holder: "later".into(),
+            term,
+        }));
+        s.append(ev("b")).unwrap();
+        let copy = dir.path().join("copy.sqlite");
+        s.backup(&copy).unwrap();
+        let mut c = Store::open(&copy).unwrap();
+        let e = c.append(ev("after the restore")).unwrap();
+        assert_eq!(e.event.payload["term"], term, "terms never go back");
+        assert!(c.verify().unwrap().first_bad.is_none());
     }
 
     fn tampered(sql: &str) -> Vec<AuditReport> {
