@@ -211,7 +211,7 @@ impl App {
             })
             .await;
         // A recorded refusal is covered by a checkpoint too.
-        self.checkpoint(true).await?;
+        self.checkpoint_committed(true).await;
         recorded
     }
 

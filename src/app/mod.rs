@@ -86,6 +86,13 @@ pub struct App {
     /// Whether this instance leads the record (always, on SQLite;
     /// `docs/RULES.md#replication`).
     leading: std::sync::atomic::AtomicBool,
+    /// When the record last answered a blocking call (milliseconds since
+    /// `started`).
+    answered: std::sync::atomic::AtomicU64,
+    /// Blocking calls running, and since when one has been.
+    in_flight: std::sync::atomic::AtomicU64,
+    busy_since: std::sync::atomic::AtomicU64,
+    started: std::time::Instant,
 }
 
 /// The longest time between checkpoints while the record grows
@@ -168,6 +175,10 @@ impl App {
             key,
             requests: Mutex::new(std::collections::HashMap::new()),
             leading: std::sync::atomic::AtomicBool::new(true),
+            answered: std::sync::atomic::AtomicU64::new(0),
+            in_flight: std::sync::atomic::AtomicU64::new(0),
+            busy_since: std::sync::atomic::AtomicU64::new(0),
+            started: std::time::Instant::now(),
         }))
     }
 
@@ -185,9 +196,16 @@ impl App {
     ) -> Result<T, AppError> {
         let app = self.clone();
         tokio::task::spawn_blocking(move || {
+            use std::sync::atomic::Ordering::SeqCst;
+            let now = || app.started.elapsed().as_millis() as u64;
+            if app.in_flight.fetch_add(1, SeqCst) == 0 {
+                app.busy_since.store(now(), SeqCst);
+            }
             let mut ledger = app.lock();
             let before = ledger.head();
             let r = f(&mut ledger, &app);
+            app.answered.store(now(), SeqCst);
+            app.in_flight.fetch_sub(1, SeqCst);
             if ledger.head() == before {
                 // A read: nothing changed for readers.
                 return r;
@@ -206,6 +224,26 @@ impl App {
             r
         })
         .await?
+    }
+
+    /// How long since the record last answered a call (a stalled store
+    /// connection shows here).
+    pub fn store_silent_for(&self) -> std::time::Duration {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.in_flight.load(SeqCst) == 0 {
+            return std::time::Duration::ZERO;
+        }
+        let last = self.answered.load(SeqCst).max(self.busy_since.load(SeqCst));
+        self.started
+            .elapsed()
+            .saturating_sub(std::time::Duration::from_millis(last))
+    }
+
+    /// Stops sweeping and deciding at once (the writer is taken back by
+    /// [`App::lead`] when the record answers).
+    pub fn stop_leading(&self) {
+        self.leading
+            .store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Whether this instance leads sweeps and decisions.
@@ -413,7 +451,7 @@ impl App {
                 Ok(ledger.submit(&actor, role, at, action)?)
             })
             .await?;
-        self.checkpoint(true).await?;
+        self.checkpoint_committed(true).await;
         Ok(recorded)
     }
 
@@ -425,6 +463,20 @@ impl App {
             sign_checkpoint(ledger, app.guard_key()?, changed, Timestamp::now())
         })
         .await
+    }
+
+    /// Signs a checkpoint after a write that committed: a failure is
+    /// logged and shown as an alarm, never answered as the write's failure
+    /// (a client would retry what is already recorded).
+    pub async fn checkpoint_committed(self: &Arc<Self>, changed: bool) {
+        if let Err(e) = self.checkpoint(changed).await {
+            tracing::error!("the write is recorded, but signing a checkpoint failed: {e}");
+            self.set_status(|s| {
+                s.alarms.push(format!(
+                    "signing a checkpoint failed (the write is recorded): {e}"
+                ))
+            });
+        }
     }
 
     /// The latest signed checkpoint, if any.

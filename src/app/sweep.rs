@@ -269,7 +269,7 @@ impl App {
         let changed = recorded
             .iter()
             .any(|r| crate::ledger::changes_state(&r.event));
-        self.checkpoint(changed).await?;
+        self.checkpoint_committed(changed).await;
         self.metrics.observe_sweep(
             &own,
             impaired,

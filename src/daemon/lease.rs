@@ -31,13 +31,15 @@ impl Election {
     pub async fn release(self) {
         self.task.abort();
         let lease = self.lease.clone();
-        let _ = tokio::task::spawn_blocking(move || {
+        let released = tokio::task::spawn_blocking(move || {
             let mut l = lease.lock().unwrap_or_else(|p| p.into_inner());
             if let Err(e) = l.release() {
                 tracing::warn!("giving up the lease: {e}");
             }
-        })
-        .await;
+        });
+        // Shutdown never waits on a stalled database: the lease then runs
+        // out by itself.
+        let _ = tokio::time::timeout(Duration::from_secs(3), released).await;
     }
 }
 
@@ -61,18 +63,24 @@ async fn follow(
         Standing::Elected(w) => {
             let term = w.term;
             if let Err(e) = app.lead(Some(w)).await {
-                // Elected but unable to lead (another guard key, the
-                // database gone): the lease goes back at once.
-                // It stays out of the elections for four intervals.
+                // Elected but unable to lead: the lease goes back at once;
+                // with another guard key than the record's, it stays out
+                // of the elections for four intervals (a passing database
+                // error is retried at the next tick).
+                let wrong_key = matches!(&e, AppError::Config(crate::config::ConfigError::Invalid { origin, .. }) if origin == "guard_key")
+                    || matches!(&e, AppError::NoGuardKey(_));
                 let l = lease.clone();
                 let _ = tokio::task::spawn_blocking(move || {
                     let mut l = l.lock().unwrap_or_else(|p| p.into_inner());
-                    l.stand(false);
+                    l.stand(!wrong_key);
                     l.release()
                 })
                 .await;
                 let (l, app2) = (lease.clone(), app.clone());
                 tokio::spawn(async move {
+                    if !wrong_key {
+                        return;
+                    }
                     let interval = app2.config.sweep.interval_secs.max(1);
                     tokio::time::sleep(Duration::from_secs(4 * interval)).await;
                     let _ = tokio::task::spawn_blocking(move || {
@@ -149,39 +157,57 @@ pub async fn elect(app: &Arc<App>, url: &str) -> Result<Election, AppError> {
     let task = tokio::spawn(async move {
         let every = tick(interval);
         let mut last_ok = std::time::Instant::now();
+        // What a tick found is acted on in a task of its own, so that the
+        // renewals never wait for the record (a catch-up under a flood of
+        // readers, a stalled store connection).
+        let busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
         loop {
             tokio::time::sleep(every).await;
-            let outcome = match step(&lease2).await {
-                Ok(s) => {
+            match tokio::time::timeout(interval / 2, step(&lease2)).await {
+                Ok(Ok(standing)) => {
                     last_ok = std::time::Instant::now();
-                    follow(&app2, &lease2, s).await
-                }
-                Err(e) => Err(e),
-            };
-            if let Err(e) = outcome {
-                tracing::error!("the lease: {e}");
-                // A leader that cannot renew for as long as its lease
-                // runs is no longer the leader: it stops sweeping, and
-                // the database will refuse what it would still write.
-                if app2.leading() && last_ok.elapsed() >= interval {
-                    let forgotten = {
-                        let l = lease2.clone();
-                        tokio::task::spawn_blocking(move || {
-                            l.lock().unwrap_or_else(|p| p.into_inner()).forget()
-                        })
-                        .await
-                        .ok()
-                        .flatten()
-                    };
-                    tracing::error!(
-                        term = forgotten,
-                        "the lease could not be renewed for a whole interval: this instance stops leading (docs/RULES.md#replication)"
-                    );
-                    app2.metrics.leader.set(0);
-                    if let Err(e) = app2.lead(None).await {
-                        tracing::error!("stepping down: {e}");
+                    if !busy.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                        let (app3, lease3, busy3) = (app2.clone(), lease2.clone(), busy.clone());
+                        tokio::spawn(async move {
+                            if let Err(e) = follow(&app3, &lease3, standing).await {
+                                tracing::error!("the lease: {e}");
+                            }
+                            busy3.store(false, std::sync::atomic::Ordering::SeqCst);
+                        });
+                    } else if let Standing::Deposed { .. } = standing {
+                        app2.metrics.leader.set(0);
+                        let app3 = app2.clone();
+                        tokio::spawn(async move { app3.lead(None).await });
                     }
                 }
+                Ok(Err(e)) => tracing::error!("the lease: {e}"),
+                Err(_) => tracing::error!(
+                    "the lease: the database did not answer within half an interval"
+                ),
+            }
+            // A leader that could not renew for a whole interval, or whose
+            // record has not answered for one and a half (a stalled store
+            // connection), is no longer the leader: it stops sweeping at
+            // once and gives the lease up when it can.
+            let stalled = app2.store_silent_for() > interval + interval / 2;
+            if app2.leading() && (last_ok.elapsed() >= interval || stalled) {
+                tracing::error!(
+                    stalled,
+                    "this instance stops leading: its lease or its record did not answer for an interval (docs/RULES.md#replication)"
+                );
+                app2.metrics.leader.set(0);
+                let (app3, lease3) = (app2.clone(), lease2.clone());
+                tokio::spawn(async move {
+                    let _ = tokio::task::spawn_blocking(move || {
+                        let mut l = lease3.lock().unwrap_or_else(|p| p.into_inner());
+                        if l.release().is_err() {
+                            l.forget();
+                        }
+                    })
+                    .await;
+                    let _ = app3.lead(None).await;
+                });
+                app2.stop_leading();
             }
         }
     });

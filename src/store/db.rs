@@ -254,7 +254,11 @@ impl PgConn {
 
     /// Notes the transaction state a statement leaves.
     fn note(&self, sql: &str) {
-        let word = sql.split_whitespace().next().unwrap_or_default();
+        let word: String = sql
+            .trim_start()
+            .chars()
+            .take_while(char::is_ascii_alphabetic)
+            .collect();
         let flag = &self.in_transaction;
         if word.eq_ignore_ascii_case("BEGIN") {
             flag.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -460,6 +464,7 @@ impl Db {
                 // one) and still ends the transaction, which the server
                 // rolled back.
                 let begin = sql.trim_start().to_ascii_uppercase().starts_with("BEGIN");
+                // (`BEGIN;` and `BEGIN ISOLATION ...` alike.)
                 let owned = sql.to_string();
                 let r = c
                     .call(move |client| client.batch_execute(&owned))

@@ -591,8 +591,9 @@ pub struct Writer {
 }
 
 /// How long a command-line writer holds the lease of a shared record it
-/// took because no daemon led it.
-pub const COMMAND_LEASE_SECS: u64 = 30;
+/// took because no daemon led it (renewed by each of its appends, given up
+/// when it ends).
+pub const COMMAND_LEASE_SECS: u64 = 5;
 
 /// The store.
 pub struct Store {
@@ -858,10 +859,7 @@ impl Store {
     fn head_term(&self) -> Result<u64, StoreError> {
         let row = self
             .db
-            .query_opt(
-                "SELECT payload FROM events ORDER BY seq DESC LIMIT 1",
-                &[],
-            )
+            .query_opt("SELECT payload FROM events ORDER BY seq DESC LIMIT 1", &[])
             .map_err(self.err("reading the chain head"))?;
         Ok(row
             .and_then(|r| r.text(0).ok())
@@ -1014,7 +1012,10 @@ impl Store {
         seen: i64,
         decide: impl FnOnce(Vec<Event>) -> Result<Vec<NewEvent>, E>,
     ) -> Result<Result<Vec<Event>, E>, StoreError> {
-        if self.auto_lead && self.writer.is_none() && self.engine() == Engine::Postgres {
+        if self.auto_lead
+            && (self.writer.is_none() || self.auto_led)
+            && self.engine() == Engine::Postgres
+        {
             // A command-line writer takes a lease that ran out, on its own
             // (committed before the append, which a refusal rolls back).
             let holder = format!("command:{}:{}", hostname(), std::process::id());
@@ -1032,7 +1033,17 @@ impl Store {
         self.db
             .batch(begin)
             .map_err(self.err("starting an append"))?;
-        let outcome = self.append_in_transaction(seen, decide);
+        // A panic while deciding must not leave the transaction open (its
+        // connection would refuse every later statement).
+        let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.append_in_transaction(seen, decide)
+        })) {
+            Ok(o) => o,
+            Err(panic) => {
+                let _ = self.db.batch("ROLLBACK");
+                std::panic::resume_unwind(panic)
+            }
+        };
         let end = match &outcome {
             Ok(Ok(_)) => "COMMIT",
             _ => "ROLLBACK",
