@@ -485,25 +485,16 @@ impl App {
     ) -> Result<Option<crate::store::StoredCheckpoint>, AppError> {
         // The latest the guard signed over what the journal holds: a row
         // planted in the table is never served (docs/RULES.md#checkpoints).
-        self.blocking(|ledger, _| {
-            let store = ledger.store();
-            let size = store.size()?;
-            let Some(key) = ledger.world().guard_key().map(str::to_string) else {
-                return Ok(None);
-            };
-            Ok(store.recent_checkpoints(size, 64)?.into_iter().find(|c| {
-                c.size <= size
-                    && crate::store::checkpoint::verify(&c.note, &key)
-                        .is_ok_and(|h| h.size == c.size)
-            }))
-        })
-        .await
+        self.blocking(|ledger, _| signed_checkpoint(ledger.store(), ledger.world().guard_key()))
+            .await
     }
 
     /// An inclusion proof of event `seq` in the latest signed checkpoint.
     pub async fn proof(self: &Arc<Self>, seq: i64) -> Result<InclusionProof, AppError> {
-        self.blocking(move |ledger, _| inclusion_proof(ledger.store(), seq))
-            .await
+        self.blocking(move |ledger, _| {
+            inclusion_proof(ledger.store(), ledger.world().guard_key(), seq)
+        })
+        .await
     }
 
     /// The guard's verifier key (public), when its key is present.
@@ -635,6 +626,23 @@ pub fn sign_checkpoint(
     Ok(())
 }
 
+/// The latest checkpoint signed by the record's guard key (the last key
+/// of its chain) over what the journal holds: a row planted in the table
+/// is never one (`docs/RULES.md#checkpoints`).
+pub fn signed_checkpoint(
+    store: &crate::store::Store,
+    key: Option<&str>,
+) -> Result<Option<crate::store::StoredCheckpoint>, AppError> {
+    let size = store.size()?;
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    Ok(store
+        .recent_checkpoints(size, 256)?
+        .into_iter()
+        .find(|c| crate::store::checkpoint::verify(&c.note, key).is_ok_and(|h| h.size == c.size)))
+}
+
 /// An inclusion proof (RFC 9162 §2.1.3) of one event in a signed
 /// checkpoint: hashes only, never an event's content.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -654,9 +662,13 @@ pub struct InclusionProof {
 }
 
 /// The inclusion proof of event `seq` in the latest checkpoint of `store`.
-pub fn inclusion_proof(store: &crate::store::Store, seq: i64) -> Result<InclusionProof, AppError> {
+pub fn inclusion_proof(
+    store: &crate::store::Store,
+    key: Option<&str>,
+    seq: i64,
+) -> Result<InclusionProof, AppError> {
     let b64 = |h: &[u8; 32]| tlog_tiles::Hash(*h).to_string();
-    let Some(c) = store.latest_checkpoint()? else {
+    let Some(c) = signed_checkpoint(store, key)? else {
         return Err(AppError::NoProof(format!(
             "event {seq}: no checkpoint has been signed yet"
         )));

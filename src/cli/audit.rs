@@ -151,7 +151,11 @@ impl AuditCommand {
                 }
             },
             AuditCommand::Prove { seq } => {
-                print_json(&crate::app::inclusion_proof(&store, seq)?)?;
+                let key = crate::ledger::guard_keys(&store)
+                    .map_err(crate::app::AppError::from)?
+                    .pop()
+                    .map(|(_, k)| k);
+                print_json(&crate::app::inclusion_proof(&store, key.as_deref(), seq)?)?;
                 Ok(0)
             }
             AuditCommand::AcceptRestore { key } => {

@@ -58,14 +58,25 @@ pub(super) async fn record(
                 // (docs/RULES.md#replication).
                 let (seq, hash) = (recorded.event.seq, recorded.event.hash.clone());
                 let held = app
-                    .blocking(move |ledger, _| Ok(ledger.store().hash_at(seq).ok()))
+                    .blocking(move |ledger, _| {
+                        Ok(ledger.store().event(seq)?.filter(|e| e.hash == hash))
+                    })
                     .await?;
-                if held.as_deref() != Some(hash.as_str()) {
+                // That very event: this identity's, of this action, recorded
+                // after the command was signed (an older event of the record
+                // is not an answer to it).
+                let ours = held.is_some_and(|e| {
+                    e.event.actor == key.name
+                        && e.event.kind == action.kind()
+                        && Timestamp::parse(&e.event.at)
+                            .is_ok_and(|at| at.as_second() >= issued.as_second() - 60)
+                });
+                if !ours {
                     return Err(CliError::Remote {
                         url,
                         status: 0,
                         message: format!(
-                            "answered event {seq}, which the shared record does not hold: not the record's leader"
+                            "answered event {seq}, which the shared record does not hold as this command's: not the record's leader"
                         ),
                     });
                 }

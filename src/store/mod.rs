@@ -1426,6 +1426,16 @@ impl Store {
         Ok(out)
     }
 
+    /// Event `seq`, if the journal holds it.
+    pub fn event(&self, seq: i64) -> Result<Option<Event>, StoreError> {
+        Ok(self
+            .query_events(
+                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = ?1"),
+                &[Value::Int(seq)],
+            )?
+            .pop())
+    }
+
     /// The events after `seq`, in sequence order.
     pub fn events_after(&self, seq: i64) -> Result<Vec<Event>, StoreError> {
         self.query_events(
