@@ -1315,10 +1315,14 @@ impl Store {
         kept.and(ended).map(|_| ())
     }
 
-    fn checkpoint_rows(&self, sql: &str) -> Result<Vec<StoredCheckpoint>, StoreError> {
+    fn checkpoint_rows(
+        &self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
         let rows = self
             .db
-            .query(sql, &[])
+            .query(sql, params)
             .map_err(self.err("reading checkpoints"))?;
         rows.iter()
             .map(|r| {
@@ -1334,7 +1338,7 @@ impl Store {
 
     /// Every kept checkpoint, by size.
     pub fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
-        self.checkpoint_rows("SELECT size, at, note FROM checkpoints ORDER BY size")
+        self.checkpoint_rows("SELECT size, at, note FROM checkpoints ORDER BY size", &[])
     }
 
     /// The latest `n` checkpoints of at most `size` entries, newest first.
@@ -1343,29 +1347,21 @@ impl Store {
         size: u64,
         n: u32,
     ) -> Result<Vec<StoredCheckpoint>, StoreError> {
-        let rows = self
-            .db
-            .query(
-                &format!("SELECT size, at, note FROM checkpoints WHERE size <= ?1 ORDER BY size DESC LIMIT {n}"),
-                &[Value::Int(size as i64)],
-            )
-            .map_err(self.err("reading checkpoints"))?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredCheckpoint {
-                    size: r.int(0)? as u64,
-                    at: r.text(1)?,
-                    note: r.text(2)?,
-                })
-            })
-            .collect::<Result<_, SqlError>>()
-            .map_err(self.err("reading checkpoints"))
+        self.checkpoint_rows(
+            &format!(
+                "SELECT size, at, note FROM checkpoints WHERE size <= ?1 ORDER BY size DESC LIMIT {n}"
+            ),
+            &[Value::Int(size as i64)],
+        )
     }
 
     /// The latest kept checkpoint.
     pub fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
         Ok(self
-            .checkpoint_rows("SELECT size, at, note FROM checkpoints ORDER BY size DESC LIMIT 1")?
+            .checkpoint_rows(
+                "SELECT size, at, note FROM checkpoints ORDER BY size DESC LIMIT 1",
+                &[],
+            )?
             .pop())
     }
 
